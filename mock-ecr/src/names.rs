@@ -1,0 +1,121 @@
+//! Validation of repository names and tags, with ECR's constraints.
+
+use crate::error::CoreError;
+
+/// ECR's limits on repository names: 2 to 256 characters (Amazon ECR API Reference,
+/// CreateRepository, `repositoryName`).
+const REPOSITORY_NAME_LENGTH: std::ops::RangeInclusive<usize> = 2..=256;
+
+/// The pattern of the API model, quoted in error messages as ECR quotes it.
+const REPOSITORY_NAME_PATTERN: &str =
+    "(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*";
+
+/// Checks a repository name against ECR's pattern: lowercase alphanumeric components separated
+/// by `/`, each component using single `.`, `_` or `-` between alphanumeric runs.
+pub fn validate_repository_name(name: &str) -> Result<(), CoreError> {
+    if !REPOSITORY_NAME_LENGTH.contains(&name.len()) {
+        return Err(CoreError::invalid(
+            "repositoryName",
+            format!(
+                "Member must have length between {} and {} (got {} characters in '{}')",
+                REPOSITORY_NAME_LENGTH.start(),
+                REPOSITORY_NAME_LENGTH.end(),
+                name.len(),
+                truncate(name)
+            ),
+        ));
+    }
+    if !name.split('/').all(is_valid_component) {
+        return Err(CoreError::invalid(
+            "repositoryName",
+            format!(
+                "must satisfy regular expression '{REPOSITORY_NAME_PATTERN}' (got '{}': use lowercase letters, digits and single '.', '_', '-' or '/' between them)",
+                truncate(name)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn is_valid_component(component: &str) -> bool {
+    let is_alphanumeric = |byte: u8| byte.is_ascii_lowercase() || byte.is_ascii_digit();
+    let is_separator = |byte: u8| matches!(byte, b'.' | b'_' | b'-');
+    let bytes = component.as_bytes();
+
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return false;
+    };
+    if !is_alphanumeric(first) || !is_alphanumeric(last) {
+        return false;
+    }
+    bytes.windows(2).all(|pair| {
+        (is_alphanumeric(pair[0]) || is_separator(pair[0]))
+            && (is_alphanumeric(pair[1]) || is_separator(pair[1]))
+            && !(is_separator(pair[0]) && is_separator(pair[1]))
+    }) && bytes.iter().all(|&byte| is_alphanumeric(byte) || is_separator(byte))
+}
+
+/// Checks an image tag against the OCI distribution specification's tag pattern,
+/// `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
+pub fn validate_tag(tag: &str) -> Result<(), CoreError> {
+    let bytes = tag.as_bytes();
+    let valid_first = bytes
+        .first()
+        .is_some_and(|&byte| byte.is_ascii_alphanumeric() || byte == b'_');
+    let valid_rest = bytes[1.min(bytes.len())..]
+        .iter()
+        .all(|&byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-'));
+    if valid_first && valid_rest && bytes.len() <= 128 {
+        return Ok(());
+    }
+    Err(CoreError::invalid(
+        "imageTag",
+        format!(
+            "must satisfy regular expression '[a-zA-Z0-9_][a-zA-Z0-9._-]{{0,127}}' (got '{}')",
+            truncate(tag)
+        ),
+    ))
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_names_follow_ecr_pattern() {
+        let valid = ["my-app", "team/my-app", "a1", "a.b_c-d/e/f", "project-a/nginx-web-app"];
+        for name in valid {
+            assert!(validate_repository_name(name).is_ok(), "{name} should be valid");
+        }
+        let invalid = [
+            "a", "My-App", "my--app", "-app", "app-", "a//b", "/app", "app/", "my app", "ab/..",
+            "ab/../etc", "mü-app", "a_.b",
+        ];
+        for name in invalid {
+            assert!(validate_repository_name(name).is_err(), "{name} should be invalid");
+        }
+        assert!(validate_repository_name(&"a".repeat(257)).is_err());
+        assert!(validate_repository_name(&"a".repeat(256)).is_ok());
+    }
+
+    #[test]
+    fn invalid_name_message_names_value() {
+        let message = validate_repository_name("My-App").unwrap_err().to_string();
+        assert!(message.contains("'My-App'"), "{message}");
+        assert!(message.contains("repositoryName"), "{message}");
+    }
+
+    #[test]
+    fn tags_follow_oci_pattern() {
+        for tag in ["latest", "v1.2.3", "_x", "A-b_c.d", &"t".repeat(128)] {
+            assert!(validate_tag(tag).is_ok(), "{tag} should be valid");
+        }
+        for tag in ["", "-x", ".x", "a:b", "a/b", &"t".repeat(129)] {
+            assert!(validate_tag(tag).is_err(), "{tag} should be invalid");
+        }
+    }
+}

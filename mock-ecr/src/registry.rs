@@ -1,0 +1,653 @@
+//! The OCI/Docker Registry v2 front end under `/v2/`, with ECR's authentication and errors.
+//!
+//! Clients log in with HTTP Basic auth as user `AWS` and the password from
+//! GetAuthorizationToken. Paths are parsed in one place ([`Route::parse`]) because repository
+//! names contain `/`. Errors use the OCI error envelope (OCI distribution specification,
+//! "Error Codes") with the codes and messages ECR returns.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde_json::json;
+use tokio_util::io::ReaderStream;
+
+use crate::core::{Caller, Event, Reference, Registry, Source};
+use crate::digest::Digest;
+use crate::error::CoreError;
+use crate::manifest::MAX_MANIFEST_BYTES;
+use crate::store::db::Scope;
+
+const API_VERSION: (&str, &str) = ("docker-distribution-api-version", "registry/2.0");
+
+/// What a `/v2/...` path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `/v2/`: the API version check that `docker login` uses.
+    Base,
+    Tags { name: String },
+    Manifest { name: String, reference: String },
+    Blob { name: String, digest: String },
+    /// `/v2/<name>/blobs/uploads/`: start an upload.
+    Uploads { name: String },
+    Upload { name: String, id: String },
+}
+
+impl Route {
+    /// Parses the part of a path after `/v2/`. The last segments say what the path names and
+    /// everything before them is the repository name, which may contain `/`.
+    pub fn parse(rest: &str) -> Option<Self> {
+        if rest.is_empty() {
+            return Some(Self::Base);
+        }
+        let segments: Vec<&str> = rest.split('/').collect();
+        let name_of = |count: usize| -> Option<String> {
+            let name = segments[..segments.len() - count].join("/");
+            (!name.is_empty()).then_some(name)
+        };
+        match segments.as_slice() {
+            [.., "tags", "list"] => Some(Self::Tags { name: name_of(2)? }),
+            [.., "blobs", "uploads", ""] => Some(Self::Uploads { name: name_of(3)? }),
+            [.., "blobs", "uploads"] => Some(Self::Uploads { name: name_of(2)? }),
+            [.., "blobs", "uploads", id] => Some(Self::Upload {
+                name: name_of(3)?,
+                id: (*id).to_owned(),
+            }),
+            [.., "manifests", reference] if !reference.is_empty() => Some(Self::Manifest {
+                name: name_of(2)?,
+                reference: (*reference).to_owned(),
+            }),
+            [.., "blobs", digest] if !digest.is_empty() => Some(Self::Blob {
+                name: name_of(2)?,
+                digest: (*digest).to_owned(),
+            }),
+            _ => None,
+        }
+    }
+
+    fn repository(&self) -> Option<&str> {
+        match self {
+            Self::Base => None,
+            Self::Tags { name }
+            | Self::Manifest { name, .. }
+            | Self::Blob { name, .. }
+            | Self::Uploads { name }
+            | Self::Upload { name, .. } => Some(name),
+        }
+    }
+
+    /// The journal action of a request to this route, for requests that change state.
+    fn action(&self, method: &Method) -> Option<&'static str> {
+        match (self, method) {
+            (Self::Base, _) => Some("Login"),
+            (Self::Uploads { .. } | Self::Upload { .. }, _) => Some("BlobUpload"),
+            (Self::Manifest { .. }, &Method::PUT) => Some("ManifestPut"),
+            (Self::Manifest { .. }, &Method::DELETE) => Some("ManifestDelete"),
+            _ => None,
+        }
+    }
+}
+
+/// A registry error: HTTP status, OCI error code and message.
+#[derive(Debug)]
+struct RegistryError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    /// For 416 responses: the bytes the upload holds, as `Range: 0-<last>`.
+    range_end: Option<u64>,
+}
+
+impl RegistryError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            range_end: None,
+        }
+    }
+}
+
+impl From<CoreError> for RegistryError {
+    fn from(error: CoreError) -> Self {
+        use StatusCode as S;
+        let (status, code) = match &error {
+            CoreError::RepositoryNotFound { .. } => (S::NOT_FOUND, "NAME_UNKNOWN"),
+            CoreError::Unauthenticated | CoreError::TokenInvalid => (S::UNAUTHORIZED, "DENIED"),
+            CoreError::TokenExpired => (S::FORBIDDEN, "DENIED"),
+            CoreError::TagLimitExceeded { .. } => (S::FORBIDDEN, "DENIED"),
+            CoreError::ImageTagAlreadyExists { .. } => (S::BAD_REQUEST, "TAG_INVALID"),
+            CoreError::ManifestBlobUnknown { .. } => (S::BAD_REQUEST, "MANIFEST_BLOB_UNKNOWN"),
+            CoreError::ManifestInvalid { .. } | CoreError::ManifestTooLarge { .. } => {
+                (S::BAD_REQUEST, "MANIFEST_INVALID")
+            }
+            CoreError::ManifestUnsupported { .. } => (S::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED"),
+            CoreError::ManifestUnknown { .. } | CoreError::ImageNotFound { .. } => {
+                (S::NOT_FOUND, "MANIFEST_UNKNOWN")
+            }
+            CoreError::DigestInvalid { .. } | CoreError::DigestMismatch { .. } => {
+                (S::BAD_REQUEST, "DIGEST_INVALID")
+            }
+            CoreError::BlobUnknown { .. } => (S::NOT_FOUND, "BLOB_UNKNOWN"),
+            CoreError::UploadUnknown { .. } => (S::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN"),
+            CoreError::UploadRangeInvalid { current, .. } => {
+                let mut mapped = Self::new(
+                    S::RANGE_NOT_SATISFIABLE,
+                    "BLOB_UPLOAD_INVALID",
+                    error.to_string(),
+                );
+                mapped.range_end = Some(*current);
+                return mapped;
+            }
+            CoreError::InvalidParameter { field, .. } if field == "imageTag" => {
+                (S::BAD_REQUEST, "TAG_INVALID")
+            }
+            CoreError::InvalidParameter { .. } => (S::BAD_REQUEST, "NAME_INVALID"),
+            CoreError::RepositoryAlreadyExists { .. } | CoreError::RepositoryNotEmpty { .. } => {
+                (S::BAD_REQUEST, "UNSUPPORTED")
+            }
+            CoreError::Storage(_) => {
+                tracing::error!(%error, "registry request failed in storage");
+                (S::INTERNAL_SERVER_ERROR, "UNKNOWN")
+            }
+        };
+        Self::new(status, code, error.to_string())
+    }
+}
+
+impl RegistryError {
+    fn into_response(self, registry: &Registry) -> Response {
+        let body = json!({ "errors": [{ "code": self.code, "message": self.message }] });
+        let mut response = (self.status, body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(API_VERSION.0, HeaderValue::from_static(API_VERSION.1));
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, challenge(registry));
+        }
+        if let Some(end) = self.range_end {
+            headers.insert(header::RANGE, range_value(end));
+        }
+        response
+    }
+}
+
+/// The Basic challenge ECR sends: a realm naming the registry and the service `ecr.amazonaws.com`.
+fn challenge(registry: &Registry) -> HeaderValue {
+    let value = format!(
+        "Basic realm=\"http://{}/\",service=\"ecr.amazonaws.com\"",
+        registry.settings().registry_host
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Basic"))
+}
+
+/// `Range: 0-<last byte>` for an upload holding `size` bytes (`0-0` when empty, as clients expect).
+fn range_value(size: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("0-{}", size.saturating_sub(1)))
+        .unwrap_or_else(|_| HeaderValue::from_static("0-0"))
+}
+
+/// Decodes `Authorization: Basic base64(user:password)`.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, CoreError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let text = value.to_str().map_err(|_| CoreError::TokenInvalid)?;
+    let Some(encoded) = text.strip_prefix("Basic ") else {
+        return Err(CoreError::TokenInvalid);
+    };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| CoreError::TokenInvalid)?;
+    let decoded = String::from_utf8(decoded).map_err(|_| CoreError::TokenInvalid)?;
+    let (user, password) = decoded.split_once(':').ok_or(CoreError::TokenInvalid)?;
+    Ok(Some((user.to_owned(), password.to_owned())))
+}
+
+/// Handles one request under `/v2/`.
+pub async fn handle(
+    registry: Arc<Registry>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let rest = uri.path().strip_prefix("/v2").unwrap_or("");
+    let rest = rest.strip_prefix('/').unwrap_or(rest);
+    let Some(route) = Route::parse(rest) else {
+        let error = RegistryError::new(
+            StatusCode::NOT_FOUND,
+            "NAME_INVALID",
+            format!("'{}' is not a registry API path", uri.path()),
+        );
+        return error.into_response(&registry);
+    };
+    let mut caller = Caller {
+        scope: registry.default_scope(),
+        source: Source::Registry,
+        user_agent: text_header(&headers, header::USER_AGENT),
+        host: text_header(&headers, header::HOST),
+    };
+    let action = route.action(&method);
+
+    let credentials = basic_credentials(&headers);
+    let authenticated = match credentials {
+        Ok(Some((user, password))) => registry.authenticate(&user, &password),
+        Ok(None) => Err(CoreError::Unauthenticated),
+        Err(error) => Err(error),
+    };
+    match authenticated {
+        Ok(scope) => caller.scope = scope,
+        Err(error) => {
+            // An anonymous `GET /v2/` is the probe every client sends before logging in, not
+            // an authentication attempt, so it is not journaled.
+            let anonymous_probe = route == Route::Base && matches!(error, CoreError::Unauthenticated);
+            if !anonymous_probe {
+                let action = action.unwrap_or("Access");
+                record(&registry, &caller, action, &route, None, Some(&error.to_string()), "DENIED");
+            }
+            return RegistryError::from(error).into_response(&registry);
+        }
+    }
+
+    let query = uri.query().unwrap_or("");
+    let result = dispatch(&registry, &caller.scope, &method, &route, query, &headers, body).await;
+    match result {
+        Ok(outcome) => {
+            if let Some(action) = action.filter(|_| outcome.journal) {
+                let digest = outcome.digest.as_deref();
+                record(&registry, &caller, action, &route, digest, None, "");
+            }
+            with_api_version(outcome.response)
+        }
+        Err(error) => {
+            tracing::info!(method = %method, path = uri.path(), code = error.code, message = %error.message, "registry error");
+            if let Some(action) = action {
+                record(&registry, &caller, action, &route, None, Some(&error.message), error.code);
+            }
+            error.into_response(&registry)
+        }
+    }
+}
+
+fn record(
+    registry: &Registry,
+    caller: &Caller,
+    action: &str,
+    route: &Route,
+    digest: Option<&str>,
+    error_message: Option<&str>,
+    code: &str,
+) {
+    let reference = match route {
+        Route::Manifest { reference, .. } => Some(reference.clone()),
+        Route::Blob { digest, .. } => Some(digest.clone()),
+        _ => None,
+    };
+    registry.record(
+        caller,
+        Event {
+            action: action.to_owned(),
+            repository: route.repository().map(str::to_owned),
+            reference,
+            digest: digest.map(str::to_owned),
+            error: error_message.map(|message| (code.to_owned(), message.to_owned())),
+        },
+    );
+}
+
+fn text_header(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn with_api_version(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(API_VERSION.0, HeaderValue::from_static(API_VERSION.1));
+    response
+}
+
+/// A successful response, with what the journal records of it.
+struct Outcome {
+    response: Response,
+    /// The digest stored by the request, for the journal.
+    digest: Option<String>,
+    /// Whether this response completes a journaled action (a PATCH chunk does not).
+    journal: bool,
+}
+
+impl Outcome {
+    fn quiet(response: Response) -> Self {
+        Self {
+            response,
+            digest: None,
+            journal: false,
+        }
+    }
+}
+
+fn query_param(query: &str, key: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (name == key).then(|| percent_decode(value))
+    })
+}
+
+/// Decodes `%XX` escapes, as clients send `digest=sha256%3A...`.
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escaped = bytes
+            .get(index + 1..index + 3)
+            .filter(|_| bytes[index] == b'%')
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                decoded.push(byte);
+                index += 3;
+            }
+            None => {
+                decoded.push(if bytes[index] == b'+' { b' ' } else { bytes[index] });
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+fn required_digest(query: &str) -> Result<Digest, RegistryError> {
+    let text = query_param(query, "digest").ok_or_else(|| {
+        RegistryError::new(
+            StatusCode::BAD_REQUEST,
+            "DIGEST_INVALID",
+            "The request must name the blob's digest as the 'digest' query parameter",
+        )
+    })?;
+    Ok(Digest::parse(&text)?)
+}
+
+/// Parses `Content-Range: <start>-<end>` and returns the start.
+fn content_range_start(headers: &HeaderMap) -> Result<Option<u64>, RegistryError> {
+    let Some(value) = headers.get(header::CONTENT_RANGE) else {
+        return Ok(None);
+    };
+    let invalid = || {
+        RegistryError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "BLOB_UPLOAD_INVALID",
+            format!(
+                "Content-Range '{}' is invalid: send '<start>-<end>' in bytes",
+                value.to_str().unwrap_or("<not ASCII>")
+            ),
+        )
+    };
+    let text = value.to_str().map_err(|_| invalid())?;
+    let text = text.strip_prefix("bytes ").unwrap_or(text);
+    let (start, end) = text.split_once('-').ok_or_else(invalid)?;
+    let start: u64 = start.trim().parse().map_err(|_| invalid())?;
+    let end: u64 = end.trim().parse().map_err(|_| invalid())?;
+    if end < start {
+        return Err(invalid());
+    }
+    Ok(Some(start))
+}
+
+fn upload_location(name: &str, id: &str) -> String {
+    format!("/v2/{name}/blobs/uploads/{id}")
+}
+
+fn upload_accepted(name: &str, id: &str, size: u64) -> Response {
+    let mut response = StatusCode::ACCEPTED.into_response();
+    let headers = response.headers_mut();
+    insert(headers, header::LOCATION, &upload_location(name, id));
+    headers.insert(header::RANGE, range_value(size));
+    insert(headers, "docker-upload-uuid", id);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    response
+}
+
+fn blob_created(name: &str, digest: &Digest) -> Response {
+    let mut response = StatusCode::CREATED.into_response();
+    let headers = response.headers_mut();
+    insert(headers, header::LOCATION, &format!("/v2/{name}/blobs/{digest}"));
+    insert(headers, "docker-content-digest", &digest.to_string());
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    response
+}
+
+fn insert<K: header::IntoHeaderName>(headers: &mut HeaderMap, name: K, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(name, value);
+    }
+}
+
+async fn dispatch(
+    registry: &Registry,
+    scope: &Scope,
+    method: &Method,
+    route: &Route,
+    query: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Outcome, RegistryError> {
+    match (route, method.clone()) {
+        (Route::Base, Method::GET | Method::HEAD) => {
+            let mut response = (StatusCode::OK, "{}").into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            Ok(Outcome {
+                response,
+                digest: None,
+                journal: true,
+            })
+        }
+        (Route::Tags { name }, Method::GET) => {
+            let tags = registry.tags(scope, name)?;
+            let body = json!({ "name": name, "tags": tags }).to_string();
+            let mut response = (StatusCode::OK, body).into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            Ok(Outcome::quiet(response))
+        }
+        (Route::Manifest { name, reference }, Method::PUT) => {
+            put_manifest(registry, scope, name, reference, headers, body).await
+        }
+        (Route::Manifest { name, reference }, Method::GET | Method::HEAD) => {
+            let reference = Reference::parse(reference)?;
+            let image = registry.get_manifest(scope, name, &reference)?;
+            let mut response = if *method == Method::HEAD {
+                StatusCode::OK.into_response()
+            } else {
+                (StatusCode::OK, image.manifest.clone()).into_response()
+            };
+            let headers = response.headers_mut();
+            insert(headers, header::CONTENT_TYPE, &image.media_type);
+            insert(headers, "docker-content-digest", &image.digest);
+            insert(headers, header::CONTENT_LENGTH, &image.manifest.len().to_string());
+            Ok(Outcome::quiet(response))
+        }
+        (Route::Manifest { .. }, Method::DELETE) => Err(RegistryError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "UNSUPPORTED",
+            "Deleting images through the registry API is not supported by mock-ecr: use 'aws ecr batch-delete-image'",
+        )),
+        (Route::Blob { name, digest }, Method::GET | Method::HEAD) => {
+            let digest = Digest::parse(digest)?;
+            let size = registry.layer(scope, name, &digest)?;
+            let mut response = if *method == Method::HEAD {
+                StatusCode::OK.into_response()
+            } else {
+                let file = registry.blobs().open_blob(&digest).await?;
+                Body::from_stream(ReaderStream::with_capacity(file, 256 * 1024)).into_response()
+            };
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+            insert(headers, "docker-content-digest", &digest.to_string());
+            insert(headers, header::CONTENT_LENGTH, &size.to_string());
+            Ok(Outcome::quiet(response))
+        }
+        (Route::Uploads { name }, Method::POST) => start_upload(registry, scope, name, query, body).await,
+        (Route::Upload { name, id }, Method::PATCH) => {
+            let start = content_range_start(headers)?;
+            let size = registry
+                .append_upload(scope, name, id, start, body.into_data_stream())
+                .await?;
+            Ok(Outcome::quiet(upload_accepted(name, id, size)))
+        }
+        (Route::Upload { name, id }, Method::PUT) => {
+            let digest = required_digest(query)?;
+            registry
+                .complete_upload(scope, name, id, &digest, body.into_data_stream())
+                .await?;
+            Ok(Outcome {
+                response: blob_created(name, &digest),
+                digest: Some(digest.to_string()),
+                journal: true,
+            })
+        }
+        (Route::Upload { name, id }, Method::GET) => {
+            let size = registry.upload_size(scope, name, id).await?;
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            let headers = response.headers_mut();
+            insert(headers, header::LOCATION, &upload_location(name, id));
+            headers.insert(header::RANGE, range_value(size));
+            insert(headers, "docker-upload-uuid", id);
+            Ok(Outcome::quiet(response))
+        }
+        (Route::Upload { name, id }, Method::DELETE) => {
+            registry.cancel_upload(scope, name, id).await?;
+            Ok(Outcome::quiet(StatusCode::NO_CONTENT.into_response()))
+        }
+        _ => Err(RegistryError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "UNSUPPORTED",
+            format!("{method} is not supported on this registry path"),
+        )),
+    }
+}
+
+/// Starts an upload. With `?digest=` the body is the whole blob (a monolithic upload). A
+/// cross-repository mount (`?mount=&from=`) succeeds only when the blob is already in the
+/// target repository; otherwise the client gets a normal upload session, as ECR does when
+/// blob mounting is turned off.
+async fn start_upload(
+    registry: &Registry,
+    scope: &Scope,
+    name: &str,
+    query: &str,
+    body: Body,
+) -> Result<Outcome, RegistryError> {
+    if let Some(mount) = query_param(query, "mount") {
+        let digest = Digest::parse(&mount)?;
+        if registry.layer(scope, name, &digest).is_ok() {
+            return Ok(Outcome {
+                response: blob_created(name, &digest),
+                digest: Some(digest.to_string()),
+                journal: true,
+            });
+        }
+    }
+    let id = registry.start_upload(scope, name).await?;
+    match query_param(query, "digest") {
+        Some(text) => {
+            let digest = Digest::parse(&text)?;
+            registry
+                .complete_upload(scope, name, &id, &digest, body.into_data_stream())
+                .await?;
+            Ok(Outcome {
+                response: blob_created(name, &digest),
+                digest: Some(digest.to_string()),
+                journal: true,
+            })
+        }
+        None => Ok(Outcome::quiet(upload_accepted(name, &id, 0))),
+    }
+}
+
+async fn put_manifest(
+    registry: &Registry,
+    scope: &Scope,
+    name: &str,
+    reference: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Outcome, RegistryError> {
+    let reference = Reference::parse(reference)?;
+    let bytes = axum::body::to_bytes(body, MAX_MANIFEST_BYTES + 1)
+        .await
+        .map_err(|error| {
+            RegistryError::new(
+                StatusCode::BAD_REQUEST,
+                "MANIFEST_INVALID",
+                format!("Manifest could not be read (at most {MAX_MANIFEST_BYTES} bytes): {error}"),
+            )
+        })?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok());
+    let digest = registry.put_manifest(scope, name, &reference, content_type, &bytes)?;
+
+    let mut response = StatusCode::CREATED.into_response();
+    let response_headers = response.headers_mut();
+    insert(response_headers, header::LOCATION, &format!("/v2/{name}/manifests/{digest}"));
+    insert(response_headers, "docker-content-digest", &digest.to_string());
+    response_headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    Ok(Outcome {
+        response,
+        digest: Some(digest.to_string()),
+        journal: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_parse_nested_names() {
+        let cases = [
+            ("", Some(Route::Base)),
+            ("team/app/tags/list", Some(Route::Tags { name: "team/app".into() })),
+            (
+                "a/b/c/manifests/latest",
+                Some(Route::Manifest { name: "a/b/c".into(), reference: "latest".into() }),
+            ),
+            ("my-app/blobs/uploads/", Some(Route::Uploads { name: "my-app".into() })),
+            ("my-app/blobs/uploads", Some(Route::Uploads { name: "my-app".into() })),
+            (
+                "x/y/blobs/uploads/abc-123",
+                Some(Route::Upload { name: "x/y".into(), id: "abc-123".into() }),
+            ),
+            (
+                "my-app/blobs/sha256:00",
+                Some(Route::Blob { name: "my-app".into(), digest: "sha256:00".into() }),
+            ),
+            ("manifests/latest", None),
+            ("my-app/unknown", None),
+            ("my-app/manifests/", None),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(Route::parse(path), expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn percent_decoding_handles_digest_colons() {
+        assert_eq!(percent_decode("sha256%3Aabc"), "sha256:abc");
+        assert_eq!(percent_decode("sha256:abc"), "sha256:abc");
+        assert_eq!(percent_decode("bad%zz"), "bad%zz");
+        assert_eq!(query_param("a=1&digest=sha256%3Aff", "digest").as_deref(), Some("sha256:ff"));
+        assert_eq!(query_param("a=1", "digest"), None);
+    }
+}

@@ -1,0 +1,613 @@
+//! The metadata database: repositories, images, tags, uploaded layers, tokens and the journal.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::error::CoreError;
+
+/// Version of the schema below, stored in SQLite's `user_version`.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS repositories (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    tag_mutability TEXT NOT NULL,
+    scan_on_push INTEGER NOT NULL,
+    encryption_type TEXT NOT NULL,
+    kms_key TEXT,
+    PRIMARY KEY (account, region, name)
+);
+CREATE TABLE IF NOT EXISTS images (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    manifest BLOB NOT NULL,
+    media_type TEXT NOT NULL,
+    artifact_media_type TEXT,
+    size INTEGER NOT NULL,
+    pushed_at INTEGER NOT NULL,
+    last_pulled_at INTEGER,
+    PRIMARY KEY (account, region, repository, digest)
+);
+CREATE TABLE IF NOT EXISTS tags (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (account, region, repository, tag)
+);
+CREATE INDEX IF NOT EXISTS tags_by_digest ON tags (account, region, repository, digest);
+CREATE TABLE IF NOT EXISTS layers (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    uploaded_at INTEGER NOT NULL,
+    PRIMARY KEY (account, region, repository, digest)
+);
+CREATE TABLE IF NOT EXISTS uploads (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    started_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token_sha256 TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    source TEXT NOT NULL,
+    action TEXT NOT NULL,
+    repository TEXT,
+    reference TEXT,
+    digest TEXT,
+    host TEXT,
+    user_agent TEXT,
+    outcome TEXT NOT NULL,
+    error_code TEXT,
+    message TEXT
+);
+";
+
+/// The account and region that own a repository: ECR keeps a separate registry for each pair.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Scope {
+    pub account: String,
+    pub region: String,
+}
+
+/// A repository row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositoryRow {
+    pub name: String,
+    pub created_at: i64,
+    pub tag_mutability: String,
+    pub scan_on_push: bool,
+    pub encryption_type: String,
+    pub kms_key: Option<String>,
+}
+
+/// An image row: one manifest in one repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRow {
+    pub digest: String,
+    pub manifest: Vec<u8>,
+    pub media_type: String,
+    pub artifact_media_type: Option<String>,
+    pub size: i64,
+    pub pushed_at: i64,
+    pub last_pulled_at: Option<i64>,
+}
+
+/// A token row; the token itself is never stored, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub scope: Scope,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+/// A journal row as stored; `seq` is assigned by the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalRow {
+    pub seq: i64,
+    pub time: String,
+    pub account: String,
+    pub region: String,
+    pub source: String,
+    pub action: String,
+    pub repository: Option<String>,
+    pub reference: Option<String>,
+    pub digest: Option<String>,
+    pub host: Option<String>,
+    pub user_agent: Option<String>,
+    pub outcome: String,
+    pub error_code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// The SQLite database behind a mutex: operations are short, so one connection serves all.
+pub struct Database {
+    connection: Mutex<Connection>,
+}
+
+impl Database {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, CoreError> {
+        let connection = Connection::open(path).map_err(|error| {
+            CoreError::Storage(format!("cannot open database {}: {error}", path.display()))
+        })?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+
+        let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(CoreError::Storage(format!(
+                "database {} has schema version {version}, newer than this mock-ecr supports ({SCHEMA_VERSION}): use a newer mock-ecr or another data folder",
+                path.display()
+            )));
+        }
+        connection.execute_batch(SCHEMA)?;
+        connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+
+        Ok(Self {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while the lock was held cannot leave a half-done transaction behind, because
+        // rusqlite rolls back a transaction that is dropped, so a poisoned lock is safe to reuse.
+        self.connection
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `work` in one transaction, committing only when it returns `Ok`.
+    pub fn transaction<T>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, CoreError>,
+    ) -> Result<T, CoreError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let value = work(&transaction)?;
+        transaction.commit()?;
+        Ok(value)
+    }
+}
+
+pub fn repository(
+    conn: &Connection,
+    scope: &Scope,
+    name: &str,
+) -> Result<Option<RepositoryRow>, CoreError> {
+    let row = conn
+        .query_row(
+            "SELECT name, created_at, tag_mutability, scan_on_push, encryption_type, kms_key
+             FROM repositories WHERE account = ?1 AND region = ?2 AND name = ?3",
+            params![scope.account, scope.region, name],
+            repository_from_row,
+        )
+        .optional()?;
+    Ok(row)
+}
+
+pub fn repositories(conn: &Connection, scope: &Scope) -> Result<Vec<RepositoryRow>, CoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT name, created_at, tag_mutability, scan_on_push, encryption_type, kms_key
+         FROM repositories WHERE account = ?1 AND region = ?2 ORDER BY name",
+    )?;
+    let rows = statement
+        .query_map(params![scope.account, scope.region], repository_from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+fn repository_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RepositoryRow> {
+    Ok(RepositoryRow {
+        name: row.get(0)?,
+        created_at: row.get(1)?,
+        tag_mutability: row.get(2)?,
+        scan_on_push: row.get(3)?,
+        encryption_type: row.get(4)?,
+        kms_key: row.get(5)?,
+    })
+}
+
+pub fn insert_repository(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &RepositoryRow,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "INSERT INTO repositories
+         (account, region, name, created_at, tag_mutability, scan_on_push, encryption_type, kms_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            scope.account,
+            scope.region,
+            repository.name,
+            repository.created_at,
+            repository.tag_mutability,
+            repository.scan_on_push,
+            repository.encryption_type,
+            repository.kms_key,
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn update_repository_settings(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &RepositoryRow,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "UPDATE repositories SET tag_mutability = ?4, scan_on_push = ?5
+         WHERE account = ?1 AND region = ?2 AND name = ?3",
+        params![
+            scope.account,
+            scope.region,
+            repository.name,
+            repository.tag_mutability,
+            repository.scan_on_push,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Deletes a repository with its images, tags, layers and pending uploads.
+pub fn delete_repository(conn: &Connection, scope: &Scope, name: &str) -> Result<(), CoreError> {
+    for table in ["tags", "images", "layers", "uploads"] {
+        conn.execute(
+            &format!("DELETE FROM {table} WHERE account = ?1 AND region = ?2 AND repository = ?3"),
+            params![scope.account, scope.region, name],
+        )?;
+    }
+    conn.execute(
+        "DELETE FROM repositories WHERE account = ?1 AND region = ?2 AND name = ?3",
+        params![scope.account, scope.region, name],
+    )?;
+    Ok(())
+}
+
+pub fn image_count(conn: &Connection, scope: &Scope, repository: &str) -> Result<i64, CoreError> {
+    let count = conn.query_row(
+        "SELECT COUNT(*) FROM images WHERE account = ?1 AND region = ?2 AND repository = ?3",
+        params![scope.account, scope.region, repository],
+        |row| row.get(0),
+    )?;
+    Ok(count)
+}
+
+const IMAGE_COLUMNS: &str =
+    "digest, manifest, media_type, artifact_media_type, size, pushed_at, last_pulled_at";
+
+fn image_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ImageRow> {
+    Ok(ImageRow {
+        digest: row.get(0)?,
+        manifest: row.get(1)?,
+        media_type: row.get(2)?,
+        artifact_media_type: row.get(3)?,
+        size: row.get(4)?,
+        pushed_at: row.get(5)?,
+        last_pulled_at: row.get(6)?,
+    })
+}
+
+pub fn image(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    digest: &str,
+) -> Result<Option<ImageRow>, CoreError> {
+    let row = conn
+        .query_row(
+            &format!(
+                "SELECT {IMAGE_COLUMNS} FROM images
+                 WHERE account = ?1 AND region = ?2 AND repository = ?3 AND digest = ?4"
+            ),
+            params![scope.account, scope.region, repository, digest],
+            image_from_row,
+        )
+        .optional()?;
+    Ok(row)
+}
+
+/// Lists the images of a repository, oldest push first.
+pub fn images(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+) -> Result<Vec<ImageRow>, CoreError> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {IMAGE_COLUMNS} FROM images
+         WHERE account = ?1 AND region = ?2 AND repository = ?3 ORDER BY pushed_at, digest"
+    ))?;
+    let rows = statement
+        .query_map(params![scope.account, scope.region, repository], image_from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+pub fn insert_image(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    image: &ImageRow,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "INSERT INTO images (account, region, repository, digest, manifest, media_type,
+                             artifact_media_type, size, pushed_at, last_pulled_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            scope.account,
+            scope.region,
+            repository,
+            image.digest,
+            image.manifest,
+            image.media_type,
+            image.artifact_media_type,
+            image.size,
+            image.pushed_at,
+            image.last_pulled_at,
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn mark_pulled(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    digest: &str,
+    at: i64,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "UPDATE images SET last_pulled_at = ?5
+         WHERE account = ?1 AND region = ?2 AND repository = ?3 AND digest = ?4",
+        params![scope.account, scope.region, repository, digest, at],
+    )?;
+    Ok(())
+}
+
+pub fn tag_digest(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    tag: &str,
+) -> Result<Option<String>, CoreError> {
+    let digest = conn
+        .query_row(
+            "SELECT digest FROM tags WHERE account = ?1 AND region = ?2 AND repository = ?3 AND tag = ?4",
+            params![scope.account, scope.region, repository, tag],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(digest)
+}
+
+/// Lists the tags that point at `digest`, sorted by name.
+pub fn tags_of(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    digest: &str,
+) -> Result<Vec<String>, CoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT tag FROM tags WHERE account = ?1 AND region = ?2 AND repository = ?3 AND digest = ?4
+         ORDER BY tag",
+    )?;
+    let tags = statement
+        .query_map(params![scope.account, scope.region, repository, digest], |row| row.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(tags)
+}
+
+/// Lists every tag of a repository, sorted by name.
+pub fn tags(conn: &Connection, scope: &Scope, repository: &str) -> Result<Vec<String>, CoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT tag FROM tags WHERE account = ?1 AND region = ?2 AND repository = ?3 ORDER BY tag",
+    )?;
+    let tags = statement
+        .query_map(params![scope.account, scope.region, repository], |row| row.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(tags)
+}
+
+/// Points `tag` at `digest`, replacing where it pointed before.
+pub fn set_tag(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    tag: &str,
+    digest: &str,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "INSERT INTO tags (account, region, repository, tag, digest) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (account, region, repository, tag) DO UPDATE SET digest = excluded.digest",
+        params![scope.account, scope.region, repository, tag, digest],
+    )?;
+    Ok(())
+}
+
+/// Returns the size of a layer uploaded to `repository`, or `None` when it was not uploaded there.
+pub fn layer_size(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    digest: &str,
+) -> Result<Option<i64>, CoreError> {
+    let size = conn
+        .query_row(
+            "SELECT size FROM layers WHERE account = ?1 AND region = ?2 AND repository = ?3 AND digest = ?4",
+            params![scope.account, scope.region, repository, digest],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(size)
+}
+
+pub fn insert_layer(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    digest: &str,
+    size: i64,
+    at: i64,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "INSERT INTO layers (account, region, repository, digest, size, uploaded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (account, region, repository, digest) DO NOTHING",
+        params![scope.account, scope.region, repository, digest, size, at],
+    )?;
+    Ok(())
+}
+
+pub fn insert_upload(
+    conn: &Connection,
+    id: &str,
+    scope: &Scope,
+    repository: &str,
+    at: i64,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "INSERT INTO uploads (id, account, region, repository, started_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, scope.account, scope.region, repository, at],
+    )?;
+    Ok(())
+}
+
+/// Returns the repository an upload belongs to, when the upload exists in `scope`.
+pub fn upload_repository(
+    conn: &Connection,
+    id: &str,
+    scope: &Scope,
+) -> Result<Option<String>, CoreError> {
+    let repository = conn
+        .query_row(
+            "SELECT repository FROM uploads WHERE id = ?1 AND account = ?2 AND region = ?3",
+            params![id, scope.account, scope.region],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(repository)
+}
+
+pub fn delete_upload(conn: &Connection, id: &str) -> Result<(), CoreError> {
+    conn.execute("DELETE FROM uploads WHERE id = ?1", params![id])?;
+    Ok(())
+}
+
+pub fn insert_token(
+    conn: &Connection,
+    token_sha256: &str,
+    token: &TokenRow,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "INSERT INTO tokens (token_sha256, account, region, issued_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            token_sha256,
+            token.scope.account,
+            token.scope.region,
+            token.issued_at,
+            token.expires_at,
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn token(conn: &Connection, token_sha256: &str) -> Result<Option<TokenRow>, CoreError> {
+    let row = conn
+        .query_row(
+            "SELECT account, region, issued_at, expires_at FROM tokens WHERE token_sha256 = ?1",
+            params![token_sha256],
+            |row| {
+                Ok(TokenRow {
+                    scope: Scope {
+                        account: row.get(0)?,
+                        region: row.get(1)?,
+                    },
+                    issued_at: row.get(2)?,
+                    expires_at: row.get(3)?,
+                })
+            },
+        )
+        .optional()?;
+    Ok(row)
+}
+
+/// Appends a journal row and returns its sequence number.
+pub fn append_journal(conn: &Connection, row: &JournalRow) -> Result<i64, CoreError> {
+    conn.execute(
+        "INSERT INTO journal (time, account, region, source, action, repository, reference, digest,
+                              host, user_agent, outcome, error_code, message)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            row.time,
+            row.account,
+            row.region,
+            row.source,
+            row.action,
+            row.repository,
+            row.reference,
+            row.digest,
+            row.host,
+            row.user_agent,
+            row.outcome,
+            row.error_code,
+            row.message,
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Reads up to `limit` journal rows with `seq` greater than `after`, in order.
+pub fn journal_after(conn: &Connection, after: i64, limit: i64) -> Result<Vec<JournalRow>, CoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT seq, time, account, region, source, action, repository, reference, digest, host,
+                user_agent, outcome, error_code, message
+         FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = statement
+        .query_map(params![after, limit], |row| {
+            Ok(JournalRow {
+                seq: row.get(0)?,
+                time: row.get(1)?,
+                account: row.get(2)?,
+                region: row.get(3)?,
+                source: row.get(4)?,
+                action: row.get(5)?,
+                repository: row.get(6)?,
+                reference: row.get(7)?,
+                digest: row.get(8)?,
+                host: row.get(9)?,
+                user_agent: row.get(10)?,
+                outcome: row.get(11)?,
+                error_code: row.get(12)?,
+                message: row.get(13)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
