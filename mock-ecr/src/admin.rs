@@ -85,7 +85,11 @@ impl From<JournalRow> for JournalEvent {
 pub fn journal(registry: &Arc<Registry>, query: Option<&str>) -> Response {
     let mut after = 0i64;
     let mut limit = MAX_JOURNAL_PAGE;
-    for pair in query.unwrap_or("").split('&').filter(|pair| !pair.is_empty()) {
+    for pair in query
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+    {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let parsed = value.parse::<i64>().ok().filter(|number| *number >= 0);
         match (key, parsed) {
@@ -96,7 +100,11 @@ pub fn journal(registry: &Arc<Registry>, query: Option<&str>) -> Response {
                     "query parameter '{key}' must be a non-negative integer, got '{value}'"
                 ));
             }
-            _ => return bad_request(format!("unknown query parameter '{key}': use 'after' and 'limit'")),
+            _ => {
+                return bad_request(format!(
+                    "unknown query parameter '{key}': use 'after' and 'limit'"
+                ));
+            }
         }
     }
     match registry.journal(after, limit) {

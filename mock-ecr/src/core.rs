@@ -264,7 +264,8 @@ impl Registry {
 
     /// Reads journal rows after sequence number `after`, at most `limit` of them.
     pub fn journal(&self, after: i64, limit: i64) -> Result<Vec<JournalRow>, CoreError> {
-        self.db.transaction(|tx| db::journal_after(tx, after, limit))
+        self.db
+            .transaction(|tx| db::journal_after(tx, after, limit))
     }
 
     // Repositories.
@@ -351,7 +352,9 @@ impl Registry {
         tag_mutability: &str,
     ) -> Result<Repository, CoreError> {
         validate_mutability(tag_mutability)?;
-        self.update_repository(scope, name, |row| row.tag_mutability = tag_mutability.to_owned())
+        self.update_repository(scope, name, |row| {
+            row.tag_mutability = tag_mutability.to_owned()
+        })
     }
 
     pub fn put_image_scanning_configuration(
@@ -565,7 +568,8 @@ impl Registry {
                     .ok_or_else(|| missing(&config.digest))?;
                 let mut total = 0i64;
                 for layer in layers {
-                    let stored = db::layer_size(conn, scope, repository, &layer.digest.to_string())?;
+                    let stored =
+                        db::layer_size(conn, scope, repository, &layer.digest.to_string())?;
                     match stored {
                         Some(size) => total = total.saturating_add(size),
                         None if layer.has_urls => total = total.saturating_add(layer.size),
@@ -615,7 +619,12 @@ impl Registry {
     // Blobs and uploads.
 
     /// Returns the size of a blob uploaded to `repository`, or BlobUnknown.
-    pub fn layer(&self, scope: &Scope, repository: &str, digest: &Digest) -> Result<u64, CoreError> {
+    pub fn layer(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        digest: &Digest,
+    ) -> Result<u64, CoreError> {
         let size = self.db.transaction(|tx| {
             self.require_repository(tx, scope, repository)?;
             db::layer_size(tx, scope, repository, &digest.to_string())
@@ -734,7 +743,9 @@ impl Registry {
         B: AsRef<[u8]>,
         E: std::fmt::Display,
     {
-        let size = self.append_upload(scope, repository, id, None, body).await?;
+        let size = self
+            .append_upload(scope, repository, id, None, body)
+            .await?;
         let state = self.upload_state(id).await;
         let mut state = state.lock().await;
         let hasher = match state.hasher.take() {
@@ -754,7 +765,14 @@ impl Registry {
         let now = self.now_millis();
         let size_column = i64::try_from(size).unwrap_or(i64::MAX);
         self.db.transaction(|tx| {
-            db::insert_layer(tx, scope, repository, &expected.to_string(), size_column, now)?;
+            db::insert_layer(
+                tx,
+                scope,
+                repository,
+                &expected.to_string(),
+                size_column,
+                now,
+            )?;
             db::delete_upload(tx, id)
         })?;
         drop(state);

@@ -31,7 +31,9 @@ impl Digest {
                 .bytes()
                 .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
         if !valid_hex {
-            return Err(invalid("a sha256 digest has exactly 64 lowercase hex digits"));
+            return Err(invalid(
+                "a sha256 digest has exactly 64 lowercase hex digits",
+            ));
         }
         Ok(Self {
             hex: hex.to_owned(),

@@ -43,7 +43,11 @@ impl ApiError {
     }
 
     fn invalid(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "InvalidParameterException", message)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameterException",
+            message,
+        )
     }
 }
 
@@ -62,7 +66,11 @@ impl From<CoreError> for ApiError {
             CoreError::DigestMismatch { .. } => "ImageDigestDoesNotMatchException",
             CoreError::Storage(_) => {
                 tracing::error!(%error, "ECR API request failed in storage");
-                return Self::new(StatusCode::INTERNAL_SERVER_ERROR, "ServerException", error.to_string());
+                return Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "ServerException",
+                    error.to_string(),
+                );
             }
             _ => "InvalidParameterException",
         };
@@ -119,7 +127,13 @@ pub async fn handle(registry: Arc<Registry>, headers: HeaderMap, body: Body) -> 
         .and_then(Value::as_str)
         .map(str::to_owned);
     let result = dispatch(&registry, &caller.scope, &operation, input);
-    record(&registry, &caller, &operation, repository, result.as_ref().err());
+    record(
+        &registry,
+        &caller,
+        &operation,
+        repository,
+        result.as_ref().err(),
+    );
 
     match result {
         Ok(output) => {
@@ -197,7 +211,9 @@ fn scope_from_authorization(registry: &Registry, headers: &HeaderMap) -> Result<
         ));
     };
     if access_key.is_empty() || region.is_empty() {
-        return Err(incomplete("the access key and region in Credential must not be empty"));
+        return Err(incomplete(
+            "the access key and region in Credential must not be empty",
+        ));
     }
     Ok(Scope {
         account: registry.settings().default_account.clone(),
@@ -212,7 +228,9 @@ async fn read_input(body: Body) -> Result<Value, ApiError> {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "SerializationException",
-                format!("Request body could not be read (at most {MAX_REQUEST_BYTES} bytes): {error}"),
+                format!(
+                    "Request body could not be read (at most {MAX_REQUEST_BYTES} bytes): {error}"
+                ),
             )
         })?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -433,7 +451,10 @@ fn describe_repositories(
     let repositories = registry.describe_repositories(scope, input.repository_names.as_deref())?;
     let (page, next) = paginate(repositories, max, input.next_token.as_deref())?;
     let repositories: Vec<Value> = page.iter().map(repository_json).collect();
-    Ok(with_next_token(json!({ "repositories": repositories }), next))
+    Ok(with_next_token(
+        json!({ "repositories": repositories }),
+        next,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -505,7 +526,11 @@ struct ListImagesInput {
     next_token: Option<String>,
 }
 
-fn list_images(registry: &Registry, scope: &Scope, input: ListImagesInput) -> Result<Value, ApiError> {
+fn list_images(
+    registry: &Registry,
+    scope: &Scope,
+    input: ListImagesInput,
+) -> Result<Value, ApiError> {
     let max = max_results(input.max_results)?;
     let status = tag_status(input.filter.as_ref())?;
     let mut ids = Vec::new();
@@ -571,7 +596,8 @@ fn image_detail(scope: &Scope, repository: &str, image: &Image) -> Value {
         detail["artifactMediaType"] = json!(artifact);
     }
     if let Some(pulled) = image.row.last_pulled_at {
-        detail["lastRecordedPullTime"] = json!(epoch_seconds(crate::clock::from_unix_millis(pulled)));
+        detail["lastRecordedPullTime"] =
+            json!(epoch_seconds(crate::clock::from_unix_millis(pulled)));
     }
     detail
 }
@@ -604,7 +630,12 @@ fn describe_images(
             let mut found = Vec::new();
             for id in ids {
                 let image = registry
-                    .find_image(scope, repository, id.image_digest.as_deref(), id.image_tag.as_deref())?
+                    .find_image(
+                        scope,
+                        repository,
+                        id.image_digest.as_deref(),
+                        id.image_tag.as_deref(),
+                    )?
                     .ok_or_else(|| CoreError::ImageNotFound {
                         image: id.describe(),
                         repository: repository.clone(),
@@ -643,12 +674,14 @@ fn batch_get_image(
     registry.repository(scope, repository)?;
     let mut images = Vec::new();
     let mut failures = Vec::new();
-    let failure = |id: &ImageIdentifier, code: &str, reason: &str| {
-        json!({ "imageId": id.to_json(), "failureCode": code, "failureReason": reason })
-    };
+    let failure = |id: &ImageIdentifier, code: &str, reason: &str| json!({ "imageId": id.to_json(), "failureCode": code, "failureReason": reason });
     for id in &input.image_ids {
         if id.image_digest.is_none() && id.image_tag.is_none() {
-            failures.push(failure(id, "MissingDigestAndTag", "Missing image digest and tag"));
+            failures.push(failure(
+                id,
+                "MissingDigestAndTag",
+                "Missing image digest and tag",
+            ));
             continue;
         }
         if let Some(digest) = &id.image_digest {
@@ -708,8 +741,11 @@ fn put_image_tag_mutability(
     scope: &Scope,
     input: PutImageTagMutabilityInput,
 ) -> Result<Value, ApiError> {
-    let repository =
-        registry.put_image_tag_mutability(scope, &input.repository_name, &input.image_tag_mutability)?;
+    let repository = registry.put_image_tag_mutability(
+        scope,
+        &input.repository_name,
+        &input.image_tag_mutability,
+    )?;
     Ok(json!({
         "registryId": repository.registry_id,
         "repositoryName": repository.name,

@@ -49,13 +49,17 @@ pub enum CoreError {
         limit: usize,
     },
 
-    #[error("Manifest references blob {digest}, which has not been uploaded to repository '{repository}'")]
+    #[error(
+        "Manifest references blob {digest}, which has not been uploaded to repository '{repository}'"
+    )]
     ManifestBlobUnknown { digest: String, repository: String },
 
     #[error("Manifest is invalid: {reason}")]
     ManifestInvalid { reason: String },
 
-    #[error("Manifest media type '{media_type}' is not supported: push a Docker schema 2 or OCI manifest or index")]
+    #[error(
+        "Manifest media type '{media_type}' is not supported: push a Docker schema 2 or OCI manifest or index"
+    )]
     ManifestUnsupported { media_type: String },
 
     #[error("Manifest is {size} bytes, over the limit of {limit} bytes")]
@@ -76,7 +80,9 @@ pub enum CoreError {
     #[error("Upload {id} not found: it was completed, cancelled or never started")]
     UploadUnknown { id: String },
 
-    #[error("Chunk starts at byte {start}, but the upload has {current} bytes: send the next chunk from byte {current}")]
+    #[error(
+        "Chunk starts at byte {start}, but the upload has {current} bytes: send the next chunk from byte {current}"
+    )]
     UploadRangeInvalid { start: u64, current: u64 },
 
     #[error("Not Authorized")]
@@ -85,7 +91,9 @@ pub enum CoreError {
     #[error("Your authorization token has expired. Reauthenticate and try again.")]
     TokenExpired,
 
-    #[error("Your authorization token is invalid. Run 'aws ecr get-login-password' and log in again.")]
+    #[error(
+        "Your authorization token is invalid. Run 'aws ecr get-login-password' and log in again."
+    )]
     TokenInvalid,
 
     #[error("Storage failed: {0}")]

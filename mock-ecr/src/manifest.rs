@@ -76,11 +76,10 @@ impl Manifest {
                 limit: MAX_MANIFEST_BYTES,
             });
         }
-        let raw: RawManifest = serde_json::from_slice(bytes).map_err(|error| {
-            CoreError::ManifestInvalid {
+        let raw: RawManifest =
+            serde_json::from_slice(bytes).map_err(|error| CoreError::ManifestInvalid {
                 reason: format!("not a JSON manifest: {error}"),
-            }
-        })?;
+            })?;
         let media_type = media_type_of(&raw, content_type)?;
         if raw.schema_version != Some(2) {
             return Err(CoreError::ManifestInvalid {
@@ -138,7 +137,13 @@ fn media_type_of(raw: &RawManifest, content_type: Option<&str>) -> Result<String
         (None, None) if raw.manifests.is_some() => OCI_INDEX.to_owned(),
         (None, None) => OCI_MANIFEST.to_owned(),
     };
-    if [DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_MANIFEST, OCI_INDEX].contains(&media_type.as_str())
+    if [
+        DOCKER_MANIFEST,
+        DOCKER_MANIFEST_LIST,
+        OCI_MANIFEST,
+        OCI_INDEX,
+    ]
+    .contains(&media_type.as_str())
     {
         Ok(media_type)
     } else {
@@ -194,9 +199,15 @@ mod tests {
 
     #[test]
     fn rejects_content_type_mismatch() {
-        let error = Manifest::parse(image_manifest(OCI_MANIFEST).as_bytes(), Some(DOCKER_MANIFEST))
-            .unwrap_err();
-        assert!(matches!(error, CoreError::ManifestInvalid { .. }), "{error}");
+        let error = Manifest::parse(
+            image_manifest(OCI_MANIFEST).as_bytes(),
+            Some(DOCKER_MANIFEST),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(error, CoreError::ManifestInvalid { .. }),
+            "{error}"
+        );
     }
 
     #[test]
@@ -207,7 +218,10 @@ mod tests {
             Some("application/vnd.docker.distribution.manifest.v1+prettyjws"),
         )
         .unwrap_err();
-        assert!(matches!(error, CoreError::ManifestUnsupported { .. }), "{error}");
+        assert!(
+            matches!(error, CoreError::ManifestUnsupported { .. }),
+            "{error}"
+        );
     }
 
     #[test]
@@ -235,7 +249,9 @@ mod tests {
                 {{"mediaType":"{OCI_MANIFEST}","digest":"{CONFIG}","size":10}}]}}"#
         );
         let manifest = Manifest::parse(body.as_bytes(), None).unwrap();
-        assert!(matches!(manifest.kind, ManifestKind::Index { ref manifests } if manifests.len() == 1));
+        assert!(
+            matches!(manifest.kind, ManifestKind::Index { ref manifests } if manifests.len() == 1)
+        );
         assert_eq!(manifest.config_media_type(), None);
     }
 }

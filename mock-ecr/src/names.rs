@@ -52,7 +52,9 @@ fn is_valid_component(component: &str) -> bool {
         (is_alphanumeric(pair[0]) || is_separator(pair[0]))
             && (is_alphanumeric(pair[1]) || is_separator(pair[1]))
             && !(is_separator(pair[0]) && is_separator(pair[1]))
-    }) && bytes.iter().all(|&byte| is_alphanumeric(byte) || is_separator(byte))
+    }) && bytes
+        .iter()
+        .all(|&byte| is_alphanumeric(byte) || is_separator(byte))
 }
 
 /// Checks an image tag against the OCI distribution specification's tag pattern,
@@ -87,16 +89,39 @@ mod tests {
 
     #[test]
     fn repository_names_follow_ecr_pattern() {
-        let valid = ["my-app", "team/my-app", "a1", "a.b_c-d/e/f", "project-a/nginx-web-app"];
+        let valid = [
+            "my-app",
+            "team/my-app",
+            "a1",
+            "a.b_c-d/e/f",
+            "project-a/nginx-web-app",
+        ];
         for name in valid {
-            assert!(validate_repository_name(name).is_ok(), "{name} should be valid");
+            assert!(
+                validate_repository_name(name).is_ok(),
+                "{name} should be valid"
+            );
         }
         let invalid = [
-            "a", "My-App", "my--app", "-app", "app-", "a//b", "/app", "app/", "my app", "ab/..",
-            "ab/../etc", "mü-app", "a_.b",
+            "a",
+            "My-App",
+            "my--app",
+            "-app",
+            "app-",
+            "a//b",
+            "/app",
+            "app/",
+            "my app",
+            "ab/..",
+            "ab/../etc",
+            "mü-app",
+            "a_.b",
         ];
         for name in invalid {
-            assert!(validate_repository_name(name).is_err(), "{name} should be invalid");
+            assert!(
+                validate_repository_name(name).is_err(),
+                "{name} should be invalid"
+            );
         }
         assert!(validate_repository_name(&"a".repeat(257)).is_err());
         assert!(validate_repository_name(&"a".repeat(256)).is_ok());

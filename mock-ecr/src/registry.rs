@@ -27,12 +27,25 @@ const API_VERSION: (&str, &str) = ("docker-distribution-api-version", "registry/
 pub enum Route {
     /// `/v2/`: the API version check that `docker login` uses.
     Base,
-    Tags { name: String },
-    Manifest { name: String, reference: String },
-    Blob { name: String, digest: String },
+    Tags {
+        name: String,
+    },
+    Manifest {
+        name: String,
+        reference: String,
+    },
+    Blob {
+        name: String,
+        digest: String,
+    },
     /// `/v2/<name>/blobs/uploads/`: start an upload.
-    Uploads { name: String },
-    Upload { name: String, id: String },
+    Uploads {
+        name: String,
+    },
+    Upload {
+        name: String,
+        id: String,
+    },
 }
 
 impl Route {
@@ -163,7 +176,10 @@ impl RegistryError {
         let body = json!({ "errors": [{ "code": self.code, "message": self.message }] });
         let mut response = (self.status, body.to_string()).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         headers.insert(API_VERSION.0, HeaderValue::from_static(API_VERSION.1));
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, challenge(registry));
@@ -244,17 +260,35 @@ pub async fn handle(
         Err(error) => {
             // An anonymous `GET /v2/` is the probe every client sends before logging in, not
             // an authentication attempt, so it is not journaled.
-            let anonymous_probe = route == Route::Base && matches!(error, CoreError::Unauthenticated);
+            let anonymous_probe =
+                route == Route::Base && matches!(error, CoreError::Unauthenticated);
             if !anonymous_probe {
                 let action = action.unwrap_or("Access");
-                record(&registry, &caller, action, &route, None, Some(&error.to_string()), "DENIED");
+                record(
+                    &registry,
+                    &caller,
+                    action,
+                    &route,
+                    None,
+                    Some(&error.to_string()),
+                    "DENIED",
+                );
             }
             return RegistryError::from(error).into_response(&registry);
         }
     }
 
     let query = uri.query().unwrap_or("");
-    let result = dispatch(&registry, &caller.scope, &method, &route, query, &headers, body).await;
+    let result = dispatch(
+        &registry,
+        &caller.scope,
+        &method,
+        &route,
+        query,
+        &headers,
+        body,
+    )
+    .await;
     match result {
         Ok(outcome) => {
             if let Some(action) = action.filter(|_| outcome.journal) {
@@ -266,7 +300,15 @@ pub async fn handle(
         Err(error) => {
             tracing::info!(method = %method, path = uri.path(), code = error.code, message = %error.message, "registry error");
             if let Some(action) = action {
-                record(&registry, &caller, action, &route, None, Some(&error.message), error.code);
+                record(
+                    &registry,
+                    &caller,
+                    action,
+                    &route,
+                    None,
+                    Some(&error.message),
+                    error.code,
+                );
             }
             error.into_response(&registry)
         }
@@ -356,7 +398,11 @@ fn percent_decode(value: &str) -> String {
                 index += 3;
             }
             None => {
-                decoded.push(if bytes[index] == b'+' { b' ' } else { bytes[index] });
+                decoded.push(if bytes[index] == b'+' {
+                    b' '
+                } else {
+                    bytes[index]
+                });
                 index += 1;
             }
         }
@@ -418,7 +464,11 @@ fn upload_accepted(name: &str, id: &str, size: u64) -> Response {
 fn blob_created(name: &str, digest: &Digest) -> Response {
     let mut response = StatusCode::CREATED.into_response();
     let headers = response.headers_mut();
-    insert(headers, header::LOCATION, &format!("/v2/{name}/blobs/{digest}"));
+    insert(
+        headers,
+        header::LOCATION,
+        &format!("/v2/{name}/blobs/{digest}"),
+    );
     insert(headers, "docker-content-digest", &digest.to_string());
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
     response
@@ -442,9 +492,10 @@ async fn dispatch(
     match (route, method.clone()) {
         (Route::Base, Method::GET | Method::HEAD) => {
             let mut response = (StatusCode::OK, "{}").into_response();
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             Ok(Outcome {
                 response,
                 digest: None,
@@ -455,9 +506,10 @@ async fn dispatch(
             let tags = registry.tags(scope, name)?;
             let body = json!({ "name": name, "tags": tags }).to_string();
             let mut response = (StatusCode::OK, body).into_response();
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             Ok(Outcome::quiet(response))
         }
         (Route::Manifest { name, reference }, Method::PUT) => {
@@ -474,7 +526,11 @@ async fn dispatch(
             let headers = response.headers_mut();
             insert(headers, header::CONTENT_TYPE, &image.media_type);
             insert(headers, "docker-content-digest", &image.digest);
-            insert(headers, header::CONTENT_LENGTH, &image.manifest.len().to_string());
+            insert(
+                headers,
+                header::CONTENT_LENGTH,
+                &image.manifest.len().to_string(),
+            );
             Ok(Outcome::quiet(response))
         }
         (Route::Manifest { .. }, Method::DELETE) => Err(RegistryError::new(
@@ -492,12 +548,17 @@ async fn dispatch(
                 Body::from_stream(ReaderStream::with_capacity(file, 256 * 1024)).into_response()
             };
             let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            );
             insert(headers, "docker-content-digest", &digest.to_string());
             insert(headers, header::CONTENT_LENGTH, &size.to_string());
             Ok(Outcome::quiet(response))
         }
-        (Route::Uploads { name }, Method::POST) => start_upload(registry, scope, name, query, body).await,
+        (Route::Uploads { name }, Method::POST) => {
+            start_upload(registry, scope, name, query, body).await
+        }
         (Route::Upload { name, id }, Method::PATCH) => {
             let start = content_range_start(headers)?;
             let size = registry
@@ -600,8 +661,16 @@ async fn put_manifest(
 
     let mut response = StatusCode::CREATED.into_response();
     let response_headers = response.headers_mut();
-    insert(response_headers, header::LOCATION, &format!("/v2/{name}/manifests/{digest}"));
-    insert(response_headers, "docker-content-digest", &digest.to_string());
+    insert(
+        response_headers,
+        header::LOCATION,
+        &format!("/v2/{name}/manifests/{digest}"),
+    );
+    insert(
+        response_headers,
+        "docker-content-digest",
+        &digest.to_string(),
+    );
     response_headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
     Ok(Outcome {
         response,
@@ -618,20 +687,44 @@ mod tests {
     fn routes_parse_nested_names() {
         let cases = [
             ("", Some(Route::Base)),
-            ("team/app/tags/list", Some(Route::Tags { name: "team/app".into() })),
+            (
+                "team/app/tags/list",
+                Some(Route::Tags {
+                    name: "team/app".into(),
+                }),
+            ),
             (
                 "a/b/c/manifests/latest",
-                Some(Route::Manifest { name: "a/b/c".into(), reference: "latest".into() }),
+                Some(Route::Manifest {
+                    name: "a/b/c".into(),
+                    reference: "latest".into(),
+                }),
             ),
-            ("my-app/blobs/uploads/", Some(Route::Uploads { name: "my-app".into() })),
-            ("my-app/blobs/uploads", Some(Route::Uploads { name: "my-app".into() })),
+            (
+                "my-app/blobs/uploads/",
+                Some(Route::Uploads {
+                    name: "my-app".into(),
+                }),
+            ),
+            (
+                "my-app/blobs/uploads",
+                Some(Route::Uploads {
+                    name: "my-app".into(),
+                }),
+            ),
             (
                 "x/y/blobs/uploads/abc-123",
-                Some(Route::Upload { name: "x/y".into(), id: "abc-123".into() }),
+                Some(Route::Upload {
+                    name: "x/y".into(),
+                    id: "abc-123".into(),
+                }),
             ),
             (
                 "my-app/blobs/sha256:00",
-                Some(Route::Blob { name: "my-app".into(), digest: "sha256:00".into() }),
+                Some(Route::Blob {
+                    name: "my-app".into(),
+                    digest: "sha256:00".into(),
+                }),
             ),
             ("manifests/latest", None),
             ("my-app/unknown", None),
@@ -647,7 +740,10 @@ mod tests {
         assert_eq!(percent_decode("sha256%3Aabc"), "sha256:abc");
         assert_eq!(percent_decode("sha256:abc"), "sha256:abc");
         assert_eq!(percent_decode("bad%zz"), "bad%zz");
-        assert_eq!(query_param("a=1&digest=sha256%3Aff", "digest").as_deref(), Some("sha256:ff"));
+        assert_eq!(
+            query_param("a=1&digest=sha256%3Aff", "digest").as_deref(),
+            Some("sha256:ff")
+        );
         assert_eq!(query_param("a=1", "digest"), None);
     }
 }

@@ -62,7 +62,9 @@ pub enum StartError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot listen on {address}: {source} (is another server using the port? pick another with --listen)")]
+    #[error(
+        "cannot listen on {address}: {source} (is another server using the port? pick another with --listen)"
+    )]
     Bind {
         address: SocketAddr,
         source: std::io::Error,
@@ -199,7 +201,11 @@ fn not_found(method: &Method, path: &str, _body: Body) -> Response {
     let message = format!(
         "{method} {path} is not served by mock-ecr: the ECR API is POST /, the registry is under /v2/, the admin API under /_ecrlab/"
     );
-    (StatusCode::NOT_FOUND, axum::Json(json!({ "error": message }))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({ "error": message })),
+    )
+        .into_response()
 }
 
 /// Logs one line per request: method, path, status and duration.

@@ -85,7 +85,9 @@ impl BlobStore {
         let mut written = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|error| {
-                CoreError::Storage(format!("request body ended early after {written} bytes: {error}"))
+                CoreError::Storage(format!(
+                    "request body ended early after {written} bytes: {error}"
+                ))
             })?;
             let bytes = chunk.as_ref();
             hasher.update(bytes);

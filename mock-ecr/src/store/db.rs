@@ -343,7 +343,10 @@ pub fn images(
          WHERE account = ?1 AND region = ?2 AND repository = ?3 ORDER BY pushed_at, digest"
     ))?;
     let rows = statement
-        .query_map(params![scope.account, scope.region, repository], image_from_row)?
+        .query_map(
+            params![scope.account, scope.region, repository],
+            image_from_row,
+        )?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
@@ -417,7 +420,10 @@ pub fn tags_of(
          ORDER BY tag",
     )?;
     let tags = statement
-        .query_map(params![scope.account, scope.region, repository, digest], |row| row.get(0))?
+        .query_map(
+            params![scope.account, scope.region, repository, digest],
+            |row| row.get(0),
+        )?
         .collect::<Result<Vec<String>, _>>()?;
     Ok(tags)
 }
@@ -428,7 +434,9 @@ pub fn tags(conn: &Connection, scope: &Scope, repository: &str) -> Result<Vec<St
         "SELECT tag FROM tags WHERE account = ?1 AND region = ?2 AND repository = ?3 ORDER BY tag",
     )?;
     let tags = statement
-        .query_map(params![scope.account, scope.region, repository], |row| row.get(0))?
+        .query_map(params![scope.account, scope.region, repository], |row| {
+            row.get(0)
+        })?
         .collect::<Result<Vec<String>, _>>()?;
     Ok(tags)
 }
@@ -583,7 +591,11 @@ pub fn append_journal(conn: &Connection, row: &JournalRow) -> Result<i64, CoreEr
 }
 
 /// Reads up to `limit` journal rows with `seq` greater than `after`, in order.
-pub fn journal_after(conn: &Connection, after: i64, limit: i64) -> Result<Vec<JournalRow>, CoreError> {
+pub fn journal_after(
+    conn: &Connection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<JournalRow>, CoreError> {
     let mut statement = conn.prepare_cached(
         "SELECT seq, time, account, region, source, action, repository, reference, digest, host,
                 user_agent, outcome, error_code, message

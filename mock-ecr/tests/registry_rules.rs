@@ -1,0 +1,542 @@
+//! The registry front end's rules, driven in process: authentication, ECR's errors, tag
+//! immutability, the tags-per-image limit, uploads and persistence.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{TestMock, basic, image_manifest, sha256};
+use serde_json::json;
+use time::Duration;
+
+#[tokio::test]
+async fn anonymous_ping_gets_basic_challenge() {
+    let mock = TestMock::new();
+    let reply = mock.registry(Method::GET, "/v2/", None, &[], vec![]).await;
+
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let challenge = reply.header("www-authenticate").expect("challenge");
+    assert!(challenge.starts_with("Basic realm="), "{challenge}");
+    assert!(
+        challenge.contains("service=\"ecr.amazonaws.com\""),
+        "{challenge}"
+    );
+    assert_eq!(
+        reply.header("docker-distribution-api-version"),
+        Some("registry/2.0")
+    );
+    assert!(
+        mock.journal().await.is_empty(),
+        "an anonymous probe is not journaled"
+    );
+}
+
+#[tokio::test]
+async fn login_with_token_is_journaled() {
+    let mock = TestMock::new();
+    let auth = mock.login().await;
+    let reply = mock
+        .registry(Method::GET, "/v2/", Some(&auth), &[], vec![])
+        .await;
+
+    assert_eq!(reply.status, StatusCode::OK);
+    let journal = mock.journal().await;
+    let login = journal.last().expect("a login event");
+    assert_eq!(login["action"], "Login");
+    assert_eq!(login["source"], "registry");
+    assert_eq!(login["outcome"], "ok");
+    assert_eq!(login["host"], common::HOST);
+    assert_eq!(login["userAgent"], "test-client/1.0");
+}
+
+#[tokio::test]
+async fn bad_credentials_are_denied() {
+    let mock = TestMock::new();
+    let auth = mock.login().await;
+    let token_user_password = auth.replace("Basic ", "");
+    let cases = [
+        ("wrong password", basic("AWS", "not-a-token")),
+        ("wrong user", basic("admin", "whatever")),
+        ("not base64", "Basic %%%".to_owned()),
+        ("bearer scheme", format!("Bearer {token_user_password}")),
+    ];
+    for (case, header) in &cases {
+        let reply = mock
+            .registry(Method::GET, "/v2/", Some(header), &[], vec![])
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{case}");
+        assert_eq!(reply.error_code(), "DENIED", "{case}");
+    }
+    let journal = mock.journal().await;
+    let failed_logins = journal
+        .iter()
+        .filter(|event| event["action"] == "Login" && event["outcome"] == "error")
+        .count();
+    assert_eq!(failed_logins, cases.len());
+}
+
+#[tokio::test]
+async fn expired_token_is_denied_after_twelve_hours() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+
+    mock.clock
+        .advance(Duration::hours(11) + Duration::minutes(59));
+    let still_valid = mock
+        .registry(Method::GET, "/v2/", Some(&auth), &[], vec![])
+        .await;
+    assert_eq!(still_valid.status, StatusCode::OK);
+
+    mock.clock.advance(Duration::minutes(1));
+    let path = "/v2/my-app/blobs/uploads/";
+    let expired = mock
+        .registry(Method::POST, path, Some(&auth), &[], vec![])
+        .await;
+    assert_eq!(expired.status, StatusCode::FORBIDDEN);
+    assert_eq!(expired.error_code(), "DENIED");
+    let message = expired.json()["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        message,
+        "Your authorization token has expired. Reauthenticate and try again."
+    );
+
+    let event = mock.journal().await.pop().expect("journaled");
+    assert_eq!(event["action"], "BlobUpload");
+    assert_eq!(event["errorCode"], "DENIED");
+}
+
+#[tokio::test]
+async fn push_to_missing_repository_is_name_unknown() {
+    let mock = TestMock::new();
+    let auth = mock.login().await;
+    let reply = mock
+        .registry(
+            Method::POST,
+            "/v2/missing/blobs/uploads/",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply.error_code(), "NAME_UNKNOWN");
+    assert_eq!(
+        reply.json()["errors"][0]["message"],
+        "The repository with name 'missing' does not exist in the registry with id '123456789012'"
+    );
+}
+
+#[tokio::test]
+async fn chunked_upload_and_pull_round_trip() {
+    let mock = TestMock::new();
+    mock.create_repository("team/app", "MUTABLE").await;
+    let auth = mock.login().await;
+
+    let started = mock
+        .registry(
+            Method::POST,
+            "/v2/team/app/blobs/uploads/",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::ACCEPTED);
+    let location = started.header("location").expect("location").to_owned();
+    assert!(
+        location.starts_with("/v2/team/app/blobs/uploads/"),
+        "{location}"
+    );
+    assert_eq!(started.header("range"), Some("0-0"));
+
+    let first = mock
+        .registry(
+            Method::PATCH,
+            &location,
+            Some(&auth),
+            &[("content-range", "0-4")],
+            b"hello".to_vec(),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::ACCEPTED);
+    assert_eq!(first.header("range"), Some("0-4"));
+
+    let out_of_order = mock
+        .registry(
+            Method::PATCH,
+            &location,
+            Some(&auth),
+            &[("content-range", "9-12")],
+            b"late".to_vec(),
+        )
+        .await;
+    assert_eq!(out_of_order.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(out_of_order.header("range"), Some("0-4"));
+
+    let second = mock
+        .registry(
+            Method::PATCH,
+            &location,
+            Some(&auth),
+            &[],
+            b" world".to_vec(),
+        )
+        .await;
+    assert_eq!(second.header("range"), Some("0-10"));
+
+    let status = mock
+        .registry(Method::GET, &location, Some(&auth), &[], vec![])
+        .await;
+    assert_eq!(status.status, StatusCode::NO_CONTENT);
+    assert_eq!(status.header("range"), Some("0-10"));
+
+    let digest = sha256(b"hello world");
+    let finish = format!("{location}?digest={}", digest.replace(':', "%3A"));
+    let done = mock
+        .registry(Method::PUT, &finish, Some(&auth), &[], vec![])
+        .await;
+    assert_eq!(
+        done.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&done.body)
+    );
+    assert_eq!(done.header("docker-content-digest"), Some(digest.as_str()));
+
+    let blob_path = format!("/v2/team/app/blobs/{digest}");
+    let head = mock
+        .registry(Method::HEAD, &blob_path, Some(&auth), &[], vec![])
+        .await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(head.header("content-length"), Some("11"));
+    let get = mock
+        .registry(Method::GET, &blob_path, Some(&auth), &[], vec![])
+        .await;
+    assert_eq!(get.body, b"hello world");
+
+    let event = mock.journal().await.pop().expect("journaled");
+    assert_eq!(event["action"], "BlobUpload");
+    assert_eq!(event["digest"], digest.as_str());
+    assert_eq!(event["repository"], "team/app");
+}
+
+#[tokio::test]
+async fn upload_with_wrong_digest_is_rejected() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let wrong = sha256(b"something else");
+    let path = format!("/v2/my-app/blobs/uploads/?digest={wrong}");
+    let reply = mock
+        .registry(Method::POST, &path, Some(&auth), &[], b"content".to_vec())
+        .await;
+
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.error_code(), "DIGEST_INVALID");
+    let blob = mock
+        .registry(
+            Method::HEAD,
+            &format!("/v2/my-app/blobs/{wrong}"),
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        blob.status,
+        StatusCode::NOT_FOUND,
+        "nothing is stored under the claimed digest"
+    );
+    let uploads = std::fs::read_dir(mock.data.path().join("uploads"))
+        .unwrap()
+        .count();
+    assert_eq!(uploads, 0, "the rejected upload's file is removed");
+}
+
+#[tokio::test]
+async fn manifest_naming_missing_blob_is_rejected() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let missing = sha256(b"never uploaded");
+    let manifest = image_manifest(&missing, 10, &missing, 10);
+    let reply = mock
+        .put_manifest(&auth, "my-app", "latest", &manifest)
+        .await;
+
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.error_code(), "MANIFEST_BLOB_UNKNOWN");
+    let event = mock.journal().await.pop().expect("journaled");
+    assert_eq!(event["action"], "ManifestPut");
+    assert_eq!(event["outcome"], "error");
+    assert_eq!(event["errorCode"], "MANIFEST_BLOB_UNKNOWN");
+}
+
+#[tokio::test]
+async fn manifest_push_and_pull_by_tag_and_digest() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let manifest = mock.push_image_blobs(&auth, "my-app", "one").await;
+    let digest = sha256(&manifest);
+
+    let put = mock
+        .put_manifest(&auth, "my-app", "latest", &manifest)
+        .await;
+    assert_eq!(put.status, StatusCode::CREATED);
+    assert_eq!(put.header("docker-content-digest"), Some(digest.as_str()));
+    assert_eq!(
+        put.header("location"),
+        Some(format!("/v2/my-app/manifests/{digest}").as_str())
+    );
+
+    for reference in ["latest", digest.as_str()] {
+        let path = format!("/v2/my-app/manifests/{reference}");
+        let get = mock
+            .registry(Method::GET, &path, Some(&auth), &[], vec![])
+            .await;
+        assert_eq!(get.status, StatusCode::OK, "{reference}");
+        assert_eq!(get.body, manifest, "{reference}");
+        assert_eq!(
+            get.header("content-type"),
+            Some("application/vnd.oci.image.manifest.v1+json")
+        );
+        assert_eq!(get.header("docker-content-digest"), Some(digest.as_str()));
+    }
+    let tags = mock
+        .registry(
+            Method::GET,
+            "/v2/my-app/tags/list",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(tags.json(), json!({ "name": "my-app", "tags": ["latest"] }));
+
+    let unknown = mock
+        .registry(
+            Method::GET,
+            "/v2/my-app/manifests/nope",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.error_code(), "MANIFEST_UNKNOWN");
+}
+
+#[tokio::test]
+async fn manifest_digest_reference_must_match_content() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let manifest = mock.push_image_blobs(&auth, "my-app", "one").await;
+    let wrong = sha256(b"other");
+    let reply = mock.put_manifest(&auth, "my-app", &wrong, &manifest).await;
+
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.error_code(), "DIGEST_INVALID");
+}
+
+#[tokio::test]
+async fn immutable_tag_cannot_move() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "IMMUTABLE").await;
+    let auth = mock.login().await;
+    let first = mock.push_image_blobs(&auth, "my-app", "one").await;
+    let second = mock.push_image_blobs(&auth, "my-app", "two").await;
+
+    assert_eq!(
+        mock.put_manifest(&auth, "my-app", "v1", &first)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let again = mock.put_manifest(&auth, "my-app", "v1", &first).await;
+    assert_eq!(
+        again.status,
+        StatusCode::CREATED,
+        "re-pushing the same image is allowed"
+    );
+
+    let moved = mock.put_manifest(&auth, "my-app", "v1", &second).await;
+    assert_eq!(moved.status, StatusCode::BAD_REQUEST);
+    assert_eq!(moved.error_code(), "TAG_INVALID");
+    assert_eq!(
+        moved.json()["errors"][0]["message"],
+        "The image tag 'v1' already exists in the 'my-app' repository and cannot be overwritten because the repository is immutable."
+    );
+    let current = mock
+        .registry(
+            Method::GET,
+            "/v2/my-app/manifests/v1",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(current.body, first, "the tag still names the first image");
+
+    let other_tag = mock.put_manifest(&auth, "my-app", "v2", &second).await;
+    assert_eq!(other_tag.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn mutable_tag_moves() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let first = mock.push_image_blobs(&auth, "my-app", "one").await;
+    let second = mock.push_image_blobs(&auth, "my-app", "two").await;
+    mock.put_manifest(&auth, "my-app", "latest", &first).await;
+    let moved = mock.put_manifest(&auth, "my-app", "latest", &second).await;
+
+    assert_eq!(moved.status, StatusCode::CREATED);
+    let current = mock
+        .registry(
+            Method::GET,
+            "/v2/my-app/manifests/latest",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(current.body, second);
+}
+
+#[tokio::test]
+async fn tag_one_thousand_and_one_is_denied() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let manifest = mock.push_image_blobs(&auth, "my-app", "many").await;
+
+    for index in 0..1000 {
+        let reply = mock
+            .put_manifest(&auth, "my-app", &format!("t{index}"), &manifest)
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "tag {index}");
+    }
+    let over = mock.put_manifest(&auth, "my-app", "t1000", &manifest).await;
+    assert_eq!(over.status, StatusCode::FORBIDDEN);
+    assert_eq!(over.error_code(), "DENIED");
+    let message = over.json()["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("maximum allowed number of tags per image which is '1000'"),
+        "{message}"
+    );
+
+    let retag = mock.put_manifest(&auth, "my-app", "t999", &manifest).await;
+    assert_eq!(
+        retag.status,
+        StatusCode::CREATED,
+        "an existing tag can be pushed again"
+    );
+}
+
+#[tokio::test]
+async fn unsupported_and_invalid_manifests() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let schema1 = br#"{"schemaVersion":1,"name":"my-app","tag":"x","fsLayers":[]}"#.to_vec();
+    let reply = mock
+        .registry(
+            Method::PUT,
+            "/v2/my-app/manifests/x",
+            Some(&auth),
+            &[(
+                "content-type",
+                "application/vnd.docker.distribution.manifest.v1+prettyjws",
+            )],
+            schema1,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(reply.error_code(), "UNSUPPORTED");
+
+    let garbage = mock.put_manifest(&auth, "my-app", "x", b"{not json").await;
+    assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
+    assert_eq!(garbage.error_code(), "MANIFEST_INVALID");
+
+    let bad_tag = mock.put_manifest(&auth, "my-app", "-bad", b"{}").await;
+    assert_eq!(bad_tag.error_code(), "TAG_INVALID");
+}
+
+#[tokio::test]
+async fn hostile_paths_get_errors_not_files() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let cases = [
+        (
+            "/v2/my-app/blobs/sha256:..%2F..%2Fetc%2Fpasswd",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/v2/my-app/blobs/uploads/..%2F..%2Fmock-ecr.sqlite3",
+            StatusCode::NOT_FOUND,
+        ),
+        ("/v2/my-app/nothing-here", StatusCode::NOT_FOUND),
+        ("/v2/Bad_Name/tags/list", StatusCode::NOT_FOUND),
+    ];
+    for (path, status) in cases {
+        let reply = mock
+            .registry(Method::GET, path, Some(&auth), &[], vec![])
+            .await;
+        assert_eq!(reply.status, status, "{path}");
+        assert!(
+            !reply.error_code().is_empty(),
+            "{path} returns an OCI error body"
+        );
+    }
+}
+
+#[tokio::test]
+async fn state_survives_restart() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "IMMUTABLE").await;
+    let auth = mock.login().await;
+    let manifest = mock.push_image_blobs(&auth, "my-app", "persist").await;
+    mock.put_manifest(&auth, "my-app", "v1", &manifest).await;
+    let events_before = mock.journal().await.len();
+
+    let TestMock { data, registry, .. } = mock;
+    drop(registry);
+    let restarted = TestMock::in_folder(data);
+
+    let get = restarted
+        .registry(
+            Method::GET,
+            "/v2/my-app/manifests/v1",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        get.status,
+        StatusCode::OK,
+        "the token and the image survive"
+    );
+    assert_eq!(get.body, manifest);
+    let journal = restarted.journal().await;
+    assert!(journal.len() >= events_before);
+    let sequence: Vec<i64> = journal
+        .iter()
+        .map(|event| event["seq"].as_i64().unwrap())
+        .collect();
+    assert!(
+        sequence.windows(2).all(|pair| pair[1] == pair[0] + 1),
+        "{sequence:?}"
+    );
+}
