@@ -2,7 +2,7 @@
 //!
 //! `docker push` (through `registry`) and the ECR API (through `ecr_api`) call the same
 //! functions here to create repositories, issue and check tokens, store manifests, move tags,
-//! enforce tag immutability and the tags-per-image limit. This module knows nothing of HTTP.
+//! enforce tag immutability and the tags-per-image limit. This module uses no HTTP types.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,14 +24,14 @@ use crate::store::{BlobStore, Database};
 /// registry authentication"; GetAuthorizationToken `expiresAt`).
 pub const TOKEN_LIFETIME: Duration = Duration::hours(12);
 
-/// The most tags one image may have (Amazon ECR User Guide, "Pushing a Docker image"; ECR's
+/// The maximum number of tags on one image (Amazon ECR User Guide, "Pushing a Docker image"; ECR's
 /// own rejection names "the maximum allowed number of tags per image which is '1000'").
 pub const MAX_TAGS_PER_IMAGE: usize = 1000;
 
 pub const MUTABLE: &str = "MUTABLE";
 pub const IMMUTABLE: &str = "IMMUTABLE";
 
-/// Which front end a request came through.
+/// The front end that received a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     EcrApi,
@@ -47,7 +47,7 @@ impl Source {
     }
 }
 
-/// Who made a request, for the journal.
+/// The client that made a request, as the journal records it.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub scope: Scope,
@@ -490,7 +490,6 @@ impl Registry {
         content_type: Option<&str>,
         bytes: &[u8],
     ) -> Result<Digest, CoreError> {
-        let manifest = Manifest::parse(bytes, content_type)?;
         let digest = Digest::of(bytes);
         if let Reference::Digest(expected) = reference {
             if *expected != digest {
@@ -503,10 +502,12 @@ impl Registry {
         let digest_text = digest.to_string();
         let now = self.now_millis();
 
+        // The checks run in the order a client's errors should explain the push: a missing
+        // repository first, then a tag the repository will not move, then the manifest itself.
+        // So a client that retries an immutable tag in another manifest format (podman and
+        // skopeo fall back to schema 1) still reads TAG_INVALID, as from ECR.
         self.db.transaction(|tx| {
             let repository_row = self.require_repository(tx, scope, repository)?;
-            let size = self.referenced_size(tx, scope, repository, &manifest)?;
-
             if let Reference::Tag(tag) = reference {
                 let current = db::tag_digest(tx, scope, repository, tag)?;
                 if current.as_deref() == Some(digest_text.as_str()) {
@@ -518,6 +519,11 @@ impl Registry {
                         repository: repository.to_owned(),
                     });
                 }
+            }
+
+            let manifest = Manifest::parse(bytes, content_type)?;
+            let size = self.referenced_size(tx, scope, repository, &manifest)?;
+            if let Reference::Tag(tag) = reference {
                 if db::tags_of(tx, scope, repository, &digest_text)?.len() >= MAX_TAGS_PER_IMAGE {
                     return Err(CoreError::TagLimitExceeded {
                         tag: tag.clone(),

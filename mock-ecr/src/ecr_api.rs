@@ -179,7 +179,7 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 /// `AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/ecr/aws4_request, ...`.
 ///
 /// NOTE: the signature itself is not verified yet, so any access key maps to the default
-/// account; the region comes from the credential scope as on AWS.
+/// account. The region comes from the credential scope, as on AWS.
 fn scope_from_authorization(registry: &Registry, headers: &HeaderMap) -> Result<Scope, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::new(

@@ -2,7 +2,7 @@
 //!
 //! The front ends map these to wire errors: `ecr_api` to ECR's `__type`/`message` body and
 //! `registry` to the OCI error envelope. The messages follow the texts ECR itself returns, so a
-//! student sees in the mock what they would see on AWS.
+//! student gets from the mock the errors that AWS would return.
 
 /// A failure of a registry-core operation.
 #[derive(Debug, thiserror::Error)]

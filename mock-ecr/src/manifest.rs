@@ -14,7 +14,7 @@ pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 /// The largest manifest ECR accepts: 4 MiB (Amazon ECR service quotas, "Image manifest size").
 pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
 
-/// What a manifest refers to.
+/// The content a manifest references.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManifestKind {
     /// An image manifest: a config blob and layer blobs, which must be in the repository.

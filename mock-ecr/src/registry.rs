@@ -22,7 +22,7 @@ use crate::store::db::Scope;
 
 const API_VERSION: (&str, &str) = ("docker-distribution-api-version", "registry/2.0");
 
-/// What a `/v2/...` path names.
+/// The resource a `/v2/...` path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// `/v2/`: the API version check that `docker login` uses.
@@ -49,7 +49,7 @@ pub enum Route {
 }
 
 impl Route {
-    /// Parses the part of a path after `/v2/`. The last segments say what the path names and
+    /// Parses the part of a path after `/v2/`. The last segments determine the resource, and
     /// everything before them is the repository name, which may contain `/`.
     pub fn parse(rest: &str) -> Option<Self> {
         if rest.is_empty() {
@@ -109,8 +109,10 @@ struct RegistryError {
     status: StatusCode,
     code: &'static str,
     message: String,
-    /// For 416 responses: the bytes the upload holds, as `Range: 0-<last>`.
+    /// For 416 responses: the bytes the upload contains, as `Range: 0-<last>`.
     range_end: Option<u64>,
+    /// The digest of a rejected manifest, for the journal.
+    digest: Option<String>,
 }
 
 impl RegistryError {
@@ -120,6 +122,7 @@ impl RegistryError {
             code,
             message: message.into(),
             range_end: None,
+            digest: None,
         }
     }
 }
@@ -206,7 +209,8 @@ fn range_value(size: u64) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("0-0"))
 }
 
-/// Decodes `Authorization: Basic base64(user:password)`.
+/// Decodes `Authorization: Basic base64(user:password)`. An empty user and password (podman
+/// sends `Basic Og==` before it has logged in) count as no credentials.
 fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, CoreError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
@@ -220,6 +224,9 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, Co
         .map_err(|_| CoreError::TokenInvalid)?;
     let decoded = String::from_utf8(decoded).map_err(|_| CoreError::TokenInvalid)?;
     let (user, password) = decoded.split_once(':').ok_or(CoreError::TokenInvalid)?;
+    if user.is_empty() && password.is_empty() {
+        return Ok(None);
+    }
     Ok(Some((user.to_owned(), password.to_owned())))
 }
 
@@ -305,7 +312,7 @@ pub async fn handle(
                     &caller,
                     action,
                     &route,
-                    None,
+                    error.digest.as_deref(),
                     Some(&error.message),
                     error.code,
                 );
@@ -598,9 +605,10 @@ async fn dispatch(
     }
 }
 
-/// Starts an upload. With `?digest=` the body is the whole blob (a monolithic upload). A
-/// cross-repository mount (`?mount=&from=`) succeeds only when the blob is already in the
-/// target repository; otherwise the client gets a normal upload session, as ECR does when
+/// Starts an upload. With `?digest=` the body is the whole blob (a monolithic upload).
+///
+/// A cross-repository mount (`?mount=&from=`) succeeds only when the blob is already in the
+/// target repository. Otherwise the client gets a normal upload session, as ECR does when
 /// blob mounting is turned off.
 async fn start_upload(
     registry: &Registry,
@@ -657,7 +665,13 @@ async fn put_manifest(
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok());
-    let digest = registry.put_manifest(scope, name, &reference, content_type, &bytes)?;
+    let digest = registry
+        .put_manifest(scope, name, &reference, content_type, &bytes)
+        .map_err(|error| {
+            let mut error = RegistryError::from(error);
+            error.digest = Some(Digest::of(&bytes).to_string());
+            error
+        })?;
 
     let mut response = StatusCode::CREATED.into_response();
     let response_headers = response.headers_mut();

@@ -7,6 +7,14 @@ use axum::http::{Request, StatusCode};
 use common::TestMock;
 use serde_json::{Value, json};
 
+/// Sorts object keys in snapshots: another crate in the workspace turns on serde_json's
+/// `preserve_order`, which would otherwise make key order depend on how the tests are built.
+fn sorted_snapshots() -> insta::internals::SettingsBindDropGuard {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_sort_maps(true);
+    settings.bind_to_scope()
+}
+
 /// Calls an operation that must fail and returns its error body.
 async fn api_error(mock: &TestMock, operation: &str, input: Value) -> Value {
     let reply = mock.api(operation, input).await;
@@ -20,6 +28,7 @@ async fn api_error(mock: &TestMock, operation: &str, input: Value) -> Value {
 
 #[tokio::test]
 async fn create_repository_returns_ecr_shape() {
+    let _sorted = sorted_snapshots();
     let mock = TestMock::new();
     let reply = mock
         .api(
@@ -38,6 +47,7 @@ async fn create_repository_returns_ecr_shape() {
 
 #[tokio::test]
 async fn repository_errors_use_ecr_exceptions() {
+    let _sorted = sorted_snapshots();
     let mock = TestMock::new();
     mock.create_repository("my-app", "MUTABLE").await;
 
@@ -76,6 +86,7 @@ async fn repository_errors_use_ecr_exceptions() {
 
 #[tokio::test]
 async fn delete_repository_needs_force_when_not_empty() {
+    let _sorted = sorted_snapshots();
     let mock = TestMock::new();
     mock.create_repository("my-app", "MUTABLE").await;
     let auth = mock.login().await;
@@ -125,6 +136,7 @@ async fn authorization_token_is_basic_aws_for_twelve_hours() {
 
 #[tokio::test]
 async fn images_are_listed_and_described() {
+    let _sorted = sorted_snapshots();
     let mock = TestMock::new();
     mock.create_repository("my-app", "MUTABLE").await;
     let auth = mock.login().await;

@@ -540,3 +540,53 @@ async fn state_survives_restart() {
         "{sequence:?}"
     );
 }
+
+#[tokio::test]
+async fn immutable_tag_wins_over_manifest_format() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "IMMUTABLE").await;
+    let auth = mock.login().await;
+    let first = mock.push_image_blobs(&auth, "my-app", "one").await;
+    mock.put_manifest(&auth, "my-app", "v1", &first).await;
+
+    // podman and skopeo retry a rejected push as a schema 1 manifest; the tag rule still applies.
+    let schema1 = br#"{"schemaVersion":1,"name":"my-app","tag":"v1","fsLayers":[]}"#.to_vec();
+    let retry = mock
+        .registry(
+            Method::PUT,
+            "/v2/my-app/manifests/v1",
+            Some(&auth),
+            &[(
+                "content-type",
+                "application/vnd.docker.distribution.manifest.v1+prettyjws",
+            )],
+            schema1.clone(),
+        )
+        .await;
+    assert_eq!(retry.status, StatusCode::BAD_REQUEST);
+    assert_eq!(retry.error_code(), "TAG_INVALID");
+
+    let event = mock.journal().await.pop().expect("journaled");
+    assert_eq!(event["action"], "ManifestPut");
+    assert_eq!(event["errorCode"], "TAG_INVALID");
+    assert_eq!(
+        event["digest"],
+        sha256(&schema1).as_str(),
+        "the rejected manifest's digest"
+    );
+}
+
+#[tokio::test]
+async fn empty_basic_credentials_count_as_anonymous() {
+    let mock = TestMock::new();
+    let reply = mock
+        .registry(Method::GET, "/v2/", Some(&basic("", "")), &[], vec![])
+        .await;
+
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert!(reply.header("www-authenticate").is_some());
+    assert!(
+        mock.journal().await.is_empty(),
+        "an anonymous probe is not a failed login"
+    );
+}

@@ -1,7 +1,7 @@
 //! The content-addressed blob store: `blobs/sha256/<first two hex digits>/<hex>`.
 //!
 //! Uploads are written to `uploads/<id>` while hashed and renamed into place once their digest
-//! is verified, so a blob path only ever holds complete, verified content.
+//! is verified, so a blob path only ever contains complete, verified content.
 
 use std::path::{Path, PathBuf};
 
