@@ -44,8 +44,9 @@ pub struct JournalEvent {
     pub account: String,
     pub region: String,
     pub source: Source,
-    /// An ECR operation name (`CreateRepository`, `GetAuthorizationToken`, ...) for the ECR API;
-    /// `Login`, `BlobUpload`, `ManifestPut` or `ManifestDelete` for the registry.
+    /// An ECR operation name (`CreateRepository`, `GetAuthorizationToken`, ...) for the ECR API.
+    /// For the registry: `Login`, `BlobUpload`, `ManifestPut`, `ManifestDelete`, or `Access` for
+    /// a pull or listing rejected for its credentials.
     pub action: String,
     pub repository: Option<String>,
     /// The tag or digest a registry request named.
