@@ -1,1 +1,161 @@
-//! TODO: in progress.
+//! Grading of lab steps from the evidence the registry holds.
+//!
+//! [`check_lab`] is a pure function of a [`Lab`] and an [`Evidence`] value: it reads the journal
+//! of requests and the current state of the repositories, never the student's claims, and
+//! returns a [`CheckReport`] with one verdict per step. Each verdict carries sentences naming
+//! what was found (which repository, which call, which client, when), so a student or an
+//! instructor can see why it passed or failed.
+
+mod rules;
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::evidence::Evidence;
+use crate::lab::Lab;
+
+/// The check that verifies a step. Lab files name it in each step's `check` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckKind {
+    /// A repository exists and the journal has the successful CreateRepository that made it.
+    RepositoryCreated,
+    /// A token was issued by GetAuthorizationToken and a container client logged in to the
+    /// registry (or pushed with valid credentials after the token was issued).
+    RegistryLogin,
+    /// A push named an existing repository by the host of its URI, with a tag.
+    ImageTagged,
+    /// A tagged image is in a repository, and a container client pushed its manifest through
+    /// the registry API.
+    ImagePushed,
+}
+
+impl CheckKind {
+    pub const ALL: [CheckKind; 4] = [
+        CheckKind::RepositoryCreated,
+        CheckKind::RegistryLogin,
+        CheckKind::ImageTagged,
+        CheckKind::ImagePushed,
+    ];
+
+    /// Returns the name used in lab files.
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckKind::RepositoryCreated => "repository-created",
+            CheckKind::RegistryLogin => "registry-login",
+            CheckKind::ImageTagged => "image-tagged",
+            CheckKind::ImagePushed => "image-pushed",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<CheckKind> {
+        CheckKind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+}
+
+/// The verdicts for every step of a lab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    pub lab: LabVersion,
+    /// Whether every step passed.
+    pub passed: bool,
+    pub steps: Vec<StepResult>,
+}
+
+/// The lab a report is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LabVersion {
+    pub id: String,
+    pub version: String,
+}
+
+/// The verdict for one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepResult {
+    pub id: String,
+    pub title: String,
+    pub passed: bool,
+    /// Sentences naming what was found, or what is missing.
+    pub evidence: Vec<String>,
+    /// The step's first hint, present only when the step failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// The conclusion of one check, before it is attached to a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Finding {
+    passed: bool,
+    evidence: Vec<String>,
+}
+
+/// Checks every step of `lab` against `evidence`.
+pub fn check_lab(lab: &Lab, evidence: &Evidence) -> CheckReport {
+    let steps: Vec<StepResult> = lab
+        .steps
+        .iter()
+        .map(|step| {
+            let finding = run_check(step.check, evidence);
+            StepResult {
+                id: step.id.clone(),
+                title: step.title.clone(),
+                passed: finding.passed,
+                evidence: finding.evidence,
+                hint: if finding.passed {
+                    None
+                } else {
+                    step.hints.first().cloned()
+                },
+            }
+        })
+        .collect();
+
+    CheckReport {
+        lab: LabVersion {
+            id: lab.id.clone(),
+            version: lab.version.clone(),
+        },
+        passed: steps.iter().all(|step| step.passed),
+        steps,
+    }
+}
+
+fn run_check(kind: CheckKind, evidence: &Evidence) -> Finding {
+    match kind {
+        CheckKind::RepositoryCreated => rules::repository_created(evidence),
+        CheckKind::RegistryLogin => rules::registry_login(evidence),
+        CheckKind::ImageTagged => rules::image_tagged(evidence),
+        CheckKind::ImagePushed => rules::image_pushed(evidence),
+    }
+}
+
+impl CheckReport {
+    /// Renders the report for a terminal: a summary line, then one line per step with PASS or
+    /// FAIL, its evidence indented below it and, for a failed step, its hint.
+    pub fn render_text(&self) -> String {
+        let passed_count = self.steps.iter().filter(|step| step.passed).count();
+        let mut text = format!(
+            "{} {}: {} of {} steps passed\n",
+            self.lab.id,
+            self.lab.version,
+            passed_count,
+            self.steps.len()
+        );
+        for step in &self.steps {
+            let verdict = if step.passed { "PASS" } else { "FAIL" };
+            // Writing to a String cannot fail.
+            let _ = writeln!(text, "{verdict} {}: {}", step.id, step.title);
+            for sentence in &step.evidence {
+                let _ = writeln!(text, "     - {sentence}");
+            }
+            if let Some(hint) = &step.hint {
+                let _ = writeln!(text, "     hint: {hint}");
+            }
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,439 @@
-//! TODO: in progress.
+//! Quiz questions and the grading of students' answers.
+//!
+//! A question has a kind that decides how answers are read and compared:
+//!
+//! - `duration`: a length of time with units; `12h`, `720 minutes` and `43,200 s` are equal.
+//! - `number`: one number; `1000`, `1,000`, `1 000` and `one thousand` are equal.
+//! - `url`: an Amazon ECR private registry URL, with placeholders or concrete values.
+//! - `text`: free text, correct when it names every key concept of the question.
+//! - `choice`: one of a fixed list of choices, by letter or by text.
+//!
+//! Grading returns a [`Grade`] with the verdict, the explanation and its source, and the
+//! explanation of a known misconception when the answer matches one. An answer that cannot be
+//! read at all (no number where a number is expected) is an [`AnswerError`], so an interactive
+//! quiz can ask again instead of marking it wrong.
+
+mod numbers;
+mod phrases;
+mod registry_url;
+mod sheet;
+mod spec;
+
+use std::fmt;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use numbers::{format_number, format_seconds, parse_duration, parse_number, same_value};
+use phrases::{Phrase, normalize_words};
+use registry_url::{AnsweredUrl, RegistryHost};
+
+pub use sheet::{AnswerSheet, AnswerSheetError, QuizReport};
+pub use spec::{ConceptSpec, MisconceptionSpec, QuestionSpec, SpecField, SpecProblem};
+
+/// The kind of a question, which decides how its answers are read and compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuestionKind {
+    Duration,
+    Number,
+    Url,
+    Text,
+    Choice,
+}
+
+impl QuestionKind {
+    pub const ALL: [QuestionKind; 5] = [
+        QuestionKind::Duration,
+        QuestionKind::Number,
+        QuestionKind::Url,
+        QuestionKind::Text,
+        QuestionKind::Choice,
+    ];
+
+    /// Returns the name used in lab files.
+    pub fn name(self) -> &'static str {
+        match self {
+            QuestionKind::Duration => "duration",
+            QuestionKind::Number => "number",
+            QuestionKind::Url => "url",
+            QuestionKind::Text => "text",
+            QuestionKind::Choice => "choice",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<QuestionKind> {
+        QuestionKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+    }
+}
+
+impl fmt::Display for QuestionKind {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.name())
+    }
+}
+
+/// A validated question, ready to grade answers.
+#[derive(Debug, Clone)]
+pub struct Question {
+    id: String,
+    kind: QuestionKind,
+    prompt: String,
+    answer: String,
+    explanation: String,
+    source: String,
+    key: AnswerKey,
+    misconceptions: Vec<Misconception>,
+}
+
+/// The correct answers of a question, in the form that its kind compares.
+#[derive(Debug, Clone)]
+enum AnswerKey {
+    Duration(Vec<f64>),
+    Number(Vec<f64>),
+    Url(Vec<RegistryHost>),
+    Text {
+        accepted: Vec<Vec<String>>,
+        concepts: Vec<Concept>,
+    },
+    Choice {
+        choices: Vec<String>,
+        correct: usize,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Concept {
+    name: String,
+    phrases: Vec<Phrase>,
+}
+
+impl Concept {
+    fn matches(&self, words: &[String]) -> bool {
+        self.phrases.iter().any(|phrase| phrase.matches(words))
+    }
+}
+
+/// A known wrong answer with its own explanation.
+#[derive(Debug, Clone)]
+pub struct Misconception {
+    explanation: String,
+    trigger: Trigger,
+}
+
+impl Misconception {
+    pub fn explanation(&self) -> &str {
+        &self.explanation
+    }
+}
+
+/// The answers a misconception matches: values, registry hosts, choice indexes or phrases.
+#[derive(Debug, Clone)]
+enum Trigger {
+    Values(Vec<f64>),
+    Hosts(Vec<String>),
+    Choices(Vec<usize>),
+    Phrases(Vec<Phrase>),
+}
+
+/// An answer as read for its question's kind.
+#[derive(Debug, Clone)]
+enum Reading {
+    Value(f64),
+    Url(AnsweredUrl),
+    Words(Vec<String>),
+    Choice(usize),
+}
+
+/// Whether an answer is right.
+///
+/// Partial credit would be a third variant carrying a score; [`Grade::score`] already maps
+/// the verdict to a number so that totals need not change when it is added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Correct,
+    Incorrect,
+}
+
+/// The result of grading one answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Grade {
+    pub question_id: String,
+    /// The student's answer, `None` when the question was not answered.
+    pub answer: Option<String>,
+    pub verdict: Verdict,
+    pub correct_answer: String,
+    pub explanation: String,
+    pub source: String,
+    /// The explanation of the misconception the answer matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub misconception: Option<String>,
+    /// Feedback specific to this answer: how it was read, which concepts it misses, why a URL
+    /// does not fit.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl Grade {
+    /// Returns the credit for this answer, from 0.0 to 1.0.
+    pub fn score(&self) -> f64 {
+        match self.verdict {
+            Verdict::Correct => 1.0,
+            Verdict::Incorrect => 0.0,
+        }
+    }
+
+    pub fn is_correct(&self) -> bool {
+        self.verdict == Verdict::Correct
+    }
+}
+
+/// An answer that cannot be read for its question's kind. The message names the answer and
+/// says what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AnswerError {
+    #[error("the answer is empty; type an answer")]
+    Empty,
+    #[error("found no number in {answer:?}; answer with a number such as 25 or twenty-five")]
+    NoNumber { answer: String },
+    #[error("{answer:?} contains several numbers ({}); answer with one number", values.join(", "))]
+    SeveralNumbers { answer: String, values: Vec<String> },
+    #[error(
+        "found no duration in {answer:?}; answer with a number and a unit, for example 90 minutes"
+    )]
+    NoDuration { answer: String },
+    #[error(
+        "the number {number} in {answer:?} has no unit; add one: seconds, minutes, hours or days"
+    )]
+    MissingUnit { answer: String, number: String },
+    #[error("{answer:?} contains several durations ({}); answer with one", values.join(", "))]
+    SeveralDurations { answer: String, values: Vec<String> },
+    #[error("found no URL in {answer:?}; answer with a URL such as https://registry.example.com")]
+    NoUrl { answer: String },
+    #[error("{answer:?} contains several URLs ({}); answer with one", urls.join(", "))]
+    SeveralUrls { answer: String, urls: Vec<String> },
+    #[error(
+        "{answer:?} is not one of the choices; answer with a letter from a to {last_letter} or with the text of a choice"
+    )]
+    UnknownChoice { answer: String, last_letter: char },
+}
+
+impl Question {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn kind(&self) -> QuestionKind {
+        self.kind
+    }
+
+    pub fn prompt(&self) -> &str {
+        &self.prompt
+    }
+
+    /// Returns the correct answer as the lab states it.
+    pub fn answer(&self) -> &str {
+        &self.answer
+    }
+
+    pub fn explanation(&self) -> &str {
+        &self.explanation
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Returns the choices of a `choice` question, empty for other kinds.
+    pub fn choices(&self) -> &[String] {
+        match &self.key {
+            AnswerKey::Choice { choices, .. } => choices,
+            _ => &[],
+        }
+    }
+
+    pub fn misconceptions(&self) -> &[Misconception] {
+        &self.misconceptions
+    }
+
+    /// Grades one answer. Returns an error when the answer cannot be read for this kind.
+    pub fn grade(&self, answer: &str) -> Result<Grade, AnswerError> {
+        let reading = self.read(answer)?;
+        let (correct, mut notes) = self.judge(&reading);
+        let misconception = self
+            .misconceptions
+            .iter()
+            .find(|misconception| misconception.trigger.matches(&reading))
+            .map(|misconception| misconception.explanation.clone());
+        // A matched misconception explains why the whole answer is wrong, so other notes are
+        // dropped. A text answer keeps the notes that list the concepts it misses.
+        if misconception.is_some() && self.kind != QuestionKind::Text {
+            notes.clear();
+        }
+        let verdict = if correct && misconception.is_none() {
+            Verdict::Correct
+        } else {
+            Verdict::Incorrect
+        };
+        Ok(self.grade_with(Some(answer.trim()), verdict, misconception, notes))
+    }
+
+    /// Grades an answer that could not be read as incorrect, with the reading error as a note.
+    /// Used where the student cannot be asked again, such as an answers file.
+    pub fn grade_unreadable(&self, answer: &str, error: &AnswerError) -> Grade {
+        self.grade_with(
+            Some(answer.trim()),
+            Verdict::Incorrect,
+            None,
+            vec![error.to_string()],
+        )
+    }
+
+    /// Grades a question the student skipped or left out.
+    pub fn grade_unanswered(&self) -> Grade {
+        self.grade_with(
+            None,
+            Verdict::Incorrect,
+            None,
+            vec!["no answer was given".to_owned()],
+        )
+    }
+
+    fn grade_with(
+        &self,
+        answer: Option<&str>,
+        verdict: Verdict,
+        misconception: Option<String>,
+        notes: Vec<String>,
+    ) -> Grade {
+        Grade {
+            question_id: self.id.clone(),
+            answer: answer.map(str::to_owned),
+            verdict,
+            correct_answer: self.answer.clone(),
+            explanation: self.explanation.clone(),
+            source: self.source.clone(),
+            misconception,
+            notes,
+        }
+    }
+
+    fn read(&self, answer: &str) -> Result<Reading, AnswerError> {
+        let answer = answer.trim();
+        if answer.is_empty() {
+            return Err(AnswerError::Empty);
+        }
+        match &self.key {
+            AnswerKey::Duration(_) => parse_duration(answer).map(Reading::Value),
+            AnswerKey::Number(_) => parse_number(answer).map(Reading::Value),
+            AnswerKey::Url(_) => registry_url::parse(answer).map(Reading::Url),
+            AnswerKey::Text { .. } => Ok(Reading::Words(normalize_words(answer))),
+            AnswerKey::Choice { choices, .. } => read_choice(answer, choices).map(Reading::Choice),
+        }
+    }
+
+    /// Compares a reading with the answer key; returns whether it is correct and notes for
+    /// the student.
+    fn judge(&self, reading: &Reading) -> (bool, Vec<String>) {
+        match (&self.key, reading) {
+            (AnswerKey::Duration(accepted), Reading::Value(seconds)) => {
+                let correct = accepted.iter().any(|key| same_value(*key, *seconds));
+                let notes = if correct {
+                    Vec::new()
+                } else {
+                    vec![format!("your answer reads as {}", format_seconds(*seconds))]
+                };
+                (correct, notes)
+            }
+            (AnswerKey::Number(accepted), Reading::Value(value)) => {
+                let correct = accepted.iter().any(|key| same_value(*key, *value));
+                let notes = if correct {
+                    Vec::new()
+                } else {
+                    vec![format!("your answer reads as {}", format_number(*value))]
+                };
+                (correct, notes)
+            }
+            (AnswerKey::Url(accepted), Reading::Url(url)) => registry_url::judge(accepted, url),
+            (AnswerKey::Text { accepted, concepts }, Reading::Words(words)) => {
+                if accepted.contains(words) {
+                    return (true, Vec::new());
+                }
+                let notes: Vec<String> = concepts
+                    .iter()
+                    .filter(|concept| !concept.matches(words))
+                    .map(|concept| format!("your answer does not say that {}", concept.name))
+                    .collect();
+                (notes.is_empty(), notes)
+            }
+            (AnswerKey::Choice { correct, .. }, Reading::Choice(chosen)) => {
+                (chosen == correct, Vec::new())
+            }
+            // `read` produces the reading that matches the key's kind.
+            _ => (false, Vec::new()),
+        }
+    }
+
+    /// Formats the prompt followed by lettered choices, one per line, for `choice` questions.
+    pub fn prompt_with_choices(&self) -> String {
+        let mut text = self.prompt.clone();
+        for (index, choice) in self.choices().iter().enumerate() {
+            text.push_str(&format!("\n  {}) {choice}", choice_letter(index)));
+        }
+        text
+    }
+}
+
+impl Trigger {
+    fn matches(&self, reading: &Reading) -> bool {
+        match (self, reading) {
+            (Trigger::Values(values), Reading::Value(value)) => {
+                values.iter().any(|known| same_value(*known, *value))
+            }
+            (Trigger::Hosts(hosts), Reading::Url(url)) => hosts
+                .iter()
+                .any(|pattern| registry_url::host_fits_pattern(&url.host, pattern)),
+            (Trigger::Choices(choices), Reading::Choice(chosen)) => choices.contains(chosen),
+            (Trigger::Phrases(phrases), Reading::Words(words)) => {
+                phrases.iter().any(|phrase| phrase.matches(words))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Reads a choice by its text (compared as normalised words) or by its letter (`b`, `b)`,
+/// `(b)`, `B.`). Text wins, so a choice that is itself a single letter stays reachable.
+fn read_choice(answer: &str, choices: &[String]) -> Result<usize, AnswerError> {
+    let words = normalize_words(answer);
+    if let Some(index) = choices
+        .iter()
+        .position(|choice| normalize_words(choice) == words)
+    {
+        return Ok(index);
+    }
+    if let [word] = words.as_slice() {
+        if let [letter @ b'a'..=b'z'] = word.as_bytes() {
+            let index = usize::from(letter - b'a');
+            if index < choices.len() {
+                return Ok(index);
+            }
+        }
+    }
+    Err(AnswerError::UnknownChoice {
+        answer: answer.to_owned(),
+        last_letter: choice_letter(choices.len().saturating_sub(1)),
+    })
+}
+
+fn choice_letter(index: usize) -> char {
+    // Choices are limited to 26, so the index fits a letter.
+    char::from(b'a' + u8::try_from(index.min(25)).unwrap_or(25))
+}
+
+#[cfg(test)]
+mod tests;

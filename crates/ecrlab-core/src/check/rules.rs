@@ -1,0 +1,521 @@
+//! The four checks of the push-to-ECR steps, and the sentences they write.
+//!
+//! Journal actions come from the mock's admin API: ECR API events carry the operation name
+//! (`CreateRepository`, `GetAuthorizationToken`), registry events carry `Login`, `BlobUpload`
+//! or `ManifestPut`.
+
+use super::Finding;
+use crate::evidence::{Evidence, ImageState, JournalEvent, Outcome, RepositoryState, Source};
+
+/// The repository name the lab's instructions use; evidence prefers it when it exists.
+const EXAMPLE_REPOSITORY: &str = "my-app";
+
+/// How many events of one kind a failure lists, newest first.
+const MAX_LISTED: usize = 3;
+
+pub(super) fn repository_created(evidence: &Evidence) -> Finding {
+    let created: Vec<&JournalEvent> = api_calls(evidence, "CreateRepository", Outcome::Ok)
+        .filter(|event| event.repository.is_some())
+        .collect();
+    let confirmed: Vec<(&RepositoryState, &JournalEvent)> = evidence
+        .repositories
+        .iter()
+        .filter_map(|repository| {
+            created
+                .iter()
+                .rev()
+                .find(|event| event.repository.as_deref() == Some(repository.name.as_str()))
+                .map(|event| (repository, *event))
+        })
+        .collect();
+
+    let chosen = confirmed
+        .iter()
+        .find(|(repository, _)| repository.name == EXAMPLE_REPOSITORY)
+        .or(confirmed.first());
+    if let Some((repository, event)) = chosen {
+        let mut lines = vec![
+            format!(
+                "repository {} exists with URI {} (tag mutability {}, scan on push {})",
+                repository.name,
+                repository.uri,
+                repository.tag_mutability,
+                if repository.scan_on_push { "on" } else { "off" }
+            ),
+            format!(
+                "{} created it with CreateRepository at {}",
+                client(event),
+                event.time
+            ),
+        ];
+        if repository.name != EXAMPLE_REPOSITORY {
+            lines.push(format!(
+                "the instructions use {EXAMPLE_REPOSITORY}, but any repository name passes"
+            ));
+        }
+        let others: Vec<&str> = confirmed
+            .iter()
+            .filter(|(other, _)| other.name != repository.name)
+            .map(|(other, _)| other.name.as_str())
+            .collect();
+        if !others.is_empty() {
+            lines.push(format!("also created: {}", others.join(", ")));
+        }
+        return passed(lines);
+    }
+
+    let mut lines = Vec::new();
+    for event in newest(created.iter().copied()) {
+        lines.push(format!(
+            "{} created repository {} with CreateRepository at {}, but it no longer exists",
+            client(event),
+            event.repository.as_deref().unwrap_or_default(),
+            event.time
+        ));
+    }
+    for repository in evidence.repositories.iter().take(MAX_LISTED) {
+        lines.push(format!(
+            "repository {} exists, but the journal has no successful CreateRepository for it",
+            repository.name
+        ));
+    }
+    for event in newest(api_calls(evidence, "CreateRepository", Outcome::Error)) {
+        lines.push(format!(
+            "CreateRepository{} from {} failed at {}{}",
+            repository_suffix(event),
+            client(event),
+            event.time,
+            error_suffix(event)
+        ));
+    }
+    if lines.is_empty() {
+        lines.push(
+            "the journal has no CreateRepository call and the registry has no repositories"
+                .to_owned(),
+        );
+    }
+    failed(lines)
+}
+
+pub(super) fn registry_login(evidence: &Evidence) -> Finding {
+    let tokens: Vec<&JournalEvent> =
+        api_calls(evidence, "GetAuthorizationToken", Outcome::Ok).collect();
+    let Some(first_token) = tokens.first().copied() else {
+        let mut lines = vec![
+            "the journal has no successful GetAuthorizationToken call, which aws ecr get-login-password makes"
+                .to_owned(),
+        ];
+        for event in newest(api_calls(evidence, "GetAuthorizationToken", Outcome::Error)) {
+            lines.push(format!(
+                "GetAuthorizationToken from {} failed at {}{}",
+                client(event),
+                event.time,
+                error_suffix(event)
+            ));
+        }
+        return failed(lines);
+    };
+
+    let token_line = |token: &JournalEvent| {
+        format!(
+            "{} got an authorization token with GetAuthorizationToken at {}",
+            client(token),
+            token.time
+        )
+    };
+
+    let login = registry_events(evidence, &["Login"]).rfind(|event| event.outcome == Outcome::Ok);
+    if let Some(login) = login {
+        let token = tokens
+            .iter()
+            .rev()
+            .find(|token| token.seq < login.seq)
+            .copied()
+            .unwrap_or(first_token);
+        return passed(vec![
+            token_line(token),
+            format!(
+                "{} logged in to {} at {}",
+                client(login),
+                host(login),
+                login.time
+            ),
+        ]);
+    }
+
+    let authenticated_push = registry_events(evidence, &["BlobUpload", "ManifestPut"])
+        .rfind(|event| event.outcome == Outcome::Ok && event.seq > first_token.seq);
+    if let Some(push) = authenticated_push {
+        return passed(vec![
+            token_line(first_token),
+            format!(
+                "{} made an authenticated {} request to {}/{} at {}; no login request was journaled, but the client held valid credentials",
+                client(push),
+                push.action,
+                host(push),
+                push.repository.as_deref().unwrap_or_default(),
+                push.time
+            ),
+        ]);
+    }
+
+    let mut lines = vec![token_line(tokens.last().copied().unwrap_or(first_token))];
+    let rejected = evidence.events.iter().filter(|event| {
+        event.source == Source::Registry && event.error_code.as_deref() == Some("DENIED")
+    });
+    for event in newest(rejected) {
+        lines.push(format!(
+            "the registry at {} rejected a {} request from {} at {}{}; log in again if the password was mistyped or the token has expired",
+            host(event),
+            event.action,
+            client(event),
+            event.time,
+            error_suffix(event)
+        ));
+    }
+    if lines.len() == 1 {
+        lines.push("no container client has logged in to the registry".to_owned());
+    }
+    failed(lines)
+}
+
+pub(super) fn image_tagged(evidence: &Evidence) -> Finding {
+    let manifest_puts: Vec<&JournalEvent> = registry_events(evidence, &["ManifestPut"])
+        .filter(|event| event.reference.as_deref().is_some_and(is_tag))
+        .collect();
+    let tagged: Vec<(&JournalEvent, &RepositoryState)> = manifest_puts
+        .iter()
+        .filter_map(|event| {
+            matching_repository(evidence, event).map(|repository| (*event, repository))
+        })
+        .collect();
+    let chosen = tagged
+        .iter()
+        .rev()
+        .find(|(event, _)| event.outcome == Outcome::Ok)
+        .or(tagged.last());
+    if let Some((event, repository)) = chosen {
+        let mut lines = vec![format!(
+            "{} pushed {}/{}:{} at {}, naming repository {} by its URI {}",
+            client(event),
+            host(event),
+            repository.name,
+            event.reference.as_deref().unwrap_or_default(),
+            event.time,
+            repository.name,
+            repository.uri
+        )];
+        if event.outcome == Outcome::Error {
+            lines.push(format!(
+                "that push failed{}; the push step checks whether the image arrived",
+                error_suffix(event)
+            ));
+        }
+        return passed(lines);
+    }
+
+    let uploaded = registry_events(evidence, &["BlobUpload"])
+        .filter(|event| event.outcome == Outcome::Ok)
+        .filter_map(|event| {
+            matching_repository(evidence, event).map(|repository| (event, repository))
+        })
+        .next_back();
+    if let Some((event, repository)) = uploaded {
+        return passed(vec![format!(
+            "{} uploaded a layer to {}/{} at {}, so the image was tagged with the repository URI {}; the tag itself arrives with the manifest, which has not been pushed yet",
+            client(event),
+            host(event),
+            repository.name,
+            event.time,
+            repository.uri
+        )]);
+    }
+
+    let mut lines = Vec::new();
+    let attempts = registry_events(evidence, &["BlobUpload", "ManifestPut"])
+        .filter(|event| event.repository.is_some());
+    for event in newest(attempts) {
+        lines.push(mismatch_sentence(evidence, event));
+    }
+    if lines.is_empty() {
+        lines.push(
+            "the registry has received no image push; docker push sends one after docker tag names the image <registry>/<repository>:<tag>"
+                .to_owned(),
+        );
+    }
+    failed(lines)
+}
+
+pub(super) fn image_pushed(evidence: &Evidence) -> Finding {
+    let pushes: Vec<&JournalEvent> = registry_events(evidence, &["ManifestPut"])
+        .filter(|event| event.outcome == Outcome::Ok && event.digest.is_some())
+        .collect();
+
+    let mut confirmed: Vec<(&RepositoryState, &ImageState, &JournalEvent)> = Vec::new();
+    for repository in &evidence.repositories {
+        for image in repository
+            .images
+            .iter()
+            .filter(|image| !image.tags.is_empty())
+        {
+            let push = pushes.iter().rev().find(|event| {
+                event.repository.as_deref() == Some(repository.name.as_str())
+                    && event.digest.as_deref() == Some(image.digest.as_str())
+            });
+            if let Some(push) = push {
+                confirmed.push((repository, image, *push));
+            }
+        }
+    }
+    let chosen = confirmed
+        .iter()
+        .filter(|(repository, _, _)| repository.name == EXAMPLE_REPOSITORY)
+        .max_by_key(|(_, _, event)| event.seq)
+        .or_else(|| confirmed.iter().max_by_key(|(_, _, event)| event.seq));
+    if let Some((repository, image, event)) = chosen {
+        return passed(vec![
+            format!(
+                "{}:{} is in the registry with digest {} and size {}",
+                repository.name,
+                image.tags.join(", "),
+                image.digest,
+                format_size(image.size_bytes)
+            ),
+            format!(
+                "{} pushed its manifest to {}/{}:{} at {}",
+                client(event),
+                host(event),
+                repository.name,
+                event.reference.as_deref().unwrap_or_default(),
+                event.time
+            ),
+        ]);
+    }
+
+    failed(push_failure_lines(evidence, &pushes))
+}
+
+fn push_failure_lines(evidence: &Evidence, pushes: &[&JournalEvent]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let tagged_images = evidence.repositories.iter().flat_map(|repository| {
+        repository
+            .images
+            .iter()
+            .filter(|image| !image.tags.is_empty())
+            .map(move |image| (repository, image))
+    });
+    for (repository, image) in tagged_images.take(MAX_LISTED) {
+        lines.push(format!(
+            "{}:{} ({}) is in the registry, but the journal has no successful registry manifest PUT for it; images stored with the ECR API's PutImage do not count",
+            repository.name,
+            image.tags.join(", "),
+            image.digest
+        ));
+    }
+    for event in newest(pushes.iter().copied()) {
+        lines.push(format!(
+            "{} pushed {}/{}:{} ({}) at {}, but no repository holds that image with a tag now",
+            client(event),
+            host(event),
+            event.repository.as_deref().unwrap_or_default(),
+            event.reference.as_deref().unwrap_or_default(),
+            event.digest.as_deref().unwrap_or_default(),
+            event.time
+        ));
+    }
+    let failures =
+        registry_events(evidence, &["ManifestPut"]).filter(|event| event.outcome == Outcome::Error);
+    for event in newest(failures) {
+        lines.push(format!(
+            "a push of {}/{}:{} from {} at {} failed{}{}",
+            host(event),
+            event.repository.as_deref().unwrap_or_default(),
+            event.reference.as_deref().unwrap_or_default(),
+            client(event),
+            event.time,
+            error_suffix(event),
+            advice(event.error_code.as_deref())
+        ));
+    }
+    if lines.is_empty() {
+        lines.push(
+            "no repository holds a tagged image, and no container client has pushed a manifest"
+                .to_owned(),
+        );
+    }
+    lines
+}
+
+/// Explains why a push attempt did not show a correctly tagged image.
+fn mismatch_sentence(evidence: &Evidence, event: &JournalEvent) -> String {
+    let name = event.repository.as_deref().unwrap_or_default();
+    let target = match event.reference.as_deref() {
+        Some(reference) if is_tag(reference) => format!("{}/{name}:{reference}", host(event)),
+        _ => format!("{}/{name}", host(event)),
+    };
+    let pushed = format!("{} pushed {target} at {}", client(event), event.time);
+    match evidence
+        .repositories
+        .iter()
+        .find(|repository| repository.name == name)
+    {
+        None => {
+            let existing: Vec<&str> = evidence
+                .repositories
+                .iter()
+                .map(|repository| repository.uri.as_str())
+                .collect();
+            let existing = if existing.is_empty() {
+                "there are none yet".to_owned()
+            } else {
+                format!("existing repositories: {}", existing.join(", "))
+            };
+            format!("{pushed}, but no repository named {name} exists ({existing})")
+        }
+        Some(repository) => match event.reference.as_deref() {
+            Some(reference) if !is_tag(reference) => format!(
+                "{pushed} by digest, without a tag; tag the image as {}:<tag>",
+                repository.uri
+            ),
+            _ => format!(
+                "{pushed}, but the repository's URI is {}; tag the image with that host",
+                repository.uri
+            ),
+        },
+    }
+}
+
+/// Finds the repository an event names, when it exists and the event's `Host` header matches
+/// the host of the repository's URI.
+fn matching_repository<'a>(
+    evidence: &'a Evidence,
+    event: &JournalEvent,
+) -> Option<&'a RepositoryState> {
+    let name = event.repository.as_deref()?;
+    let event_host = event.host.as_deref()?;
+    evidence.repositories.iter().find(|repository| {
+        repository.name == name && uri_host(&repository.uri).eq_ignore_ascii_case(event_host)
+    })
+}
+
+fn api_calls<'a>(
+    evidence: &'a Evidence,
+    operation: &'a str,
+    outcome: Outcome,
+) -> impl DoubleEndedIterator<Item = &'a JournalEvent> {
+    evidence.events.iter().filter(move |event| {
+        event.source == Source::EcrApi && event.action == operation && event.outcome == outcome
+    })
+}
+
+fn registry_events<'a>(
+    evidence: &'a Evidence,
+    actions: &'a [&'a str],
+) -> impl DoubleEndedIterator<Item = &'a JournalEvent> {
+    evidence.events.iter().filter(move |event| {
+        event.source == Source::Registry && actions.contains(&event.action.as_str())
+    })
+}
+
+/// Returns the last [`MAX_LISTED`] events, newest first.
+fn newest<'a>(events: impl DoubleEndedIterator<Item = &'a JournalEvent>) -> Vec<&'a JournalEvent> {
+    events.rev().take(MAX_LISTED).collect()
+}
+
+/// Returns whether a reference is a tag rather than a digest such as `sha256:...`. Tags
+/// cannot contain `:`, so any reference with one is a digest.
+fn is_tag(reference: &str) -> bool {
+    !reference.contains(':')
+}
+
+/// Returns the host part of a repository URI: `localhost:5000` for `localhost:5000/team/my-app`.
+fn uri_host(uri: &str) -> &str {
+    uri.split_once('/').map_or(uri, |(host, _)| host)
+}
+
+fn host(event: &JournalEvent) -> &str {
+    event.host.as_deref().unwrap_or("an unknown host")
+}
+
+/// Names the client of an event by the first product token of its `User-Agent`, such as
+/// `docker/27.3.1` or `aws-cli/2.17.0`.
+fn client(event: &JournalEvent) -> String {
+    let Some(token) = event
+        .user_agent
+        .as_deref()
+        .and_then(|agent| agent.split_whitespace().next())
+    else {
+        return "a client without a User-Agent header".to_owned();
+    };
+    // podman, skopeo and buildah send the User-Agent of the containers/image library.
+    if token.starts_with("containers/") {
+        format!("{token} (podman, skopeo or buildah)")
+    } else {
+        token.to_owned()
+    }
+}
+
+fn repository_suffix(event: &JournalEvent) -> String {
+    event
+        .repository
+        .as_deref()
+        .map(|name| format!(" for {name}"))
+        .unwrap_or_default()
+}
+
+fn error_suffix(event: &JournalEvent) -> String {
+    match (event.error_code.as_deref(), event.message.as_deref()) {
+        (Some(code), Some(message)) => format!(" with {code} ({message})"),
+        (Some(code), None) => format!(" with {code}"),
+        (None, Some(message)) => format!(" ({message})"),
+        (None, None) => String::new(),
+    }
+}
+
+/// Returns advice for a failed manifest push, chosen by its OCI or ECR error code.
+fn advice(code: Option<&str>) -> &'static str {
+    match code {
+        Some("TAG_INVALID") => {
+            ": the repository has immutable tags and this tag already names another image, so push under a new tag"
+        }
+        Some("MANIFEST_BLOB_UNKNOWN") => {
+            ": the manifest names a layer the registry does not have, so run the push again"
+        }
+        Some("DENIED") => ": the registry rejected the credentials, so log in again",
+        Some("NAME_UNKNOWN") => ": the repository does not exist, so create it first",
+        _ => "",
+    }
+}
+
+/// Formats a size in bytes as `2.8 MB (2,795,610 bytes)`, with decimal megabytes as
+/// `docker images` shows them.
+pub(super) fn format_size(bytes: i64) -> String {
+    let digits = bytes.unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (position, digit) in digits.chars().enumerate() {
+        if position > 0 && (digits.len() - position) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    let sign = if bytes < 0 { "-" } else { "" };
+    if bytes.unsigned_abs() < 1_000_000 {
+        return format!("{sign}{grouped} bytes");
+    }
+    let megabytes = bytes as f64 / 1_000_000.0;
+    format!("{megabytes:.1} MB ({sign}{grouped} bytes)")
+}
+
+fn passed(evidence: Vec<String>) -> Finding {
+    Finding {
+        passed: true,
+        evidence,
+    }
+}
+
+fn failed(evidence: Vec<String>) -> Finding {
+    Finding {
+        passed: false,
+        evidence,
+    }
+}

@@ -1,0 +1,598 @@
+use super::*;
+use crate::lab::Lab;
+
+fn spec(kind: QuestionKind, answer: &str) -> QuestionSpec {
+    QuestionSpec {
+        id: "q".to_owned(),
+        kind,
+        prompt: "A prompt?".to_owned(),
+        answer: answer.to_owned(),
+        accept: Vec::new(),
+        explanation: "An explanation.".to_owned(),
+        source: "A source".to_owned(),
+        choices: None,
+        concepts: Vec::new(),
+        misconceptions: Vec::new(),
+    }
+}
+
+fn misconception(answers: &[&str], explanation: &str) -> MisconceptionSpec {
+    MisconceptionSpec {
+        answers: Some(answers.iter().map(|answer| (*answer).to_owned()).collect()),
+        phrases: None,
+        explanation: explanation.to_owned(),
+    }
+}
+
+fn question(spec: QuestionSpec) -> Question {
+    Question::from_spec(spec).unwrap_or_else(|problems| panic!("invalid spec: {problems:?}"))
+}
+
+fn problems(spec: QuestionSpec) -> Vec<SpecProblem> {
+    match Question::from_spec(spec) {
+        Ok(question) => panic!("spec {} was accepted", question.id()),
+        Err(problems) => problems,
+    }
+}
+
+fn builtin(id: &str) -> Question {
+    Lab::builtin_push_to_ecr()
+        .question(id)
+        .unwrap_or_else(|| panic!("the built-in lab has no question {id}"))
+        .clone()
+}
+
+fn grade(question: &Question, answer: &str) -> Grade {
+    question
+        .grade(answer)
+        .unwrap_or_else(|error| panic!("answer {answer:?} was unreadable: {error}"))
+}
+
+#[test]
+fn duration_grades_equal_durations_correct() {
+    let question = builtin("token-validity");
+    for answer in [
+        "12 hours",
+        "12h",
+        "720 minutes",
+        "43200 s",
+        "43,200 seconds",
+        "0.5 days",
+    ] {
+        assert!(grade(&question, answer).is_correct(), "answer {answer:?}");
+    }
+}
+
+#[test]
+fn duration_misconceptions_get_their_explanation() {
+    let question = builtin("token-validity");
+    for answer in ["30 minutes", "half an hour is 30 min", "200 days"] {
+        let grade = grade(&question, answer);
+        assert_eq!(grade.verdict, Verdict::Incorrect, "answer {answer:?}");
+        let explanation = grade.misconception.expect("misconception matched");
+        assert!(explanation.contains("12 hours"), "answer {answer:?}");
+    }
+}
+
+#[test]
+fn duration_wrong_answer_notes_reading() {
+    let grade = grade(&builtin("token-validity"), "1 day");
+    assert_eq!(grade.verdict, Verdict::Incorrect);
+    assert_eq!(grade.misconception, None);
+    assert_eq!(grade.notes, vec!["your answer reads as 1 day".to_owned()]);
+    assert_eq!(grade.correct_answer, "12 hours");
+}
+
+#[test]
+fn duration_without_unit_is_unreadable() {
+    let error = builtin("token-validity").grade("12").expect_err("no unit");
+    assert!(matches!(error, AnswerError::MissingUnit { .. }));
+    assert!(error.to_string().contains("has no unit"));
+}
+
+#[test]
+fn number_grades_separators_and_words() {
+    let question = builtin("tags-per-image");
+    for answer in ["1000", "1,000", "1 000", "one thousand", "up to 1,000 tags"] {
+        assert!(grade(&question, answer).is_correct(), "answer {answer:?}");
+    }
+}
+
+#[test]
+fn number_misconceptions_explain_fifty_and_hundred() {
+    let question = builtin("tags-per-image");
+    let fifty = grade(&question, "50");
+    assert_eq!(fifty.verdict, Verdict::Incorrect);
+    assert!(
+        fifty
+            .misconception
+            .as_deref()
+            .is_some_and(|text| text.contains("resource tags"))
+    );
+    let hundred = grade(&question, "one hundred");
+    assert_eq!(hundred.verdict, Verdict::Incorrect);
+    assert!(
+        hundred
+            .misconception
+            .as_deref()
+            .is_some_and(|text| text.contains("old limit"))
+    );
+}
+
+#[test]
+fn number_with_two_values_is_unreadable() {
+    let error = builtin("tags-per-image")
+        .grade("100 or 1000")
+        .expect_err("two numbers");
+    assert!(matches!(error, AnswerError::SeveralNumbers { .. }));
+}
+
+#[test]
+fn url_accepts_placeholders_and_concrete_values() {
+    let question = builtin("registry-url");
+    let answers = [
+        "https://<aws_account_id>.dkr.ecr.<region>.amazonaws.com",
+        "<account-id>.dkr.ecr.<region>.amazonaws.com",
+        "https://{account}.dkr.ecr.{region}.amazonaws.com/",
+        "ACCOUNT_ID.dkr.ecr.REGION.amazonaws.com",
+        "https://123456789012.dkr.ecr.us-east-1.amazonaws.com",
+        "123456789012.dkr.ecr.eu-west-2.amazonaws.com",
+        "https://123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
+        "The registry is https://<aws_account_id>.dkr.ecr.<region>.amazonaws.com.",
+    ];
+    for answer in answers {
+        let grade = grade(&question, answer);
+        assert!(grade.is_correct(), "answer {answer:?}: {:?}", grade.notes);
+    }
+}
+
+#[test]
+fn url_rejects_wrong_shapes_with_notes() {
+    let question = builtin("registry-url");
+    let cases = [
+        ("http://<account>.dkr.ecr.<region>.amazonaws.com", "HTTPS"),
+        (
+            "https://<account>.dkr.ecr.<region>.amazonaws.com/my-app",
+            "names a repository",
+        ),
+        ("https://1234.dkr.ecr.us-east-1.amazonaws.com", "12 digits"),
+        (
+            "https://123456789012.dkr.ecr.us-middle-1.amazonaws.com",
+            "not an AWS Region",
+        ),
+        (
+            "https://123456789012.dkr.ecr.cn-north-1.amazonaws.com",
+            "amazonaws.com.cn",
+        ),
+        (
+            "https://123456789012.dkr.ecr.us-east-1.amazonaws.com.cn",
+            "China Regions only",
+        ),
+        (
+            "https://registry.example.com",
+            "not a private registry host",
+        ),
+    ];
+    for (answer, note) in cases {
+        let grade = grade(&question, answer);
+        assert_eq!(grade.verdict, Verdict::Incorrect, "answer {answer:?}");
+        assert!(
+            grade.notes.iter().any(|text| text.contains(note)),
+            "answer {answer:?}: notes {:?} lack {note:?}",
+            grade.notes
+        );
+    }
+}
+
+#[test]
+fn url_misconceptions_name_public_and_api_endpoints() {
+    let question = builtin("registry-url");
+    let public = grade(&question, "https://public.ecr.aws");
+    assert!(
+        public
+            .misconception
+            .as_deref()
+            .is_some_and(|text| text.contains("ECR Public"))
+    );
+    let api = grade(&question, "https://api.ecr.us-east-1.amazonaws.com");
+    assert!(
+        api.misconception
+            .as_deref()
+            .is_some_and(|text| text.contains("ECR API"))
+    );
+}
+
+#[test]
+fn text_immutability_accepts_key_concept() {
+    let question = builtin("tag-immutability");
+    let answers = [
+        "Once a tag is pushed it can't be overwritten.",
+        "Tags cannot be moved to a different image after they are pushed",
+        "It prevents overwriting image tags",
+        "Pushing the same tag again fails with TAG_INVALID",
+        "An IMMUTABLE repository rejects a push whose tag already exists",
+        "a tag always points to the same image",
+    ];
+    for answer in answers {
+        let grade = grade(&question, answer);
+        assert!(grade.is_correct(), "answer {answer:?}: {:?}", grade.notes);
+    }
+}
+
+#[test]
+fn text_immutability_rejects_missing_concepts() {
+    let question = builtin("tag-immutability");
+    let cases = [
+        (
+            "Images cannot be changed",
+            "the setting is about image tags",
+        ),
+        ("Tags are immutable", "cannot be overwritten"),
+        (
+            "A tag can be overwritten by any push",
+            "cannot be overwritten",
+        ),
+        (
+            "It does not prevent overwriting tags",
+            "cannot be overwritten",
+        ),
+    ];
+    for (answer, missing) in cases {
+        let grade = grade(&question, answer);
+        assert_eq!(grade.verdict, Verdict::Incorrect, "answer {answer:?}");
+        assert!(
+            grade.notes.iter().any(|note| note.contains(missing)),
+            "answer {answer:?}: notes {:?} lack {missing:?}",
+            grade.notes
+        );
+    }
+}
+
+#[test]
+fn text_misconception_overrides_concepts() {
+    let grade = grade(
+        &builtin("tag-immutability"),
+        "A pushed tag cannot be overwritten or deleted",
+    );
+    assert_eq!(grade.verdict, Verdict::Incorrect);
+    assert!(
+        grade
+            .misconception
+            .as_deref()
+            .is_some_and(|text| text.contains("deletion"))
+    );
+}
+
+#[test]
+fn text_scan_on_push_grades_concepts() {
+    let question = builtin("scan-on-push");
+    let correct = [
+        "Images are scanned for vulnerabilities when they are pushed",
+        "ECR checks each uploaded image for known CVEs",
+        "scans on push for security issues, and it does not block the push",
+    ];
+    for answer in correct {
+        let grade = grade(&question, answer);
+        assert!(grade.is_correct(), "answer {answer:?}: {:?}", grade.notes);
+    }
+
+    let blocked = grade(
+        &question,
+        "It scans pushed images for CVEs and blocks the push",
+    );
+    assert_eq!(blocked.verdict, Verdict::Incorrect);
+    assert!(
+        blocked
+            .misconception
+            .as_deref()
+            .is_some_and(|text| text.contains("does not block"))
+    );
+
+    let vague = grade(&question, "It scans images");
+    assert_eq!(vague.verdict, Verdict::Incorrect);
+    assert_eq!(vague.notes.len(), 2, "notes {:?}", vague.notes);
+}
+
+#[test]
+fn text_accept_matches_whole_answer() {
+    let mut spec = spec(QuestionKind::Text, "alpha beta");
+    spec.concepts = vec![ConceptSpec {
+        name: "it names alpha".to_owned(),
+        phrases: vec!["alpha".to_owned()],
+    }];
+    spec.accept = vec!["gamma DELTA".to_owned()];
+    let question = question(spec);
+    assert!(grade(&question, "Gamma, delta.").is_correct());
+    assert!(grade(&question, "alpha").is_correct());
+    assert_eq!(grade(&question, "gamma").verdict, Verdict::Incorrect);
+}
+
+fn choice_spec() -> QuestionSpec {
+    let mut spec = spec(QuestionKind::Choice, "IMMUTABLE");
+    spec.choices = Some(vec![
+        "MUTABLE".to_owned(),
+        "IMMUTABLE".to_owned(),
+        "LOCKED".to_owned(),
+    ]);
+    spec.misconceptions = vec![misconception(&["LOCKED"], "There is no LOCKED setting.")];
+    spec
+}
+
+#[test]
+fn choice_reads_letters_and_text() {
+    let question = question(choice_spec());
+    for answer in ["b", "B)", "(b)", "immutable", " Immutable. "] {
+        assert!(grade(&question, answer).is_correct(), "answer {answer:?}");
+    }
+    assert_eq!(grade(&question, "a").verdict, Verdict::Incorrect);
+    let locked = grade(&question, "c");
+    assert_eq!(
+        locked.misconception.as_deref(),
+        Some("There is no LOCKED setting.")
+    );
+}
+
+#[test]
+fn choice_unknown_answer_is_unreadable() {
+    let error = question(choice_spec()).grade("d").expect_err("no choice d");
+    assert_eq!(
+        error,
+        AnswerError::UnknownChoice {
+            answer: "d".to_owned(),
+            last_letter: 'c',
+        }
+    );
+}
+
+#[test]
+fn choice_prompt_lists_letters() {
+    assert_eq!(
+        question(choice_spec()).prompt_with_choices(),
+        "A prompt?\n  a) MUTABLE\n  b) IMMUTABLE\n  c) LOCKED"
+    );
+}
+
+#[test]
+fn spec_rejects_missing_text_fields() {
+    let mut spec = spec(QuestionKind::Number, "5");
+    spec.prompt = " ".to_owned();
+    spec.explanation = String::new();
+    spec.source = String::new();
+    let fields: Vec<SpecField> = problems(spec)
+        .into_iter()
+        .map(|problem| problem.field)
+        .collect();
+    assert_eq!(
+        fields,
+        vec![SpecField::Prompt, SpecField::Explanation, SpecField::Source]
+    );
+}
+
+#[test]
+fn spec_rejects_unreadable_answer() {
+    let found = problems(spec(QuestionKind::Duration, "twelve"));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].field, SpecField::Answer);
+    assert!(
+        found[0].message.contains("cannot be read"),
+        "{}",
+        found[0].message
+    );
+
+    let found = problems(spec(QuestionKind::Url, "https://registry.example.com"));
+    assert_eq!(found[0].field, SpecField::Answer);
+}
+
+#[test]
+fn spec_rejects_empty_answer() {
+    let found = problems(spec(QuestionKind::Number, "  "));
+    assert_eq!(found[0].field, SpecField::Answer);
+    assert!(found[0].message.contains("empty"));
+}
+
+#[test]
+fn spec_rejects_fields_of_other_kinds() {
+    let mut spec = spec(QuestionKind::Number, "5");
+    spec.choices = Some(vec!["5".to_owned(), "6".to_owned()]);
+    spec.concepts = vec![ConceptSpec {
+        name: "five".to_owned(),
+        phrases: vec!["five".to_owned()],
+    }];
+    spec.misconceptions = vec![MisconceptionSpec {
+        answers: None,
+        phrases: Some(vec!["six".to_owned()]),
+        explanation: "Six is wrong.".to_owned(),
+    }];
+    let fields: Vec<SpecField> = problems(spec)
+        .into_iter()
+        .map(|problem| problem.field)
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            SpecField::Choices,
+            SpecField::Concepts,
+            SpecField::Misconception(0)
+        ]
+    );
+}
+
+#[test]
+fn spec_text_needs_concepts_that_fit_answer() {
+    let found = problems(spec(QuestionKind::Text, "Tags cannot move"));
+    assert_eq!(found[0].field, SpecField::Concepts);
+
+    let mut unmatched = spec(QuestionKind::Text, "Tags cannot move");
+    unmatched.concepts = vec![ConceptSpec {
+        name: "it names vulnerabilities".to_owned(),
+        phrases: vec!["vulnerab*".to_owned()],
+    }];
+    let found = problems(unmatched);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].field, SpecField::Answer);
+    assert!(found[0].message.contains("does not grade as correct"));
+}
+
+#[test]
+fn spec_rejects_empty_misconception_lists() {
+    let mut number = spec(QuestionKind::Number, "5");
+    number.misconceptions = vec![misconception(&[], "Wrong.")];
+    assert_eq!(problems(number)[0].field, SpecField::Misconception(0));
+
+    let mut text = spec(QuestionKind::Text, "tags");
+    text.concepts = vec![ConceptSpec {
+        name: "it names tags".to_owned(),
+        phrases: vec!["tag*".to_owned()],
+    }];
+    text.misconceptions = vec![MisconceptionSpec {
+        answers: None,
+        phrases: Some(Vec::new()),
+        explanation: "Wrong.".to_owned(),
+    }];
+    assert_eq!(problems(text)[0].field, SpecField::Misconception(0));
+}
+
+#[test]
+fn spec_rejects_bad_phrase() {
+    let mut spec = spec(QuestionKind::Text, "tags");
+    spec.concepts = vec![ConceptSpec {
+        name: "tags".to_owned(),
+        phrases: vec!["tag".to_owned(), "ta*gs".to_owned()],
+    }];
+    let found = problems(spec);
+    assert_eq!(found[0].field, SpecField::ConceptPhrase(0, 1));
+}
+
+#[test]
+fn spec_rejects_misconception_that_is_correct() {
+    let mut spec = spec(QuestionKind::Number, "1000");
+    spec.misconceptions = vec![misconception(&["50", "1,000"], "Wrong.")];
+    let fields: Vec<SpecField> = problems(spec)
+        .into_iter()
+        .map(|problem| problem.field)
+        .collect();
+    // The answer itself now matches the misconception, so both are reported.
+    assert_eq!(
+        fields,
+        vec![SpecField::Answer, SpecField::MisconceptionAnswer(0, 1)]
+    );
+}
+
+#[test]
+fn spec_rejects_choice_answer_outside_choices() {
+    let mut spec = choice_spec();
+    spec.answer = "FROZEN".to_owned();
+    let found = problems(spec);
+    assert_eq!(found[0].field, SpecField::Answer);
+
+    let mut single = choice_spec();
+    single.choices = Some(vec!["IMMUTABLE".to_owned()]);
+    assert_eq!(problems(single)[0].field, SpecField::Choices);
+
+    let mut repeated = choice_spec();
+    repeated.choices = Some(vec!["IMMUTABLE".to_owned(), "immutable".to_owned()]);
+    assert_eq!(problems(repeated)[0].field, SpecField::Choices);
+}
+
+#[test]
+fn unanswered_and_unreadable_grade_incorrect() {
+    let question = builtin("tags-per-image");
+    let skipped = question.grade_unanswered();
+    assert_eq!(skipped.verdict, Verdict::Incorrect);
+    assert_eq!(skipped.answer, None);
+
+    let error = question.grade("lots").expect_err("no number");
+    let unreadable = question.grade_unreadable("lots", &error);
+    assert_eq!(unreadable.verdict, Verdict::Incorrect);
+    assert_eq!(unreadable.answer.as_deref(), Some("lots"));
+    assert_eq!(unreadable.notes, vec![error.to_string()]);
+}
+
+#[test]
+fn empty_answer_is_unreadable() {
+    assert_eq!(
+        builtin("tag-immutability").grade("   "),
+        Err(AnswerError::Empty)
+    );
+}
+
+#[test]
+fn sheet_grades_every_question() {
+    let lab = Lab::builtin_push_to_ecr();
+    let sheet = AnswerSheet::parse(
+        r#"
+registry-url = "https://<aws_account_id>.dkr.ecr.<region>.amazonaws.com"
+tag-immutability = "A pushed tag cannot be overwritten."
+token-validity = "30 minutes"
+tags-per-image = 1000
+"#,
+        "answers.toml",
+    )
+    .expect("valid answers file");
+    let report = sheet.grade(&lab.questions).expect("known ids");
+
+    let verdicts: Vec<(&str, Verdict)> = report
+        .grades
+        .iter()
+        .map(|grade| (grade.question_id.as_str(), grade.verdict))
+        .collect();
+    assert_eq!(
+        verdicts,
+        vec![
+            ("registry-url", Verdict::Correct),
+            ("tag-immutability", Verdict::Correct),
+            ("scan-on-push", Verdict::Incorrect),
+            ("token-validity", Verdict::Incorrect),
+            ("tags-per-image", Verdict::Correct),
+        ]
+    );
+    assert_eq!(report.correct_count(), 3);
+    assert_eq!(report.score(), 3.0);
+    assert!(!report.passed());
+    assert_eq!(
+        report.grades[2].notes,
+        vec!["no answer was given".to_owned()]
+    );
+}
+
+#[test]
+fn sheet_unknown_id_names_line_and_ids() {
+    let lab = Lab::builtin_push_to_ecr();
+    let sheet = AnswerSheet::parse("tags-per-image = 1000\ntoken-valid = \"12h\"\n", "a.toml")
+        .expect("valid TOML");
+    let error = sheet.grade(&lab.questions).expect_err("unknown id");
+    let message = error.to_string();
+    assert!(message.starts_with("a.toml:2: "), "{message}");
+    assert!(message.contains("\"token-valid\""), "{message}");
+    assert!(message.contains("token-validity"), "{message}");
+}
+
+#[test]
+fn sheet_rejects_bad_values_and_syntax() {
+    let error = AnswerSheet::parse("a = \"x\"\nb = [1, 2]\n", "a.toml").expect_err("array");
+    let message = error.to_string();
+    assert!(message.starts_with("a.toml:2: "), "{message}");
+    assert!(message.contains("array"), "{message}");
+
+    let error = AnswerSheet::parse("a = \"x\"\nb = \n", "a.toml").expect_err("syntax");
+    assert!(error.to_string().starts_with("a.toml:2: "), "{error}");
+}
+
+#[test]
+fn sheet_unreadable_answer_grades_incorrect() {
+    let lab = Lab::builtin_push_to_ecr();
+    let sheet = AnswerSheet::parse("token-validity = \"12\"\n", "a.toml").expect("valid");
+    let report = sheet.grade(&lab.questions).expect("known ids");
+    let grade = &report.grades[3];
+    assert_eq!(grade.question_id, "token-validity");
+    assert_eq!(grade.verdict, Verdict::Incorrect);
+    assert!(grade.notes[0].contains("has no unit"), "{:?}", grade.notes);
+}
+
+#[test]
+fn question_kind_names_round_trip() {
+    for kind in QuestionKind::ALL {
+        assert_eq!(QuestionKind::from_name(kind.name()), Some(kind));
+    }
+    assert_eq!(QuestionKind::from_name("essay"), None);
+}
