@@ -1,1 +1,172 @@
-fn main() {}
+//! `ecrlab`: serve the mock ECR, print its environment, check lab steps, run the quiz, demo.
+//!
+//! The binary parses arguments and prints; the work lives in `mock-ecr` and `ecrlab-core`.
+
+mod commands;
+mod quiz_cmd;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Learn and test "push a container image to Amazon ECR" offline, against a local mock ECR.
+#[derive(Parser)]
+#[command(name = "ecrlab", version, propagate_version = true)]
+struct Arguments {
+    /// Log more: -v for info, -vv for debug (RUST_LOG overrides both).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the mock ECR (ECR API and registry on one port) in the foreground until Ctrl-C.
+    Serve(ServeArguments),
+    /// Print shell `export` lines that point the AWS CLI, SDKs and container tools at the mock.
+    Env(EndpointArguments),
+    /// Check the lab's steps against what the mock recorded, with evidence and hints.
+    Check(CheckArguments),
+    /// Ask the lab's questions on the terminal, or grade a file of answers.
+    Quiz(QuizArguments),
+    /// Start a mock in-process, perform the whole lab with ecrlab's own clients, and grade it.
+    Demo(DemoArguments),
+}
+
+#[derive(clap::Args)]
+struct ServeArguments {
+    /// Address and port to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:5000")]
+    listen: SocketAddr,
+    /// Folder for the database and blobs; created if missing and kept across restarts.
+    #[arg(long, default_value = "ecrlab-data")]
+    data: PathBuf,
+    /// Host name clients use to reach the registry, used in repository URIs and the login
+    /// endpoint together with the listening port.
+    #[arg(long, default_value = "localhost")]
+    public_host: String,
+    /// AWS region reported where a request names none.
+    #[arg(long, default_value = mock_ecr::DEFAULT_REGION)]
+    region: String,
+}
+
+#[derive(clap::Args)]
+struct EndpointArguments {
+    /// URL of a running mock (`ecrlab serve` prints it).
+    #[arg(long, env = "ECRLAB_ENDPOINT", default_value = "http://127.0.0.1:5000")]
+    endpoint: String,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct CheckArguments {
+    #[command(flatten)]
+    endpoint: EndpointArguments,
+    /// Lab definition file; the built-in push-to-ECR lab when omitted.
+    #[arg(long)]
+    lab: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(clap::Args)]
+struct QuizArguments {
+    /// Lab definition file; the built-in push-to-ECR lab when omitted.
+    #[arg(long)]
+    lab: Option<PathBuf>,
+    /// Grade the answers in this file instead of asking on the terminal.
+    #[arg(long)]
+    answers: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct DemoArguments {
+    /// Keep the mock's data in this folder instead of a temporary one.
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let arguments = Arguments::parse();
+    init_logging(&arguments);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("ecrlab: error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(arguments.command));
+    match result {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ecrlab: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    let mut stdout = std::io::stdout().lock();
+    let code = match command {
+        Command::Serve(arguments) => commands::serve(arguments).await?,
+        Command::Env(arguments) => commands::env(&arguments.endpoint, &mut stdout).await?,
+        Command::Check(arguments) => {
+            let lab = commands::load_lab(arguments.lab.as_deref())?;
+            let json = matches!(arguments.format, Format::Json);
+            commands::check(&arguments.endpoint.endpoint, &lab, json, &mut stdout).await?
+        }
+        Command::Quiz(arguments) => {
+            let lab = commands::load_lab(arguments.lab.as_deref())?;
+            let stdin = std::io::stdin().lock();
+            let passed = quiz_cmd::run(&lab, arguments.answers.as_deref(), stdin, &mut stdout)?;
+            if passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Command::Demo(arguments) => commands::demo(arguments.data, &mut stdout).await?,
+    };
+    stdout.flush()?;
+    Ok(code)
+}
+
+fn init_logging(arguments: &Arguments) {
+    let default_level = match (&arguments.command, arguments.verbose) {
+        (_, 2..) => "debug",
+        (Command::Serve(_), _) | (_, 1) => "info",
+        _ => "warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(commands::colour_enabled())
+        .with_env_filter(filter)
+        .init();
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,180 @@
+//! The subcommands' work, each a thin layer over `mock-ecr` and `ecrlab-core`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use ecrlab_core::check::{CheckReport, check_lab};
+use ecrlab_core::clients::{EcrSettings, collect_evidence, fetch_env_script};
+use ecrlab_core::demo::run_demo;
+use ecrlab_core::lab::Lab;
+
+use crate::ServeArguments;
+
+/// Whether output may use colour: only on a terminal, and never when `NO_COLOR` is set
+/// (<https://no-color.org>).
+pub fn colour_enabled() -> bool {
+    std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
+/// Loads the lab at `path`, or the built-in push-to-ECR lab.
+pub fn load_lab(path: Option<&Path>) -> anyhow::Result<Lab> {
+    match path {
+        Some(path) => Ok(Lab::from_path(path)?),
+        None => Ok(Lab::builtin_push_to_ecr()),
+    }
+}
+
+pub async fn serve(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
+    let mut config = mock_ecr::Config::new(&arguments.data);
+    config.listen = arguments.listen;
+    config.public_host = Some(arguments.public_host);
+    config.region = arguments.region;
+
+    let data = arguments.data.display().to_string();
+    mock_ecr::serve_until_signal(config, |mock| {
+        let endpoint = mock.endpoint();
+        println!("mock-ecr is running; stop it with Ctrl-C");
+        println!("  ECR API endpoint: {endpoint}");
+        println!("  registry:         {}", mock.registry_host());
+        println!("  data folder:      {data}");
+        println!("Point your tools at it in another shell with:");
+        println!("  eval \"$(ecrlab env --endpoint {endpoint})\"");
+        // A supervising script reads these lines as soon as they are printed.
+        let _ = std::io::stdout().flush();
+    })
+    .await
+    .with_context(|| format!("cannot start the mock with data folder {data}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn env(endpoint: &str, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    let settings = EcrSettings::for_mock(endpoint)?;
+    let script = fetch_env_script(&settings).await.with_context(|| {
+        format!("cannot read the mock's settings from {endpoint}: is `ecrlab serve` running there?")
+    })?;
+    write!(out, "{script}")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Collects the evidence from the mock at `endpoint` and checks the lab's steps against it.
+pub async fn grade(endpoint: &str, lab: &Lab) -> anyhow::Result<CheckReport> {
+    let settings = EcrSettings::for_mock(endpoint)?;
+    let admin = settings.admin_client()?;
+    let evidence = collect_evidence(&settings.ecr_client(), &admin)
+        .await
+        .with_context(|| format!("cannot collect evidence from the mock at {endpoint}: is `ecrlab serve` running there?"))?;
+    Ok(check_lab(lab, &evidence))
+}
+
+pub async fn check(
+    endpoint: &str,
+    lab: &Lab,
+    json: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<ExitCode> {
+    let report = grade(endpoint, lab).await?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", report.render_text())?;
+    }
+    Ok(if report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Runs the whole lab against a mock started in process: the four steps with ecrlab's own
+/// clients, the check, and the quiz answered with the lab's reference answers.
+pub async fn demo(data: Option<PathBuf>, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    let temporary = match data {
+        Some(_) => None,
+        None => Some(tempfile::tempdir().context("cannot create a temporary data folder")?),
+    };
+    let folder = match (&data, &temporary) {
+        (Some(folder), _) => folder.clone(),
+        (None, Some(temporary)) => temporary.path().to_owned(),
+        (None, None) => unreachable!("a temporary folder exists whenever no folder was given"),
+    };
+
+    let mock = mock_ecr::MockEcr::start(mock_ecr::Config::new(&folder))
+        .await
+        .with_context(|| format!("cannot start the mock in {}", folder.display()))?;
+    writeln!(
+        out,
+        "Started mock-ecr: ECR API {}, registry {}\n",
+        mock.endpoint(),
+        mock.registry_host()
+    )?;
+    let result = demo_steps(mock.endpoint(), out).await;
+    mock.shutdown().await;
+    result
+}
+
+async fn demo_steps(endpoint: &str, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    let settings = EcrSettings::for_mock(endpoint)?;
+    let outcome = run_demo(&settings, out)
+        .await
+        .context("the demo could not finish the lab steps")?;
+    writeln!(
+        out,
+        "\nPushed {} ({})\n",
+        outcome.image, outcome.manifest_digest
+    )?;
+
+    let lab = Lab::builtin_push_to_ecr();
+    let report = grade(endpoint, &lab).await?;
+    writeln!(out, "Checking the steps against what the mock recorded:")?;
+    write!(out, "{}", report.render_text())?;
+
+    writeln!(out, "\nQuiz, answered with the lab's reference answers:")?;
+    let quiz_passed = quiz_cmd_reference(&lab, out)?;
+
+    let passed = report.passed && quiz_passed;
+    writeln!(
+        out,
+        "\nDemo {}.",
+        if passed {
+            "passed: every step and every answer"
+        } else {
+            "FAILED"
+        }
+    )?;
+    Ok(if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Grades each question's own reference answer, which shows how answers are read and checks
+/// that the lab's answers are consistent with its grading rules.
+fn quiz_cmd_reference(lab: &Lab, out: &mut impl Write) -> anyhow::Result<bool> {
+    let mut all_correct = true;
+    for question in &lab.questions {
+        let grade = question.grade(question.answer()).with_context(|| {
+            format!(
+                "the reference answer of question '{}' cannot be read",
+                question.id()
+            )
+        })?;
+        all_correct &= grade.is_correct();
+        let verdict = if grade.is_correct() {
+            "correct"
+        } else {
+            "INCORRECT"
+        };
+        writeln!(
+            out,
+            "  {verdict:9} {}: {}",
+            question.id(),
+            question.answer()
+        )?;
+    }
+    Ok(all_correct)
+}
