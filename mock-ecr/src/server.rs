@@ -237,34 +237,55 @@ pub async fn serve_until_signal(
     config: Config,
     on_start: impl FnOnce(&MockEcr),
 ) -> Result<(), StartError> {
+    // The handlers are installed before the mock starts, so a signal sent as soon as the
+    // endpoint is printed still stops the server cleanly instead of killing it.
+    let signals = ShutdownSignals::install();
     let mock = MockEcr::start(config).await?;
     on_start(&mock);
-    wait_for_signal().await;
+    signals.wait().await;
     tracing::info!("shutdown signal received, stopping");
     mock.shutdown().await;
     Ok(())
 }
 
-async fn wait_for_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Ctrl-C and, on Unix, SIGTERM, registered when created.
+struct ShutdownSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
+    streams: std::io::Result<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl ShutdownSignals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = signal(SignalKind::interrupt())
+                .and_then(|interrupt| Ok((interrupt, signal(SignalKind::terminate())?)));
+            Self { streams }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
+        }
+    }
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        match self.streams {
+            Ok((mut interrupt, mut terminate)) => {
                 tokio::select! {
-                    _ = interrupt => {}
+                    _ = interrupt.recv() => {}
                     _ = terminate.recv() => {}
                 }
             }
             Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the server");
-                let _ = interrupt.await;
+                tracing::warn!(%error, "cannot listen for SIGINT and SIGTERM; waiting for Ctrl-C");
+                let _ = tokio::signal::ctrl_c().await;
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -36,14 +36,14 @@ pub async fn serve(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
     let data = arguments.data.display().to_string();
     mock_ecr::serve_until_signal(config, |mock| {
         let endpoint = mock.endpoint();
-        println!("mock-ecr is running; stop it with Ctrl-C");
-        println!("  ECR API endpoint: {endpoint}");
-        println!("  registry:         {}", mock.registry_host());
-        println!("  data folder:      {data}");
-        println!("Point your tools at it in another shell with:");
-        println!("  eval \"$(ecrlab env --endpoint {endpoint})\"");
-        // A supervising script reads these lines as soon as they are printed.
-        let _ = std::io::stdout().flush();
+        let banner = format!(
+            "mock-ecr is running; stop it with Ctrl-C\n  ECR API endpoint: {endpoint}\n  registry:         {}\n  data folder:      {data}\nPoint your tools at it in another shell with:\n  eval \"$(ecrlab env --endpoint {endpoint})\"\n",
+            mock.registry_host()
+        );
+        // The server keeps running when nobody reads its output any more (for example after
+        // `ecrlab serve | head -3`), so a failed write is ignored instead of ending the process.
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(banner.as_bytes()).and_then(|()| stdout.flush());
     })
     .await
     .with_context(|| format!("cannot start the mock with data folder {data}"))?;
