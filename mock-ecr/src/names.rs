@@ -6,12 +6,13 @@ use crate::error::CoreError;
 /// CreateRepository, `repositoryName`).
 const REPOSITORY_NAME_LENGTH: std::ops::RangeInclusive<usize> = 2..=256;
 
-/// The pattern of the API model, quoted in error messages as ECR quotes it.
+/// The pattern of `RepositoryName` in the ECR API model (botocore's `ecr/2015-09-21`
+/// service model), quoted in error messages.
 const REPOSITORY_NAME_PATTERN: &str =
-    "(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*";
+    r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*";
 
-/// Checks a repository name against ECR's pattern: lowercase alphanumeric components separated
-/// by `/`, each component using single `.`, `_` or `-` between alphanumeric runs.
+/// Checks a repository name against ECR's pattern: `/`-separated components of lowercase
+/// letters and digits, joined inside a component by `.`, `_`, `__` or a run of `-`.
 pub fn validate_repository_name(name: &str) -> Result<(), CoreError> {
     if !REPOSITORY_NAME_LENGTH.contains(&name.len()) {
         return Err(CoreError::invalid(
@@ -29,7 +30,7 @@ pub fn validate_repository_name(name: &str) -> Result<(), CoreError> {
         return Err(CoreError::invalid(
             "repositoryName",
             format!(
-                "must satisfy regular expression '{REPOSITORY_NAME_PATTERN}' (got '{}': use lowercase letters, digits and single '.', '_', '-' or '/' between them)",
+                "must satisfy regular expression '{REPOSITORY_NAME_PATTERN}' (got '{}': use lowercase letters and digits, joined by '.', '_', '__', '-' or '/')",
                 truncate(name)
             ),
         ));
@@ -37,24 +38,23 @@ pub fn validate_repository_name(name: &str) -> Result<(), CoreError> {
     Ok(())
 }
 
+/// Matches one component: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
 fn is_valid_component(component: &str) -> bool {
-    let is_alphanumeric = |byte: u8| byte.is_ascii_lowercase() || byte.is_ascii_digit();
-    let is_separator = |byte: u8| matches!(byte, b'.' | b'_' | b'-');
+    let is_alphanumeric = |byte: &u8| byte.is_ascii_lowercase() || byte.is_ascii_digit();
     let bytes = component.as_bytes();
-
-    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+    let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
     if !is_alphanumeric(first) || !is_alphanumeric(last) {
         return false;
     }
-    bytes.windows(2).all(|pair| {
-        (is_alphanumeric(pair[0]) || is_separator(pair[0]))
-            && (is_alphanumeric(pair[1]) || is_separator(pair[1]))
-            && !(is_separator(pair[0]) && is_separator(pair[1]))
-    }) && bytes
-        .iter()
-        .all(|&byte| is_alphanumeric(byte) || is_separator(byte))
+    // Between alphanumeric runs, each run of other bytes must be one allowed separator.
+    bytes
+        .split(is_alphanumeric)
+        .filter(|separator| !separator.is_empty())
+        .all(|separator| {
+            matches!(separator, b"." | b"_" | b"__") || separator.iter().all(|&byte| byte == b'-')
+        })
 }
 
 /// Checks an image tag against the OCI distribution specification's tag pattern,
@@ -95,6 +95,9 @@ mod tests {
             "a1",
             "a.b_c-d/e/f",
             "project-a/nginx-web-app",
+            "my--app",
+            "a__b",
+            "a---b/c",
         ];
         for name in valid {
             assert!(
@@ -105,7 +108,6 @@ mod tests {
         let invalid = [
             "a",
             "My-App",
-            "my--app",
             "-app",
             "app-",
             "a//b",
@@ -116,6 +118,9 @@ mod tests {
             "ab/../etc",
             "mü-app",
             "a_.b",
+            "a___b",
+            "a..b",
+            "a-.b",
         ];
         for name in invalid {
             assert!(
