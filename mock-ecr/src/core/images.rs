@@ -1,0 +1,208 @@
+//! Images: manifests, tags, and the rules that guard them.
+
+use super::{IMMUTABLE, Image, MAX_TAGS_PER_IMAGE, Reference, Registry};
+use crate::digest::Digest;
+use crate::error::CoreError;
+use crate::manifest::{Manifest, ManifestKind};
+use crate::store::db::{self, ImageRow, Scope};
+
+impl Registry {
+    /// Lists a repository's images with their tags.
+    pub fn images(&self, scope: &Scope, repository: &str) -> Result<Vec<Image>, CoreError> {
+        self.db.transaction(|tx| {
+            self.require_repository(tx, scope, repository)?;
+            db::images(tx, scope, repository)?
+                .into_iter()
+                .map(|row| {
+                    let tags = db::tags_of(tx, scope, repository, &row.digest)?;
+                    Ok(Image { row, tags })
+                })
+                .collect()
+        })
+    }
+
+    /// Finds an image by digest, tag or both (which must then agree).
+    pub fn find_image(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        digest: Option<&str>,
+        tag: Option<&str>,
+    ) -> Result<Option<Image>, CoreError> {
+        self.db.transaction(|tx| {
+            self.require_repository(tx, scope, repository)?;
+            let by_tag = match tag {
+                Some(tag) => match db::tag_digest(tx, scope, repository, tag)? {
+                    Some(found) => Some(found),
+                    None => return Ok(None),
+                },
+                None => None,
+            };
+            let digest = match (digest, by_tag) {
+                (Some(digest), Some(found)) if digest != found => return Ok(None),
+                (Some(digest), _) => digest.to_owned(),
+                (None, Some(found)) => found,
+                (None, None) => return Ok(None),
+            };
+            let Some(row) = db::image(tx, scope, repository, &digest)? else {
+                return Ok(None);
+            };
+            let tags = db::tags_of(tx, scope, repository, &digest)?;
+            Ok(Some(Image { row, tags }))
+        })
+    }
+
+    /// Lists a repository's tags in lexical order.
+    pub fn tags(&self, scope: &Scope, repository: &str) -> Result<Vec<String>, CoreError> {
+        self.db.transaction(|tx| {
+            self.require_repository(tx, scope, repository)?;
+            db::tags(tx, scope, repository)
+        })
+    }
+
+    /// Stores a manifest and, for a tag reference, points the tag at it.
+    ///
+    /// Every blob an image manifest names, and every manifest an index names, must already be
+    /// in the repository. Moving an existing tag is rejected in an IMMUTABLE repository, and a
+    /// tag that would give an image more than [`MAX_TAGS_PER_IMAGE`] tags is rejected. Pushing
+    /// the same manifest under the same tag again succeeds and changes nothing.
+    pub fn put_manifest(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        reference: &Reference,
+        content_type: Option<&str>,
+        bytes: &[u8],
+    ) -> Result<Digest, CoreError> {
+        let digest = Digest::of(bytes);
+        if let Reference::Digest(expected) = reference {
+            if *expected != digest {
+                return Err(CoreError::DigestMismatch {
+                    expected: expected.to_string(),
+                    actual: digest.to_string(),
+                });
+            }
+        }
+        let digest_text = digest.to_string();
+        let now = self.now_millis();
+
+        // The checks run in the order a client's errors should explain the push: a missing
+        // repository first, then a tag the repository will not move, then the manifest itself.
+        // So a client that retries an immutable tag in another manifest format (podman and
+        // skopeo fall back to schema 1) still reads TAG_INVALID, as from ECR.
+        self.db.transaction(|tx| {
+            let repository_row = self.require_repository(tx, scope, repository)?;
+            if let Reference::Tag(tag) = reference {
+                let current = db::tag_digest(tx, scope, repository, tag)?;
+                if current.as_deref() == Some(digest_text.as_str()) {
+                    return Ok(());
+                }
+                if current.is_some() && repository_row.tag_mutability == IMMUTABLE {
+                    return Err(CoreError::ImageTagAlreadyExists {
+                        tag: tag.clone(),
+                        repository: repository.to_owned(),
+                    });
+                }
+            }
+
+            let manifest = Manifest::parse(bytes, content_type)?;
+            let size = self.referenced_size(tx, scope, repository, &manifest)?;
+            if let Reference::Tag(tag) = reference {
+                if db::tags_of(tx, scope, repository, &digest_text)?.len() >= MAX_TAGS_PER_IMAGE {
+                    return Err(CoreError::TagLimitExceeded {
+                        tag: tag.clone(),
+                        repository: repository.to_owned(),
+                        registry_id: scope.account.clone(),
+                        limit: MAX_TAGS_PER_IMAGE,
+                    });
+                }
+            }
+
+            if db::image(tx, scope, repository, &digest_text)?.is_none() {
+                let row = ImageRow {
+                    digest: digest_text.clone(),
+                    manifest: bytes.to_vec(),
+                    media_type: manifest.media_type.clone(),
+                    artifact_media_type: manifest.config_media_type().map(str::to_owned),
+                    size,
+                    pushed_at: now,
+                    last_pulled_at: None,
+                };
+                db::insert_image(tx, scope, repository, &row)?;
+            }
+            if let Reference::Tag(tag) = reference {
+                db::set_tag(tx, scope, repository, tag, &digest_text)?;
+            }
+            Ok(())
+        })?;
+        Ok(digest)
+    }
+
+    /// Checks that everything a manifest names is in the repository and returns the image size
+    /// ECR reports: the sum of the layers' compressed sizes (for an index, of its images).
+    fn referenced_size(
+        &self,
+        conn: &rusqlite::Connection,
+        scope: &Scope,
+        repository: &str,
+        manifest: &Manifest,
+    ) -> Result<i64, CoreError> {
+        let missing = |digest: &Digest| CoreError::ManifestBlobUnknown {
+            digest: digest.to_string(),
+            repository: repository.to_owned(),
+        };
+        match &manifest.kind {
+            ManifestKind::Image { config, layers } => {
+                let config_key = config.digest.to_string();
+                db::layer_size(conn, scope, repository, &config_key)?
+                    .ok_or_else(|| missing(&config.digest))?;
+                let mut total = 0i64;
+                for layer in layers {
+                    let stored =
+                        db::layer_size(conn, scope, repository, &layer.digest.to_string())?;
+                    match stored {
+                        Some(size) => total = total.saturating_add(size),
+                        None if layer.has_urls => total = total.saturating_add(layer.size),
+                        None => return Err(missing(&layer.digest)),
+                    }
+                }
+                Ok(total)
+            }
+            ManifestKind::Index { manifests } => {
+                let mut total = 0i64;
+                for child in manifests {
+                    let image = db::image(conn, scope, repository, &child.digest.to_string())?
+                        .ok_or_else(|| missing(&child.digest))?;
+                    total = total.saturating_add(image.size);
+                }
+                Ok(total)
+            }
+        }
+    }
+
+    /// Returns the manifest a tag or digest names, and records the pull time.
+    pub fn get_manifest(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        reference: &Reference,
+    ) -> Result<ImageRow, CoreError> {
+        let now = self.now_millis();
+        self.db.transaction(|tx| {
+            self.require_repository(tx, scope, repository)?;
+            let digest = match reference {
+                Reference::Digest(digest) => Some(digest.to_string()),
+                Reference::Tag(tag) => db::tag_digest(tx, scope, repository, tag)?,
+            };
+            let image = match digest {
+                Some(digest) => db::image(tx, scope, repository, &digest)?,
+                None => None,
+            };
+            let image = image.ok_or_else(|| CoreError::ManifestUnknown {
+                reference: reference.to_string(),
+            })?;
+            db::mark_pulled(tx, scope, repository, &image.digest, now)?;
+            Ok(image)
+        })
+    }
+}

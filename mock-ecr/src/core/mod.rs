@@ -1,0 +1,272 @@
+//! The registry core: ECR's rules, written once for both front ends.
+//!
+//! `docker push` (through `registry`) and the ECR API (through `ecr_api`) call the same
+//! functions here to create repositories, issue and check tokens, store manifests, move tags,
+//! enforce tag immutability and the tags-per-image limit. This module uses no HTTP types.
+
+mod images;
+mod repositories;
+mod tokens;
+mod uploads;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sha2::Sha256;
+use time::{Duration, OffsetDateTime};
+
+use crate::clock::{Clock, rfc3339, unix_millis};
+use crate::digest::Digest;
+use crate::error::CoreError;
+use crate::names::validate_tag;
+use crate::store::db::{self, ImageRow, JournalRow, RepositoryRow, Scope};
+use crate::store::{BlobStore, Database};
+
+/// How long an authorization token is valid: 12 hours (Amazon ECR User Guide, "Private
+/// registry authentication"; GetAuthorizationToken `expiresAt`).
+pub const TOKEN_LIFETIME: Duration = Duration::hours(12);
+
+/// The maximum number of tags on one image (Amazon ECR User Guide, "Pushing a Docker image"; ECR's
+/// own rejection names "the maximum allowed number of tags per image which is '1000'").
+pub const MAX_TAGS_PER_IMAGE: usize = 1000;
+
+pub const MUTABLE: &str = "MUTABLE";
+pub const IMMUTABLE: &str = "IMMUTABLE";
+
+/// The front end that received a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    EcrApi,
+    Registry,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::EcrApi => "ecr-api",
+            Self::Registry => "registry",
+        }
+    }
+}
+
+/// The client that made a request, as the journal records it.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub scope: Scope,
+    pub source: Source,
+    pub user_agent: Option<String>,
+    pub host: Option<String>,
+}
+
+/// A journal entry before the database assigns its sequence number and time.
+#[derive(Debug, Clone, Default)]
+pub struct Event {
+    pub action: String,
+    pub repository: Option<String>,
+    pub reference: Option<String>,
+    pub digest: Option<String>,
+    /// `None` for success, else the wire error code (ECR exception name or OCI code) and message.
+    pub error: Option<(String, String)>,
+}
+
+/// Settings of a new repository (CreateRepository's parameters).
+#[derive(Debug, Clone)]
+pub struct NewRepository {
+    pub name: String,
+    pub tag_mutability: String,
+    pub scan_on_push: bool,
+    pub encryption_type: String,
+    pub kms_key: Option<String>,
+}
+
+/// A repository as the front ends report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repository {
+    pub registry_id: String,
+    pub region: String,
+    pub name: String,
+    pub uri: String,
+    pub created_at: OffsetDateTime,
+    pub tag_mutability: String,
+    pub scan_on_push: bool,
+    pub encryption_type: String,
+    pub kms_key: Option<String>,
+}
+
+impl Repository {
+    /// The repository's ARN, `arn:aws:ecr:<region>:<account>:repository/<name>`.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:ecr:{}:{}:repository/{}",
+            self.region, self.registry_id, self.name
+        )
+    }
+}
+
+/// An image with its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub row: ImageRow,
+    pub tags: Vec<String>,
+}
+
+/// A freshly issued authorization token.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    /// `base64("AWS:<password>")`, as GetAuthorizationToken returns it.
+    pub authorization_token: String,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A manifest reference: a tag or a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    Tag(String),
+    Digest(Digest),
+}
+
+impl Reference {
+    /// Parses a tag or digest as it appears in `/v2/<name>/manifests/<reference>`.
+    pub fn parse(text: &str) -> Result<Self, CoreError> {
+        if text.contains(':') {
+            Digest::parse(text).map(Self::Digest)
+        } else {
+            validate_tag(text)?;
+            Ok(Self::Tag(text.to_owned()))
+        }
+    }
+}
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Tag(tag) => formatter.write_str(tag),
+            Self::Digest(digest) => write!(formatter, "{digest}"),
+        }
+    }
+}
+
+/// Static settings of one mock.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The account used where a request names none.
+    pub default_account: String,
+    /// The region used where a request names none.
+    pub default_region: String,
+    /// `host:port` that clients use to reach the registry, used in `repositoryUri` and
+    /// `proxyEndpoint`.
+    pub registry_host: String,
+}
+
+/// An upload in progress: the running hash of the bytes received so far.
+#[derive(Default)]
+struct UploadState {
+    hasher: Option<Sha256>,
+}
+
+/// The registry core. Cheap to share behind an `Arc`.
+pub struct Registry {
+    db: Database,
+    blobs: BlobStore,
+    clock: Clock,
+    settings: Settings,
+    uploads: tokio::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<UploadState>>>>,
+}
+
+impl Registry {
+    pub fn new(db: Database, blobs: BlobStore, clock: Clock, settings: Settings) -> Self {
+        Self {
+            db,
+            blobs,
+            clock,
+            settings,
+            uploads: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    /// The scope used where a request names no account or region.
+    pub fn default_scope(&self) -> Scope {
+        Scope {
+            account: self.settings.default_account.clone(),
+            region: self.settings.default_region.clone(),
+        }
+    }
+
+    fn now_millis(&self) -> i64 {
+        unix_millis(self.clock.now())
+    }
+
+    fn repository_view(&self, scope: &Scope, row: RepositoryRow) -> Repository {
+        Repository {
+            registry_id: scope.account.clone(),
+            region: scope.region.clone(),
+            uri: format!("{}/{}", self.settings.registry_host, row.name),
+            name: row.name,
+            created_at: crate::clock::from_unix_millis(row.created_at),
+            tag_mutability: row.tag_mutability,
+            scan_on_push: row.scan_on_push,
+            encryption_type: row.encryption_type,
+            kms_key: row.kms_key,
+        }
+    }
+
+    fn require_repository(
+        &self,
+        conn: &rusqlite::Connection,
+        scope: &Scope,
+        name: &str,
+    ) -> Result<RepositoryRow, CoreError> {
+        db::repository(conn, scope, name)?.ok_or_else(|| CoreError::RepositoryNotFound {
+            name: name.to_owned(),
+            registry_id: scope.account.clone(),
+        })
+    }
+
+    // Journal.
+
+    /// Appends an event to the journal. A journal failure is logged, never returned, because
+    /// the request it describes has already been answered or is about to be.
+    pub fn record(&self, caller: &Caller, event: Event) {
+        let (outcome, error_code, message) = match event.error {
+            None => ("ok", None, None),
+            Some((code, message)) => ("error", Some(code), Some(message)),
+        };
+        let row = JournalRow {
+            seq: 0,
+            time: rfc3339(self.clock.now()),
+            account: caller.scope.account.clone(),
+            region: caller.scope.region.clone(),
+            source: caller.source.as_str().to_owned(),
+            action: event.action,
+            repository: event.repository,
+            reference: event.reference,
+            digest: event.digest,
+            host: caller.host.clone(),
+            user_agent: caller.user_agent.clone(),
+            outcome: outcome.to_owned(),
+            error_code,
+            message,
+        };
+        if let Err(error) = self.db.transaction(|tx| db::append_journal(tx, &row)) {
+            tracing::error!(%error, action = %row.action, "failed to append to the journal");
+        }
+    }
+
+    /// Reads journal rows after sequence number `after`, at most `limit` of them.
+    pub fn journal(&self, after: i64, limit: i64) -> Result<Vec<JournalRow>, CoreError> {
+        self.db
+            .transaction(|tx| db::journal_after(tx, after, limit))
+    }
+}
