@@ -85,6 +85,24 @@ CREATE TABLE IF NOT EXISTS journal (
 );
 ";
 
+/// Checks that every table has the columns this version reads, because `CREATE TABLE IF NOT
+/// EXISTS` keeps a same-named table of another shape.
+fn verify_schema(connection: &Connection) -> rusqlite::Result<()> {
+    let queries = [
+        "SELECT account, region, name, created_at, tag_mutability, scan_on_push, encryption_type, kms_key FROM repositories",
+        "SELECT account, region, repository, digest, manifest, media_type, artifact_media_type, size, pushed_at, last_pulled_at FROM images",
+        "SELECT account, region, repository, tag, digest FROM tags",
+        "SELECT account, region, repository, digest, size, uploaded_at FROM layers",
+        "SELECT id, account, region, repository, started_at FROM uploads",
+        "SELECT token_sha256, account, region, issued_at, expires_at FROM tokens",
+        "SELECT seq, time, account, region, source, action, repository, reference, digest, host, user_agent, outcome, error_code, message FROM journal",
+    ];
+    for query in queries {
+        connection.prepare(&format!("{query} LIMIT 0"))?;
+    }
+    Ok(())
+}
+
 /// The account and region that own a repository: ECR keeps a separate registry for each pair.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Scope {
@@ -150,12 +168,35 @@ pub struct Database {
 impl Database {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, CoreError> {
-        let connection = Connection::open(path).map_err(|error| {
+        let failed = |error: rusqlite::Error| {
             CoreError::Storage(format!("cannot open database {}: {error}", path.display()))
-        })?;
-        connection.pragma_update(None, "journal_mode", "WAL")?;
+        };
+        let connection = Connection::open(path).map_err(failed)?;
+
+        // One mock per data folder: the exclusive lock is taken here and held until the
+        // connection closes, so a second server on the same folder fails at start instead of
+        // failing requests later with "database is locked".
+        connection
+            .busy_timeout(std::time::Duration::from_millis(500))
+            .map_err(failed)?;
+        connection
+            .pragma_update(None, "locking_mode", "EXCLUSIVE")
+            .map_err(failed)?;
+        let locked = connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .and_then(|()| connection.execute_batch("BEGIN EXCLUSIVE; COMMIT;"));
+        if let Err(error) = locked {
+            let busy = error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy);
+            return Err(CoreError::Storage(if busy {
+                format!(
+                    "database {} is in use by another mock-ecr or ecrlab serve: stop that server or use another data folder",
+                    path.display()
+                )
+            } else {
+                format!("cannot open database {}: {error}", path.display())
+            }));
+        }
         connection.pragma_update(None, "synchronous", "NORMAL")?;
-        connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
 
         let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
@@ -166,6 +207,12 @@ impl Database {
             )));
         }
         connection.execute_batch(SCHEMA)?;
+        verify_schema(&connection).map_err(|error| {
+            CoreError::Storage(format!(
+                "database {} was not created by this mock-ecr ({error}): use another data folder",
+                path.display()
+            ))
+        })?;
         connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
 
         Ok(Self {
@@ -622,4 +669,61 @@ pub fn journal_after(
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_open_of_folder_is_rejected() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("mock-ecr.sqlite3");
+        let first = Database::open(&path).expect("first open");
+
+        let error = Database::open(&path)
+            .err()
+            .expect("second open fails")
+            .to_string();
+        assert!(error.contains("in use by another mock-ecr"), "{error}");
+
+        drop(first);
+        assert!(
+            Database::open(&path).is_ok(),
+            "the folder is free once the first closes"
+        );
+    }
+
+    #[test]
+    fn foreign_database_is_rejected() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("mock-ecr.sqlite3");
+        let other = Connection::open(&path).unwrap();
+        other
+            .execute_batch("CREATE TABLE repositories (id INTEGER PRIMARY KEY, title TEXT);")
+            .unwrap();
+        drop(other);
+
+        let error = Database::open(&path).err().expect("rejected").to_string();
+        assert!(
+            error.contains("was not created by this mock-ecr"),
+            "{error}"
+        );
+        assert!(error.contains("another data folder"), "{error}");
+    }
+
+    #[test]
+    fn non_database_file_is_rejected() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("mock-ecr.sqlite3");
+        std::fs::write(&path, b"this is not a database, but a file of text").unwrap();
+
+        let error = Database::open(&path).err().expect("rejected").to_string();
+        assert!(error.contains(&path.display().to_string()), "{error}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"this is not a database, but a file of text",
+            "the file is left unchanged"
+        );
+    }
 }
