@@ -85,6 +85,14 @@ pub enum CoreError {
     )]
     UploadRangeInvalid { start: u64, current: u64 },
 
+    #[error(
+        "The request body ended after {received} bytes, before the client finished sending it: {reason}"
+    )]
+    BodyInterrupted { received: u64, reason: String },
+
+    #[error("Login rejected: {reason}.")]
+    LoginRejected { reason: String },
+
     #[error("Not Authorized")]
     Unauthenticated,
 

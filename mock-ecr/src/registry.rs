@@ -132,7 +132,9 @@ impl From<CoreError> for RegistryError {
         use StatusCode as S;
         let (status, code) = match &error {
             CoreError::RepositoryNotFound { .. } => (S::NOT_FOUND, "NAME_UNKNOWN"),
-            CoreError::Unauthenticated | CoreError::TokenInvalid => (S::UNAUTHORIZED, "DENIED"),
+            CoreError::Unauthenticated
+            | CoreError::TokenInvalid
+            | CoreError::LoginRejected { .. } => (S::UNAUTHORIZED, "DENIED"),
             CoreError::TokenExpired => (S::FORBIDDEN, "DENIED"),
             CoreError::TagLimitExceeded { .. } => (S::FORBIDDEN, "DENIED"),
             CoreError::ImageTagAlreadyExists { .. } => (S::BAD_REQUEST, "TAG_INVALID"),
@@ -149,6 +151,7 @@ impl From<CoreError> for RegistryError {
             }
             CoreError::BlobUnknown { .. } => (S::NOT_FOUND, "BLOB_UNKNOWN"),
             CoreError::UploadUnknown { .. } => (S::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN"),
+            CoreError::BodyInterrupted { .. } => (S::BAD_REQUEST, "BLOB_UPLOAD_INVALID"),
             CoreError::UploadRangeInvalid { current, .. } => {
                 let mut mapped = Self::new(
                     S::RANGE_NOT_SATISFIABLE,

@@ -590,3 +590,115 @@ async fn empty_basic_credentials_count_as_anonymous() {
         "an anonymous probe is not a failed login"
     );
 }
+
+#[tokio::test]
+async fn chunk_after_completion_is_upload_unknown() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let started = mock
+        .registry(
+            Method::POST,
+            "/v2/my-app/blobs/uploads/",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    let location = started.header("location").unwrap().to_owned();
+    let digest = sha256(b"done");
+    let finish = format!("{location}?digest={digest}");
+    let done = mock
+        .registry(Method::PUT, &finish, Some(&auth), &[], b"done".to_vec())
+        .await;
+    assert_eq!(done.status, StatusCode::CREATED);
+
+    let late = mock
+        .registry(Method::PATCH, &location, Some(&auth), &[], b"more".to_vec())
+        .await;
+    assert_eq!(late.status, StatusCode::NOT_FOUND);
+    assert_eq!(late.error_code(), "BLOB_UPLOAD_UNKNOWN");
+    let cancel = mock
+        .registry(Method::DELETE, &location, Some(&auth), &[], vec![])
+        .await;
+    assert_eq!(cancel.error_code(), "BLOB_UPLOAD_UNKNOWN");
+}
+
+#[tokio::test]
+async fn interrupted_body_is_client_error() {
+    use axum::body::Body;
+    use axum::http::Request;
+
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let started = mock
+        .registry(
+            Method::POST,
+            "/v2/my-app/blobs/uploads/",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    let location = started.header("location").unwrap().to_owned();
+
+    let chunks: Vec<Result<&'static [u8], std::io::Error>> = vec![
+        Ok(b"first part".as_slice()),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "client went away",
+        )),
+    ];
+    let request = Request::patch(&location)
+        .header("host", common::HOST)
+        .header("authorization", &auth)
+        .body(Body::from_stream(futures_util::stream::iter(chunks)))
+        .unwrap();
+    let reply = mock.send(request).await;
+
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.error_code(), "BLOB_UPLOAD_INVALID");
+    let status = mock
+        .registry(Method::GET, &location, Some(&auth), &[], vec![])
+        .await;
+    assert_eq!(
+        status.status,
+        StatusCode::NO_CONTENT,
+        "the upload can continue"
+    );
+    assert_eq!(
+        status.header("range"),
+        Some("0-9"),
+        "the bytes received are kept"
+    );
+}
+
+#[tokio::test]
+async fn login_mistakes_get_specific_messages() {
+    let mock = TestMock::new();
+    let auth = mock.login().await;
+    let token = auth.trim_start_matches("Basic ").to_owned();
+    let decoded =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &token).unwrap();
+    let password = String::from_utf8(decoded)
+        .unwrap()
+        .trim_start_matches("AWS:")
+        .to_owned();
+
+    let cases = [
+        (basic("aws", &password), "the user name must be AWS"),
+        (basic("AWS", &token), "whole base64 authorizationToken"),
+    ];
+    for (header, expected) in &cases {
+        let reply = mock
+            .registry(Method::GET, "/v2/", Some(header), &[], vec![])
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{expected}");
+        let message = reply.json()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(message.contains(expected), "{message}");
+    }
+}

@@ -35,17 +35,39 @@ impl Registry {
     /// Checks the user name and password of a registry login and returns the token's scope.
     pub fn authenticate(&self, username: &str, password: &str) -> Result<Scope, CoreError> {
         if username != "AWS" {
-            return Err(CoreError::TokenInvalid);
+            return Err(CoreError::LoginRejected {
+                reason: format!(
+                    "the user name must be AWS (in capitals), not '{}'",
+                    username.chars().take(64).collect::<String>()
+                ),
+            });
         }
         let token = self
             .db
-            .transaction(|tx| db::token(tx, &token_fingerprint(password)))?
-            .ok_or(CoreError::TokenInvalid)?;
+            .transaction(|tx| db::token(tx, &token_fingerprint(password)))?;
+        let Some(token) = token else {
+            return Err(unknown_password(password));
+        };
         if self.now_millis() >= token.expires_at {
             return Err(CoreError::TokenExpired);
         }
         Ok(token.scope)
     }
+}
+
+/// Explains a password that matches no token, recognising the common mistake of passing the
+/// base64 `authorizationToken` itself instead of the password inside it.
+fn unknown_password(password: &str) -> CoreError {
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(password.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    if decoded.is_some_and(|text| text.starts_with("AWS:")) {
+        return CoreError::LoginRejected {
+            reason: "the password is the whole base64 authorizationToken; use the output of 'aws ecr get-login-password', which is the part after 'AWS:' in the decoded token".to_owned(),
+        };
+    }
+    CoreError::TokenInvalid
 }
 
 /// The key under which a token is stored: its SHA-256, so the database never holds a password.

@@ -94,7 +94,23 @@ impl Registry {
         self.require_upload(scope, repository, id)?;
         let state = self.upload_state(id).await;
         let mut state = state.lock().await;
+        // Another request may have completed or cancelled the upload while this one waited.
+        self.require_upload(scope, repository, id)?;
+        self.append_locked(&mut state, id, start, body).await
+    }
 
+    async fn append_locked<S, B, E>(
+        &self,
+        state: &mut UploadState,
+        id: &str,
+        start: Option<u64>,
+        body: S,
+    ) -> Result<u64, CoreError>
+    where
+        S: Stream<Item = Result<B, E>> + Unpin,
+        B: AsRef<[u8]>,
+        E: std::fmt::Display,
+    {
         let current = self
             .blobs
             .upload_size(id)
@@ -109,19 +125,16 @@ impl Registry {
             Some(hasher) => hasher,
             None => self.blobs.rehash_upload(id).await?,
         };
-        let result = self.blobs.append(id, body, &mut hasher).await;
-        match result {
-            Ok(written) => {
-                state.hasher = Some(hasher);
-                Ok(current + written)
-            }
-            // The file may now hold part of the chunk, so the hash is rebuilt from it next time.
-            Err(error) => Err(error),
-        }
+        // On an error the file may hold part of the chunk, so the hash is left unset and is
+        // rebuilt from the file by the next request.
+        let written = self.blobs.append(id, body, &mut hasher).await?;
+        state.hasher = Some(hasher);
+        Ok(current + written)
     }
 
     /// Finishes an upload: appends the final chunk, verifies the digest, moves the blob into
-    /// place and records the layer in the repository.
+    /// place and records the layer in the repository. The upload stays locked throughout, so
+    /// a concurrent chunk for the same upload waits and then finds it completed.
     pub async fn complete_upload<S, B, E>(
         &self,
         scope: &Scope,
@@ -135,11 +148,12 @@ impl Registry {
         B: AsRef<[u8]>,
         E: std::fmt::Display,
     {
-        let size = self
-            .append_upload(scope, repository, id, None, body)
-            .await?;
+        self.require_upload(scope, repository, id)?;
         let state = self.upload_state(id).await;
         let mut state = state.lock().await;
+        self.require_upload(scope, repository, id)?;
+
+        let size = self.append_locked(&mut state, id, None, body).await?;
         let hasher = match state.hasher.take() {
             Some(hasher) => hasher,
             None => self.blobs.rehash_upload(id).await?,
@@ -167,7 +181,6 @@ impl Registry {
             )?;
             db::delete_upload(tx, id)
         })?;
-        drop(state);
         self.uploads.lock().await.remove(id);
         Ok(size)
     }
@@ -179,6 +192,9 @@ impl Registry {
         repository: &str,
         id: &str,
     ) -> Result<(), CoreError> {
+        self.require_upload(scope, repository, id)?;
+        let state = self.upload_state(id).await;
+        let _locked = state.lock().await;
         self.require_upload(scope, repository, id)?;
         self.cancel_upload_unchecked(id).await
     }

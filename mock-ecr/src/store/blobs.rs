@@ -84,11 +84,17 @@ impl BlobStore {
             .await?;
         let mut written = 0u64;
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|error| {
-                CoreError::Storage(format!(
-                    "request body ended early after {written} bytes: {error}"
-                ))
-            })?;
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(error) => {
+                    // The bytes received so far stay in the upload, so the client can resume.
+                    file.flush().await?;
+                    return Err(CoreError::BodyInterrupted {
+                        received: written,
+                        reason: error.to_string(),
+                    });
+                }
+            };
             let bytes = chunk.as_ref();
             hasher.update(bytes);
             file.write_all(bytes).await?;
