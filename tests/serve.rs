@@ -128,3 +128,63 @@ fn serve_reports_unusable_data_folder() {
         "the file is left as it was"
     );
 }
+
+/// Gets a registry password through the ECR API, as `aws ecr get-login-password` does.
+async fn login_password(endpoint: &str) -> String {
+    let ecr = EcrSettings::for_mock(endpoint).unwrap().ecr_client();
+    let output = ecr.get_authorization_token().send().await.expect("token");
+    let token = output.authorization_data()[0]
+        .authorization_token()
+        .expect("token")
+        .to_owned();
+    let decoded =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, token).expect("base64");
+    String::from_utf8(decoded).expect("utf-8")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_stops_despite_stalled_upload() {
+    use std::io::Write;
+
+    let data = tempfile::tempdir().expect("temporary folder");
+    let server = serve(data.path(), "127.0.0.1:0");
+    let ecr = EcrSettings::for_mock(&server.endpoint)
+        .unwrap()
+        .ecr_client();
+    ecr.create_repository()
+        .repository_name("stall")
+        .send()
+        .await
+        .expect("repository created");
+    let credentials = login_password(&server.endpoint).await;
+    let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, credentials);
+
+    let client = reqwest::Client::new();
+    let started = client
+        .post(format!("{}/v2/stall/blobs/uploads/", server.endpoint))
+        .header("authorization", format!("Basic {basic}"))
+        .send()
+        .await
+        .expect("upload starts");
+    let location = started.headers()["location"].to_str().unwrap().to_owned();
+
+    // A client that announces a megabyte, sends a kilobyte and then waits.
+    let address = server.endpoint.trim_start_matches("http://").to_owned();
+    let mut stalled = std::net::TcpStream::connect(&address).expect("connect");
+    write!(
+        stalled,
+        "PATCH {location} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Basic {basic}\r\nContent-Length: 1000000\r\n\r\n"
+    )
+    .unwrap();
+    stalled.write_all(&[0u8; 1000]).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    let started_at = Instant::now();
+    assert_eq!(terminate(server), Some(0));
+    assert!(
+        started_at.elapsed() < Duration::from_secs(9),
+        "shutdown took {:?}",
+        started_at.elapsed()
+    );
+    drop(stalled);
+}

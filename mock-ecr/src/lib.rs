@@ -33,5 +33,6 @@ pub mod store;
 pub use clock::Clock;
 pub use error::CoreError;
 pub use server::{
-    Config, DEFAULT_ACCOUNT_ID, DEFAULT_REGION, MockEcr, StartError, router, serve_until_signal,
+    Config, DEFAULT_ACCOUNT_ID, DEFAULT_REGION, MockEcr, StartError, default_data_dir,
+    parse_listen_address, router, serve_until_signal, startup_banner,
 };

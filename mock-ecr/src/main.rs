@@ -1,5 +1,6 @@
 //! `mock-ecr`: run the mock ECR server in the foreground.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,12 +11,14 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(version)]
 struct Arguments {
-    /// Address and port to listen on; port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:5000")]
+    /// Address and port to listen on, such as 127.0.0.1:5000 or localhost:5000; port 0 picks a
+    /// free port.
+    #[arg(long, default_value = "127.0.0.1:5000", value_parser = mock_ecr::parse_listen_address)]
     listen: SocketAddr,
-    /// Folder for the database and blobs; created if missing, kept across restarts.
-    #[arg(long, default_value = "mock-ecr-data")]
-    data: PathBuf,
+    /// Folder for the database and blobs, created if missing and kept across restarts
+    /// [default: $XDG_DATA_HOME/ecrlab/data, else ~/.local/share/ecrlab/data].
+    #[arg(long)]
+    data: Option<PathBuf>,
     /// Host name used in repository URIs and the login endpoint (with the listening port).
     #[arg(long, default_value = "localhost")]
     public_host: String,
@@ -37,17 +40,19 @@ async fn main() -> ExitCode {
         )
         .init();
     let arguments = Arguments::parse();
-    let mut config = mock_ecr::Config::new(arguments.data);
+    let data = arguments.data.unwrap_or_else(mock_ecr::default_data_dir);
+    let mut config = mock_ecr::Config::new(&data);
     config.listen = arguments.listen;
     config.public_host = Some(arguments.public_host);
     config.region = arguments.region;
 
     let result = mock_ecr::serve_until_signal(config, |mock| {
-        println!(
-            "mock-ecr listening: ECR API {} , registry {}",
-            mock.endpoint(),
-            mock.registry_host()
-        );
+        // The server keeps running when nobody reads its output, so a failed write is ignored.
+        let mut stdout = std::io::stdout().lock();
+        let banner = mock_ecr::startup_banner(mock, &data);
+        let _ = stdout
+            .write_all(banner.as_bytes())
+            .and_then(|()| stdout.flush());
     })
     .await;
     match result {

@@ -24,6 +24,9 @@ use crate::{admin, ecr_api, registry};
 pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
 pub const DEFAULT_REGION: &str = "us-east-1";
 
+/// How long shutdown waits for requests in flight before dropping their connections.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How to run a mock.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -54,23 +57,77 @@ impl Config {
     }
 }
 
-/// Errors that stop the mock from starting.
+/// Errors that stop the mock from starting. Each message names the value and the fix; the
+/// underlying I/O error is part of the message, not a separate source, so it prints once.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot create data folder {path}: {source}")]
+    #[error("data folder {} is a file, not a folder: pass another folder with --data", .path.display())]
+    DataDirIsFile { path: PathBuf },
+    #[error("cannot create data folder {}: {reason}", .path.display())]
     DataDir {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error(
-        "cannot listen on {address}: {source} (is another server using the port? pick another with --listen)"
+        "cannot listen on {address}: the port is in use; stop the server that uses it or pick another port with --listen"
     )]
+    PortInUse { address: SocketAddr },
+    #[error("cannot listen on {address}: {reason}; pick another address with --listen")]
     Bind {
         address: SocketAddr,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
-    #[error(transparent)]
-    Storage(#[from] crate::error::CoreError),
+    #[error("invalid public host '{host}': {problem}")]
+    PublicHost { host: String, problem: &'static str },
+    #[error("{0}")]
+    Storage(String),
+}
+
+impl From<crate::error::CoreError> for StartError {
+    fn from(error: crate::error::CoreError) -> Self {
+        match error {
+            crate::error::CoreError::Storage(message) => Self::Storage(message),
+            other => Self::Storage(other.to_string()),
+        }
+    }
+}
+
+impl StartError {
+    fn bind(address: SocketAddr, reason: std::io::Error) -> Self {
+        if reason.kind() == std::io::ErrorKind::AddrInUse {
+            Self::PortInUse { address }
+        } else {
+            Self::Bind { address, reason }
+        }
+    }
+}
+
+/// Checks a `--public-host` value: a host name or IP address, without scheme, port or path,
+/// because the mock appends its own port.
+fn validate_public_host(host: &str) -> Result<(), StartError> {
+    let invalid = |problem| StartError::PublicHost {
+        host: host.to_owned(),
+        problem,
+    };
+    if host.is_empty() {
+        return Err(invalid("it is empty; give a host name such as localhost"));
+    }
+    if host.contains("://") || host.contains('/') {
+        return Err(invalid("give only the host name, without scheme or path"));
+    }
+    if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
+        return Err(invalid(
+            "give the host without a port: the mock appends the port it listens on",
+        ));
+    }
+    let allowed =
+        |character: char| character.is_ascii_alphanumeric() || "-.[]:".contains(character);
+    if !host.chars().all(allowed) {
+        return Err(invalid(
+            "a host name contains only letters, digits, '-' and '.'",
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Clone)]
@@ -92,23 +149,27 @@ pub struct MockEcr {
 impl MockEcr {
     /// Opens the data folder, binds the port and serves in a background task.
     pub async fn start(config: Config) -> Result<Self, StartError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+        if let Some(host) = &config.public_host {
+            validate_public_host(host)?;
+        }
+        if config.data_dir.exists() && !config.data_dir.is_dir() {
+            return Err(StartError::DataDirIsFile {
+                path: config.data_dir.clone(),
+            });
+        }
+        std::fs::create_dir_all(&config.data_dir).map_err(|reason| StartError::DataDir {
             path: config.data_dir.clone(),
-            source,
+            reason,
         })?;
         let database = Database::open(&config.data_dir.join("mock-ecr.sqlite3"))?;
         let blobs = BlobStore::open(&config.data_dir)?;
 
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
-            .map_err(|source| StartError::Bind {
-                address: config.listen,
-                source,
-            })?;
-        let address = listener.local_addr().map_err(|source| StartError::Bind {
-            address: config.listen,
-            source,
-        })?;
+            .map_err(|reason| StartError::bind(config.listen, reason))?;
+        let address = listener
+            .local_addr()
+            .map_err(|reason| StartError::bind(config.listen, reason))?;
         let host = config.public_host.as_deref().unwrap_or("localhost");
         let settings = Settings {
             default_account: config.account_id,
@@ -157,15 +218,75 @@ impl MockEcr {
         &self.registry
     }
 
-    /// Stops accepting connections, lets requests in flight finish, and waits for the server.
+    /// Stops accepting connections and lets requests in flight finish for at most
+    /// [`SHUTDOWN_GRACE`]; connections still open then (a client stalled mid-upload) are
+    /// dropped, so shutdown never waits on a client.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(());
-        match self.task.await {
-            Ok(Ok(())) => tracing::info!(endpoint = %self.endpoint, "mock-ecr stopped"),
-            Ok(Err(error)) => tracing::error!(%error, "mock-ecr stopped with an error"),
-            Err(error) => tracing::error!(%error, "mock-ecr server task failed"),
+        let mut task = self.task;
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
+            Ok(Ok(Ok(()))) => tracing::info!(endpoint = %self.endpoint, "mock-ecr stopped"),
+            Ok(Ok(Err(error))) => tracing::error!(%error, "mock-ecr stopped with an error"),
+            Ok(Err(error)) => tracing::error!(%error, "mock-ecr server task failed"),
+            Err(_) => {
+                task.abort();
+                tracing::warn!(
+                    endpoint = %self.endpoint,
+                    grace_seconds = SHUTDOWN_GRACE.as_secs(),
+                    "requests still open after the shutdown grace period were dropped"
+                );
+            }
         }
     }
+}
+
+/// Formats the lines both binaries print on start. Scripts read the endpoint from the line
+/// that starts with `ECR API endpoint:`.
+pub fn startup_banner(mock: &MockEcr, data_dir: &std::path::Path) -> String {
+    format!(
+        "mock-ecr is running; stop it with Ctrl-C\n  ECR API endpoint: {}\n  registry:         {}\n  data folder:      {}\n",
+        mock.endpoint(),
+        mock.registry_host(),
+        data_dir.display()
+    )
+}
+
+/// Parses a listening address: an IP address and port (`127.0.0.1:5000`, `[::1]:5000`) or a
+/// host name and port (`localhost:5000`), which resolves to its first IPv4 address.
+pub fn parse_listen_address(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(address) = text.parse::<SocketAddr>() {
+        return Ok(address);
+    }
+    let invalid = || format!("'{text}' is not an address and port such as 127.0.0.1:5000");
+    let (host, port) = text.rsplit_once(':').ok_or_else(invalid)?;
+    let port: u16 = port.parse().map_err(|_| invalid())?;
+    let addresses = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+        .map_err(|error| format!("cannot resolve '{host}' in '{text}': {error}"))?;
+    let addresses: Vec<SocketAddr> = addresses.collect();
+    addresses
+        .iter()
+        .find(|address| address.is_ipv4())
+        .or(addresses.first())
+        .copied()
+        .ok_or_else(invalid)
+}
+
+/// The data folder used when none is given: `$XDG_DATA_HOME/ecrlab/data`, else
+/// `~/.local/share/ecrlab/data`, else `ecrlab-data` in the current folder. A fixed place keeps
+/// a student's state whichever folder they start the server from.
+pub fn default_data_dir() -> std::path::PathBuf {
+    let non_empty = |name| std::env::var_os(name).filter(|value| !value.is_empty());
+    if let Some(base) = non_empty("XDG_DATA_HOME") {
+        return std::path::PathBuf::from(base).join("ecrlab").join("data");
+    }
+    if let Some(home) = non_empty("HOME") {
+        return std::path::PathBuf::from(home)
+            .join(".local")
+            .join("share")
+            .join("ecrlab")
+            .join("data");
+    }
+    std::path::PathBuf::from("ecrlab-data")
 }
 
 /// Builds the router for a registry; `endpoint` is reported by the health check. Tests can call
@@ -286,6 +407,57 @@ impl ShutdownSignals {
         #[cfg(not(unix))]
         {
             let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_address_accepts_names() {
+        assert_eq!(
+            parse_listen_address("127.0.0.1:5000").unwrap(),
+            SocketAddr::from(([127, 0, 0, 1], 5000))
+        );
+        assert_eq!(
+            parse_listen_address("localhost:5001").unwrap(),
+            SocketAddr::from(([127, 0, 0, 1], 5001))
+        );
+        assert!(parse_listen_address("[::1]:0").unwrap().is_ipv6());
+        for bad in ["5000", "localhost", "127.0.0.1:http", "host:99999"] {
+            let message = parse_listen_address(bad).unwrap_err();
+            assert!(message.contains(bad), "{bad}: {message}");
+        }
+    }
+
+    #[test]
+    fn public_host_accepts_names_and_addresses() {
+        for host in [
+            "localhost",
+            "registry.example.test",
+            "127.0.0.1",
+            "[::1]",
+            "my-host",
+        ] {
+            assert!(validate_public_host(host).is_ok(), "{host}");
+        }
+    }
+
+    #[test]
+    fn public_host_rejects_ports_schemes_and_paths() {
+        let cases = [
+            ("", "empty"),
+            ("localhost:9999", "without a port"),
+            ("http://localhost", "without scheme"),
+            ("localhost/v2", "without scheme or path"),
+            ("my host", "letters, digits"),
+        ];
+        for (host, expected) in cases {
+            let message = validate_public_host(host).unwrap_err().to_string();
+            assert!(message.contains(expected), "{host}: {message}");
+            assert!(message.contains(&format!("'{host}'")), "{host}: {message}");
         }
     }
 }

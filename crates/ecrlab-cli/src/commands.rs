@@ -28,25 +28,24 @@ pub fn load_lab(path: Option<&Path>) -> anyhow::Result<Lab> {
 }
 
 pub async fn serve(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
-    let mut config = mock_ecr::Config::new(&arguments.data);
+    let data = arguments.data.unwrap_or_else(mock_ecr::default_data_dir);
+    let mut config = mock_ecr::Config::new(&data);
     config.listen = arguments.listen;
     config.public_host = Some(arguments.public_host);
     config.region = arguments.region;
 
-    let data = arguments.data.display().to_string();
     mock_ecr::serve_until_signal(config, |mock| {
-        let endpoint = mock.endpoint();
         let banner = format!(
-            "mock-ecr is running; stop it with Ctrl-C\n  ECR API endpoint: {endpoint}\n  registry:         {}\n  data folder:      {data}\nPoint your tools at it in another shell with:\n  eval \"$(ecrlab env --endpoint {endpoint})\"\n",
-            mock.registry_host()
+            "{}Point your tools at it in another shell with:\n  eval \"$(ecrlab env --endpoint {})\"\n",
+            mock_ecr::startup_banner(mock, &data),
+            mock.endpoint()
         );
         // The server keeps running when nobody reads its output any more (for example after
         // `ecrlab serve | head -3`), so a failed write is ignored instead of ending the process.
         let mut stdout = std::io::stdout().lock();
         let _ = stdout.write_all(banner.as_bytes()).and_then(|()| stdout.flush());
     })
-    .await
-    .with_context(|| format!("cannot start the mock with data folder {data}"))?;
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 

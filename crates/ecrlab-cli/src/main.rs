@@ -40,12 +40,14 @@ enum Command {
 
 #[derive(clap::Args)]
 struct ServeArguments {
-    /// Address and port to listen on; port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:5000")]
+    /// Address and port to listen on, such as 127.0.0.1:5000 or localhost:5000; port 0 picks a
+    /// free port.
+    #[arg(long, default_value = "127.0.0.1:5000", value_parser = mock_ecr::parse_listen_address)]
     listen: SocketAddr,
-    /// Folder for the database and blobs; created if missing and kept across restarts.
-    #[arg(long, default_value = "ecrlab-data")]
-    data: PathBuf,
+    /// Folder for the database and blobs, created if missing and kept across restarts
+    /// [default: $XDG_DATA_HOME/ecrlab/data, else ~/.local/share/ecrlab/data].
+    #[arg(long)]
+    data: Option<PathBuf>,
     /// Host name clients use to reach the registry, used in repository URIs and the login
     /// endpoint together with the listening port.
     #[arg(long, default_value = "localhost")]
