@@ -355,3 +355,97 @@ async fn every_call_is_journaled() {
     assert_eq!(journal[1]["errorCode"], "RepositoryAlreadyExistsException");
     assert_eq!(journal[1]["time"], "2026-12-04T12:00:00.000Z");
 }
+
+#[tokio::test]
+async fn batch_delete_image_removes_tags_then_images() {
+    let _sorted = sorted_snapshots();
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "IMMUTABLE").await;
+    let auth = mock.login().await;
+    let first = mock.push_image_blobs(&auth, "my-app", "one").await;
+    let second = mock.push_image_blobs(&auth, "my-app", "two").await;
+    mock.put_manifest(&auth, "my-app", "v1", &first).await;
+    mock.put_manifest(&auth, "my-app", "latest", &first).await;
+    mock.put_manifest(&auth, "my-app", "v2", &second).await;
+    let first_digest = common::sha256(&first);
+    let second_digest = common::sha256(&second);
+
+    let reply = mock
+        .api(
+            "BatchDeleteImage",
+            json!({
+                "repositoryName": "my-app",
+                "imageIds": [
+                    { "imageTag": "latest" },
+                    { "imageDigest": second_digest },
+                    { "imageTag": "ghost" },
+                    { "imageTag": "v1", "imageDigest": second_digest },
+                    {},
+                ],
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    insta::assert_json_snapshot!("batch_delete_image", reply.json());
+
+    let remaining = mock
+        .api("ListImages", json!({ "repositoryName": "my-app" }))
+        .await
+        .json();
+    assert_eq!(
+        remaining["imageIds"],
+        json!([{ "imageDigest": first_digest, "imageTag": "v1" }]),
+        "removing one of two tags keeps the image"
+    );
+
+    // With its last tag gone the image is deleted, so an immutable tag can be pushed again.
+    mock.api(
+        "BatchDeleteImage",
+        json!({ "repositoryName": "my-app", "imageIds": [{ "imageTag": "v1" }] }),
+    )
+    .await;
+    let empty = mock
+        .api("ListImages", json!({ "repositoryName": "my-app" }))
+        .await
+        .json();
+    assert_eq!(empty["imageIds"], json!([]));
+    let repush = mock.put_manifest(&auth, "my-app", "v1", &second).await;
+    assert_eq!(repush.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn list_parameters_respect_model_sizes() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let too_many: Vec<Value> = (0..101)
+        .map(|index| json!({ "imageTag": format!("t{index}") }))
+        .collect();
+    let cases = [
+        (
+            "DescribeRepositories",
+            json!({ "repositoryNames": [] }),
+            "repositoryNames",
+        ),
+        (
+            "BatchGetImage",
+            json!({ "repositoryName": "my-app", "imageIds": [] }),
+            "imageIds",
+        ),
+        (
+            "BatchDeleteImage",
+            json!({ "repositoryName": "my-app", "imageIds": too_many }),
+            "imageIds",
+        ),
+        (
+            "DescribeImages",
+            json!({ "repositoryName": "my-app", "imageIds": [] }),
+            "imageIds",
+        ),
+    ];
+    for (operation, input, field) in cases {
+        let error = api_error(&mock, operation, input).await;
+        assert_eq!(error["__type"], "InvalidParameterException", "{operation}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(field), "{operation}: {message}");
+    }
+}

@@ -1,6 +1,6 @@
 //! Images: manifests, tags, and the rules that guard them.
 
-use super::{IMMUTABLE, Image, MAX_TAGS_PER_IMAGE, Reference, Registry};
+use super::{DeleteFailure, IMMUTABLE, Image, MAX_TAGS_PER_IMAGE, Reference, Registry};
 use crate::digest::Digest;
 use crate::error::CoreError;
 use crate::manifest::{Manifest, ManifestKind};
@@ -19,6 +19,98 @@ impl Registry {
                 })
                 .collect()
         })
+    }
+
+    /// Deletes by tag or digest, as BatchDeleteImage does for one image id: a tag alone removes
+    /// that tag, and the image too when it was the image's last tag; a digest removes the image
+    /// with all its tags. Returns the (digest, tag) pairs removed, or why nothing was.
+    pub fn delete_image(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        digest: Option<&str>,
+        tag: Option<&str>,
+    ) -> Result<Result<Vec<(String, Option<String>)>, DeleteFailure>, CoreError> {
+        self.db.transaction(|tx| {
+            self.require_repository(tx, scope, repository)?;
+            let by_tag = match tag {
+                Some(tag) => match db::tag_digest(tx, scope, repository, tag)? {
+                    Some(found) => Some(found),
+                    None => return Ok(Err(DeleteFailure::ImageNotFound)),
+                },
+                None => None,
+            };
+            let target = match (digest, &by_tag) {
+                (Some(digest), Some(found)) if digest != found => {
+                    return Ok(Err(DeleteFailure::TagDoesNotMatchDigest));
+                }
+                (Some(digest), _) => digest.to_owned(),
+                (None, Some(found)) => found.clone(),
+                (None, None) => return Ok(Err(DeleteFailure::MissingDigestAndTag)),
+            };
+            if db::image(tx, scope, repository, &target)?.is_none() {
+                return Ok(Err(DeleteFailure::ImageNotFound));
+            }
+            let tags = db::tags_of(tx, scope, repository, &target)?;
+
+            if let (Some(tag), None) = (tag, digest) {
+                db::delete_tag(tx, scope, repository, tag)?;
+                if tags.len() == 1 {
+                    self.delete_untagged(tx, scope, repository, &target)?;
+                }
+                return Ok(Ok(vec![(target, Some(tag.to_owned()))]));
+            }
+            if self.referenced_by_index(tx, scope, repository, &target)? {
+                return Ok(Err(DeleteFailure::ReferencedByManifestList));
+            }
+            db::delete_image(tx, scope, repository, &target)?;
+            if tags.is_empty() {
+                return Ok(Ok(vec![(target, None)]));
+            }
+            Ok(Ok(tags
+                .into_iter()
+                .map(|tag| (target.clone(), Some(tag)))
+                .collect()))
+        })
+    }
+
+    /// Deletes an image whose last tag was removed, unless an index in the repository still
+    /// names it.
+    fn delete_untagged(
+        &self,
+        conn: &rusqlite::Connection,
+        scope: &Scope,
+        repository: &str,
+        digest: &str,
+    ) -> Result<(), CoreError> {
+        if !self.referenced_by_index(conn, scope, repository, digest)? {
+            db::delete_image(conn, scope, repository, digest)?;
+        }
+        Ok(())
+    }
+
+    /// Whether an index or manifest list in the repository names `digest`.
+    fn referenced_by_index(
+        &self,
+        conn: &rusqlite::Connection,
+        scope: &Scope,
+        repository: &str,
+        digest: &str,
+    ) -> Result<bool, CoreError> {
+        for image in db::images(conn, scope, repository)? {
+            let Ok(manifest) = Manifest::parse(&image.manifest, Some(&image.media_type)) else {
+                continue;
+            };
+            if let ManifestKind::Index { manifests } = manifest.kind {
+                if manifests
+                    .iter()
+                    .any(|child| child.digest.to_string() == digest)
+                {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 
     /// Finds an image by digest, tag or both (which must then agree).

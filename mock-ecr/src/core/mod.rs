@@ -110,6 +110,33 @@ pub struct Image {
     pub tags: Vec<String>,
 }
 
+/// Why BatchDeleteImage could not delete one image id; the names are ECR's failure codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteFailure {
+    ImageNotFound,
+    MissingDigestAndTag,
+    TagDoesNotMatchDigest,
+    ReferencedByManifestList,
+}
+
+impl DeleteFailure {
+    /// ECR's `failureCode` and `failureReason`.
+    pub fn code_and_reason(self) -> (&'static str, &'static str) {
+        match self {
+            Self::ImageNotFound => ("ImageNotFound", "Requested image not found"),
+            Self::MissingDigestAndTag => ("MissingDigestAndTag", "Missing image digest and tag"),
+            Self::TagDoesNotMatchDigest => (
+                "ImageTagDoesNotMatchDigest",
+                "Image tag does not match digest",
+            ),
+            Self::ReferencedByManifestList => (
+                "ImageReferencedByManifestList",
+                "Requested image is referenced by an image index or manifest list",
+            ),
+        }
+    }
+}
+
 /// A freshly issued authorization token.
 #[derive(Debug, Clone)]
 pub struct IssuedToken {

@@ -147,6 +147,7 @@ pub(super) fn describe_images(
     let repository = &input.repository_name;
     let images = match &input.image_ids {
         Some(ids) => {
+            check_list_size("imageIds", ids.len())?;
             if max.is_some() || input.next_token.is_some() {
                 return Err(ApiError::invalid(
                     "maxResults and nextToken cannot be used together with imageIds",
@@ -195,6 +196,7 @@ pub(super) fn batch_get_image(
     scope: &Scope,
     input: BatchGetImageInput,
 ) -> Result<Value, ApiError> {
+    check_list_size("imageIds", input.image_ids.len())?;
     let repository = &input.repository_name;
     registry.repository(scope, repository)?;
     let mut images = Vec::new();
@@ -252,4 +254,72 @@ pub(super) fn batch_get_image(
         }));
     }
     Ok(json!({ "images": images, "failures": failures }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct BatchDeleteImageInput {
+    repository_name: String,
+    image_ids: Vec<ImageIdentifier>,
+}
+
+pub(super) fn batch_delete_image(
+    registry: &Registry,
+    scope: &Scope,
+    input: BatchDeleteImageInput,
+) -> Result<Value, ApiError> {
+    check_list_size("imageIds", input.image_ids.len())?;
+    let repository = &input.repository_name;
+    registry.repository(scope, repository)?;
+
+    let mut deleted = Vec::new();
+    let mut failures = Vec::new();
+    for id in &input.image_ids {
+        if let Some(digest) = &id.image_digest {
+            if crate::digest::Digest::parse(digest).is_err() {
+                failures.push(json!({
+                    "imageId": id.to_json(),
+                    "failureCode": "InvalidImageDigest",
+                    "failureReason": "Invalid image digest",
+                }));
+                continue;
+            }
+        }
+        let outcome = registry.delete_image(
+            scope,
+            repository,
+            id.image_digest.as_deref(),
+            id.image_tag.as_deref(),
+        )?;
+        match outcome {
+            Ok(removed) => {
+                for (digest, tag) in removed {
+                    let mut image_id = json!({ "imageDigest": digest });
+                    if let Some(tag) = tag {
+                        image_id["imageTag"] = json!(tag);
+                    }
+                    deleted.push(image_id);
+                }
+            }
+            Err(failure) => {
+                let (code, reason) = failure.code_and_reason();
+                failures.push(json!({
+                    "imageId": id.to_json(),
+                    "failureCode": code,
+                    "failureReason": reason,
+                }));
+            }
+        }
+    }
+    Ok(json!({ "imageIds": deleted, "failures": failures }))
+}
+
+/// Checks the size of a list parameter against the API model's 1 to 100 items.
+pub(super) fn check_list_size(field: &str, count: usize) -> Result<(), ApiError> {
+    if (1..=100).contains(&count) {
+        return Ok(());
+    }
+    Err(ApiError::invalid(format!(
+        "Invalid parameter at '{field}' failed to satisfy constraint: 'Member must have length between 1 and 100' (got {count} items)"
+    )))
 }

@@ -281,6 +281,7 @@ fn dispatch(
         "ListImages" => images::list_images(registry, scope, parse(input)?),
         "DescribeImages" => images::describe_images(registry, scope, parse(input)?),
         "BatchGetImage" => images::batch_get_image(registry, scope, parse(input)?),
+        "BatchDeleteImage" => images::batch_delete_image(registry, scope, parse(input)?),
         "PutImageTagMutability" => {
             repositories::put_image_tag_mutability(registry, scope, parse(input)?)
         }

@@ -101,6 +101,9 @@ pub(super) fn describe_repositories(
             "maxResults and nextToken cannot be used together with repositoryNames: name the repositories or page through all of them",
         ));
     }
+    if let Some(names) = &input.repository_names {
+        super::images::check_list_size("repositoryNames", names.len())?;
+    }
     let repositories = registry.describe_repositories(scope, input.repository_names.as_deref())?;
     let (page, next) = paginate(repositories, max, input.next_token.as_deref())?;
     let repositories: Vec<Value> = page.iter().map(repository_json).collect();

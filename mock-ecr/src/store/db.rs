@@ -504,6 +504,38 @@ pub fn set_tag(
     Ok(())
 }
 
+/// Removes one tag.
+pub fn delete_tag(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    tag: &str,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "DELETE FROM tags WHERE account = ?1 AND region = ?2 AND repository = ?3 AND tag = ?4",
+        params![scope.account, scope.region, repository, tag],
+    )?;
+    Ok(())
+}
+
+/// Removes an image and every tag that points at it.
+pub fn delete_image(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    digest: &str,
+) -> Result<(), CoreError> {
+    for table in ["tags", "images"] {
+        conn.execute(
+            &format!(
+                "DELETE FROM {table} WHERE account = ?1 AND region = ?2 AND repository = ?3 AND digest = ?4"
+            ),
+            params![scope.account, scope.region, repository, digest],
+        )?;
+    }
+    Ok(())
+}
+
 /// Returns the size of a layer uploaded to `repository`, or `None` when it was not uploaded there.
 pub fn layer_size(
     conn: &Connection,
