@@ -1,6 +1,8 @@
 //! Images: manifests, tags, and the rules that guard them.
 
-use super::{DeleteFailure, IMMUTABLE, Image, MAX_TAGS_PER_IMAGE, Reference, Registry};
+use super::{
+    DeleteFailure, DeletedImageId, IMMUTABLE, Image, MAX_TAGS_PER_IMAGE, Reference, Registry,
+};
 use crate::digest::Digest;
 use crate::error::CoreError;
 use crate::manifest::{Manifest, ManifestKind};
@@ -23,14 +25,14 @@ impl Registry {
 
     /// Deletes by tag or digest, as BatchDeleteImage does for one image id: a tag alone removes
     /// that tag, and the image too when it was the image's last tag; a digest removes the image
-    /// with all its tags. Returns the (digest, tag) pairs removed, or why nothing was.
+    /// with all its tags. Returns the image ids removed, or why nothing was.
     pub fn delete_image(
         &self,
         scope: &Scope,
         repository: &str,
         digest: Option<&str>,
         tag: Option<&str>,
-    ) -> Result<Result<Vec<(String, Option<String>)>, DeleteFailure>, CoreError> {
+    ) -> Result<Result<Vec<DeletedImageId>, DeleteFailure>, CoreError> {
         self.db.transaction(|tx| {
             self.require_repository(tx, scope, repository)?;
             let by_tag = match tag {
@@ -58,19 +60,26 @@ impl Registry {
                 if tags.len() == 1 {
                     self.delete_untagged(tx, scope, repository, &target)?;
                 }
-                return Ok(Ok(vec![(target, Some(tag.to_owned()))]));
+                return Ok(Ok(vec![DeletedImageId {
+                    digest: target,
+                    tag: Some(tag.to_owned()),
+                }]));
             }
             if self.referenced_by_index(tx, scope, repository, &target)? {
                 return Ok(Err(DeleteFailure::ReferencedByManifestList));
             }
             db::delete_image(tx, scope, repository, &target)?;
             if tags.is_empty() {
-                return Ok(Ok(vec![(target, None)]));
+                return Ok(Ok(vec![DeletedImageId {
+                    digest: target,
+                    tag: None,
+                }]));
             }
-            Ok(Ok(tags
-                .into_iter()
-                .map(|tag| (target.clone(), Some(tag)))
-                .collect()))
+            let removed = tags.into_iter().map(|tag| DeletedImageId {
+                digest: target.clone(),
+                tag: Some(tag),
+            });
+            Ok(Ok(removed.collect()))
         })
     }
 

@@ -110,6 +110,14 @@ pub struct Image {
     pub tags: Vec<String>,
 }
 
+/// An image id that BatchDeleteImage removed: the image's digest, with the tag when a tag was
+/// removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedImageId {
+    pub digest: String,
+    pub tag: Option<String>,
+}
+
 /// Why BatchDeleteImage could not delete one image id; the names are ECR's failure codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteFailure {

@@ -293,9 +293,9 @@ pub(super) fn batch_delete_image(
         )?;
         match outcome {
             Ok(removed) => {
-                for (digest, tag) in removed {
-                    let mut image_id = json!({ "imageDigest": digest });
-                    if let Some(tag) = tag {
+                for removed in removed {
+                    let mut image_id = json!({ "imageDigest": removed.digest });
+                    if let Some(tag) = removed.tag {
                         image_id["imageTag"] = json!(tag);
                     }
                     deleted.push(image_id);
