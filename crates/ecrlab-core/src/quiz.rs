@@ -10,8 +10,8 @@
 //!
 //! Grading returns a [`Grade`] with the verdict, the explanation and its source, and the
 //! explanation of a known misconception when the answer matches one. An answer that cannot be
-//! read at all (no number where a number is expected) is an [`AnswerError`], so an interactive
-//! quiz can ask again instead of marking it wrong.
+//! read as one value (no number where a number is expected, a range, a bound) is an
+//! [`AnswerError`], so an interactive quiz can ask again instead of marking it wrong.
 
 mod numbers;
 mod phrases;
@@ -26,7 +26,7 @@ use thiserror::Error;
 
 use numbers::{format_number, format_seconds, parse_duration, parse_number, same_value};
 use phrases::{Phrase, normalize_words};
-use registry_url::{AnsweredUrl, RegistryHost};
+use registry_url::{AnsweredUrl, HostPattern, RegistryHost};
 
 pub use sheet::{AnswerSheet, AnswerSheetError, QuizReport};
 pub use spec::{ConceptSpec, MisconceptionSpec, QuestionSpec, SpecField, SpecProblem};
@@ -129,11 +129,11 @@ impl Misconception {
     }
 }
 
-/// The answers a misconception matches: values, registry hosts, choice indexes or phrases.
+/// The answers a misconception matches: values, hosts, choice indexes or phrases.
 #[derive(Debug, Clone)]
 enum Trigger {
     Values(Vec<f64>),
-    Hosts(Vec<String>),
+    Hosts(Vec<HostPattern>),
     Choices(Vec<usize>),
     Phrases(Vec<Phrase>),
 }
@@ -210,8 +210,40 @@ pub enum AnswerError {
         "the number {number} in {answer:?} has no unit; add one: seconds, minutes, hours or days"
     )]
     MissingUnit { answer: String, number: String },
-    #[error("{answer:?} contains several durations ({}); answer with one", values.join(", "))]
+    #[error("{answer:?} contains several durations ({}); answer with one duration", values.join(", "))]
     SeveralDurations { answer: String, values: Vec<String> },
+    #[error(
+        "{answer:?} reads as {duration}, but a length of time cannot be negative; answer with a duration such as 90 minutes"
+    )]
+    NegativeDuration { answer: String, duration: String },
+    #[error(
+        "{answer:?} names a moment in the past, not a length of time; answer with a duration such as 90 minutes, without \"ago\""
+    )]
+    PastMoment { answer: String },
+    #[error("{answer:?} gives a bound ({bound}), not one value; answer with the exact value")]
+    Bound { answer: String, bound: String },
+    #[error(
+        "{literal:?} in {answer:?} is ambiguous: it reads as {decimal} with a decimal point, or as {thousands} with a European thousands separator; write {thousands} or {decimal}"
+    )]
+    AmbiguousNumber {
+        answer: String,
+        literal: String,
+        decimal: String,
+        thousands: String,
+    },
+    #[error(
+        "{literal:?} in {answer:?} is not a number, because its separator does not split the digits into groups of three; write {whole} for a whole number or {decimal} with a decimal point"
+    )]
+    UngroupedNumber {
+        answer: String,
+        literal: String,
+        whole: String,
+        decimal: String,
+    },
+    #[error(
+        "the number {literal} in {answer:?} is too large to read; answer with a number of at most 15 digits"
+    )]
+    NumberTooLarge { answer: String, literal: String },
     #[error("found no URL in {answer:?}; answer with a URL such as https://registry.example.com")]
     NoUrl { answer: String },
     #[error("{answer:?} contains several URLs ({}); answer with one", urls.join(", "))]
@@ -394,9 +426,9 @@ impl Trigger {
             (Trigger::Values(values), Reading::Value(value)) => {
                 values.iter().any(|known| same_value(*known, *value))
             }
-            (Trigger::Hosts(hosts), Reading::Url(url)) => hosts
-                .iter()
-                .any(|pattern| registry_url::host_fits_pattern(&url.host, pattern)),
+            (Trigger::Hosts(patterns), Reading::Url(url)) => {
+                patterns.iter().any(|pattern| pattern.matches(url))
+            }
             (Trigger::Choices(choices), Reading::Choice(chosen)) => choices.contains(chosen),
             (Trigger::Phrases(phrases), Reading::Words(words)) => {
                 phrases.iter().any(|phrase| phrase.matches(words))

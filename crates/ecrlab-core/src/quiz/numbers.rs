@@ -1,12 +1,18 @@
 //! Numbers and durations read out of free-form answers.
 //!
-//! Answers are written by people, so the reader accepts thousands separators (`1,000`, `1 000`,
-//! `1_000`, `1'000`), number words (`one thousand`, `twelve`), scale words after digits
-//! (`1 thousand`, `1k`) and units written with or without a space (`12h`, `12 hours`,
-//! `1h 30m`). Words that are not numbers or units are ignored, so a whole sentence such as
-//! "valid for 12 hours" reads as one duration.
+//! Answers are written by people, so the reader accepts thousands separators, number words
+//! and units written with or without a space (`12h`, `12 hours`, `1h 30m`); [`tokens`] lists
+//! the forms of numbers. Words that are not numbers or units are ignored, so a whole sentence
+//! such as "valid for 12 hours" reads as one duration.
+//!
+//! An answer must give one value. Two different values, a range (`1 to 12 hours`) and a bound
+//! (`1000+`, `at least 12 hours`) are errors, because the grader cannot tell which value the
+//! student meant.
+
+mod tokens;
 
 use super::AnswerError;
+use tokens::{MAX_NUMBER, Token, tokenize};
 
 /// Seconds in each duration unit a student may write. Months and years are calendar
 /// approximations (30 and 365 days); they exist so that such answers are read and graded
@@ -22,65 +28,41 @@ const DURATION_UNITS: &[(&[&str], f64)] = &[
     (&["y", "yr", "yrs", "year", "years"], 31_536_000.0),
 ];
 
-/// Characters that may separate groups of three digits.
-const THOUSANDS_SEPARATORS: &[char] = &[',', '_', '\'', ' ', '\u{a0}', '\u{2009}', '\u{202f}'];
-
-const SMALL_NUMBER_WORDS: &[(&str, f64)] = &[
-    ("zero", 0.0),
-    ("one", 1.0),
-    ("two", 2.0),
-    ("three", 3.0),
-    ("four", 4.0),
-    ("five", 5.0),
-    ("six", 6.0),
-    ("seven", 7.0),
-    ("eight", 8.0),
-    ("nine", 9.0),
-    ("ten", 10.0),
-    ("eleven", 11.0),
-    ("twelve", 12.0),
-    ("thirteen", 13.0),
-    ("fourteen", 14.0),
-    ("fifteen", 15.0),
-    ("sixteen", 16.0),
-    ("seventeen", 17.0),
-    ("eighteen", 18.0),
-    ("nineteen", 19.0),
-    ("twenty", 20.0),
-    ("thirty", 30.0),
-    ("forty", 40.0),
-    ("fifty", 50.0),
-    ("sixty", 60.0),
-    ("seventy", 70.0),
-    ("eighty", 80.0),
-    ("ninety", 90.0),
+/// Words before a number that make it a lower bound or a strict upper bound. After `no` or
+/// `not`, "more than" and "longer than" state a maximum, like "up to", and the number is read
+/// as the value.
+const BOUND_WORDS_BEFORE: &[&[&str]] = &[
+    &["at", "least"],
+    &["more", "than"],
+    &["greater", "than"],
+    &["longer", "than"],
+    &["less", "than"],
+    &["fewer", "than"],
+    &["shorter", "than"],
 ];
 
-const SCALE_WORDS: &[(&str, f64)] = &[
-    ("hundred", 100.0),
-    ("thousand", 1_000.0),
-    ("k", 1_000.0),
-    ("million", 1_000_000.0),
+/// Words after a number, or after its unit, that make it a lower bound. "or less" and
+/// "or fewer" state a maximum, like "up to", and are read as the value.
+const BOUND_WORDS_AFTER: &[&[&str]] = &[
+    &["or", "more"],
+    &["or", "longer"],
+    &["or", "greater"],
+    &["or", "above"],
 ];
 
-/// One piece of an answer after tokenizing.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Token {
-    /// A number, with whether it was written in words (`twelve`) rather than digits.
-    Number { value: f64, in_words: bool },
-    /// A run of letters, lowercased.
-    Word(String),
-    /// Any other visible character.
-    Symbol(char),
-}
+/// Symbols right before a number that make it a bound (`>=` as well). `<=` and `≤` state a
+/// maximum, like "up to", and the number is read as the value.
+const BOUND_SYMBOLS_BEFORE: &[char] = &['>', '<', '\u{2265}'];
 
 /// Reads the one number an answer contains.
 ///
 /// Numbers written in digits win over number words, so "one image can have 1,000 tags"
-/// reads as 1000. Repeating the same value is fine. Two different values are an error,
-/// because the grader cannot tell which one the student meant.
+/// reads as 1000. Repeating the same value is fine. Two different values and a bound are
+/// errors, because the grader cannot tell which value the student meant. A negative number is
+/// read as negative, since a question may have a negative answer.
 pub(crate) fn parse_number(answer: &str) -> Result<f64, AnswerError> {
-    let tokens = merge_number_words(tokenize(answer));
+    let tokens = tokenize(answer)?;
+    reject_bounds(answer, &tokens)?;
     let in_digits: Vec<f64> = tokens
         .iter()
         .filter_map(|token| match token {
@@ -115,56 +97,66 @@ pub(crate) fn parse_number(answer: &str) -> Result<f64, AnswerError> {
     }
 }
 
+/// A value found in a duration answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Piece {
+    /// Adjacent quantities added up, in seconds, with the unit of the first one in seconds.
+    Duration { seconds: f64, unit: f64 },
+    /// A number without a unit.
+    Bare(f64),
+}
+
+impl Piece {
+    fn unit(&self) -> Option<f64> {
+        match self {
+            Piece::Duration { unit, .. } => Some(*unit),
+            Piece::Bare(_) => None,
+        }
+    }
+}
+
+/// Adjacent quantities being added up: the sum in seconds and the units of the first and the
+/// last quantity.
+#[derive(Debug, Clone, Copy)]
+struct RunningSum {
+    seconds: f64,
+    first_unit: f64,
+    last_unit: f64,
+}
+
 /// Reads the one duration an answer contains, in seconds.
 ///
 /// Adjacent quantities with decreasing units add up (`1 hour 30 minutes`, `1h30m`). Separate
 /// quantities must agree (`12 hours (720 minutes)`), or the answer is an error. A number
-/// without a unit is an error unless the answer also contains a quantity with a unit.
+/// without a unit takes the unit of the next duration in the answer, or of the previous one
+/// when none follows, so `1 to 12 hours`, `12 or 24 hours` and `12 hours? maybe 24` hold two
+/// values and are errors. An answer with numbers but no unit at all is an error too, and so
+/// are negative durations and moments such as "12 hours ago".
 pub(crate) fn parse_duration(answer: &str) -> Result<f64, AnswerError> {
-    let tokens = merge_number_words(tokenize(answer));
-    let mut totals: Vec<f64> = Vec::new();
-    let mut bare_numbers: Vec<f64> = Vec::new();
-    // The running sum and the unit size of its last quantity, while quantities are adjacent.
-    let mut running: Option<(f64, f64)> = None;
-    let mut index = 0;
+    let tokens = tokenize(answer)?;
+    reject_bounds(answer, &tokens)?;
+    let pieces = read_pieces(answer, &tokens)?;
 
-    while index < tokens.len() {
-        if let Some((value, unit, length)) = read_quantity(&tokens, index) {
-            running = match running {
-                Some((sum, last_unit)) if unit < last_unit => Some((sum + value * unit, unit)),
-                Some((sum, _)) => {
-                    totals.push(sum);
-                    Some((value * unit, unit))
-                }
-                None => Some((value * unit, unit)),
-            };
-            index += length;
-            continue;
-        }
-
-        match &tokens[index] {
-            Token::Number { value, .. } => {
-                bare_numbers.push(*value);
-                close_running(&mut running, &mut totals);
-            }
-            Token::Word(word) if word == "and" => {}
-            Token::Symbol(',') => {}
-            _ => close_running(&mut running, &mut totals),
-        }
-        index += 1;
-    }
-    close_running(&mut running, &mut totals);
-
-    match distinct(totals).as_slice() {
-        [] => match bare_numbers.first() {
-            Some(number) => Err(AnswerError::MissingUnit {
+    if !pieces.iter().any(|piece| piece.unit().is_some()) {
+        return match pieces.first() {
+            Some(Piece::Bare(number)) => Err(AnswerError::MissingUnit {
                 answer: answer.to_owned(),
                 number: format_number(*number),
             }),
-            None => Err(AnswerError::NoDuration {
+            _ => Err(AnswerError::NoDuration {
                 answer: answer.to_owned(),
             }),
-        },
+        };
+    }
+
+    let values = piece_values(&pieces);
+    if let Some(negative) = values.iter().find(|seconds| **seconds < 0.0) {
+        return Err(AnswerError::NegativeDuration {
+            answer: answer.to_owned(),
+            duration: format_seconds(*negative),
+        });
+    }
+    match distinct(values).as_slice() {
         [seconds] => Ok(*seconds),
         several => Err(AnswerError::SeveralDurations {
             answer: answer.to_owned(),
@@ -173,14 +165,174 @@ pub(crate) fn parse_duration(answer: &str) -> Result<f64, AnswerError> {
     }
 }
 
+/// Splits a duration answer into durations and numbers without a unit, in answer order.
+fn read_pieces(answer: &str, tokens: &[Token]) -> Result<Vec<Piece>, AnswerError> {
+    let mut pieces = Vec::new();
+    let mut running: Option<RunningSum> = None;
+    let mut index = 0;
+
+    while index < tokens.len() {
+        if let Some((value, unit, length)) = read_quantity(tokens, index) {
+            running = match running {
+                Some(sum) if unit < sum.last_unit => Some(RunningSum {
+                    seconds: sum.seconds + value * unit,
+                    last_unit: unit,
+                    ..sum
+                }),
+                other => {
+                    close_running(other, &mut pieces);
+                    Some(RunningSum {
+                        seconds: value * unit,
+                        first_unit: unit,
+                        last_unit: unit,
+                    })
+                }
+            };
+            index += length;
+            if matches!(tokens.get(index), Some(Token::Word(word)) if word == "ago") {
+                return Err(AnswerError::PastMoment {
+                    answer: answer.to_owned(),
+                });
+            }
+            continue;
+        }
+
+        match &tokens[index] {
+            Token::Number { value, .. } => {
+                close_running(running.take(), &mut pieces);
+                pieces.push(Piece::Bare(*value));
+            }
+            Token::Word(word) if word == "and" => {}
+            Token::Symbol(',') => {}
+            _ => close_running(running.take(), &mut pieces),
+        }
+        index += 1;
+    }
+    close_running(running, &mut pieces);
+    Ok(pieces)
+}
+
+fn close_running(running: Option<RunningSum>, pieces: &mut Vec<Piece>) {
+    if let Some(sum) = running {
+        pieces.push(Piece::Duration {
+            seconds: sum.seconds,
+            unit: sum.first_unit,
+        });
+    }
+}
+
+/// Returns the value of each piece in seconds. A number without a unit takes the unit of the
+/// next duration, or of the previous one when none follows. The caller ensures that the
+/// pieces contain a duration.
+fn piece_values(pieces: &[Piece]) -> Vec<f64> {
+    pieces
+        .iter()
+        .enumerate()
+        .map(|(position, piece)| match piece {
+            Piece::Duration { seconds, .. } => *seconds,
+            Piece::Bare(value) => {
+                let unit = pieces[position + 1..]
+                    .iter()
+                    .chain(pieces[..position].iter().rev())
+                    .find_map(Piece::unit)
+                    .unwrap_or(1.0);
+                value * unit
+            }
+        })
+        .collect()
+}
+
+/// Returns an error when a number in the answer is given as a bound ("1000+", "at least 12
+/// hours") instead of as one value.
+fn reject_bounds(answer: &str, tokens: &[Token]) -> Result<(), AnswerError> {
+    for (index, token) in tokens.iter().enumerate() {
+        let Token::Number { value, .. } = token else {
+            continue;
+        };
+        let number = format_number(*value);
+        let bound = bound_before(tokens, index)
+            .map(|before| format!("{before}{number}"))
+            .or_else(|| bound_after(tokens, index).map(|after| format!("{number}{after}")));
+        if let Some(bound) = bound {
+            return Err(AnswerError::Bound {
+                answer: answer.to_owned(),
+                bound,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Returns the words or symbol before the number at `index` that make it a bound.
+fn bound_before(tokens: &[Token], index: usize) -> Option<String> {
+    let before = &tokens[..index];
+    match before {
+        [.., Token::Symbol('>'), Token::Symbol('=')] => return Some(">=".to_owned()),
+        [.., Token::Symbol(symbol)] if BOUND_SYMBOLS_BEFORE.contains(symbol) => {
+            return Some(symbol.to_string());
+        }
+        _ => {}
+    }
+    for words in BOUND_WORDS_BEFORE {
+        let Some(start) = before.len().checked_sub(words.len()) else {
+            continue;
+        };
+        if !words_at(before, start, words) {
+            continue;
+        }
+        let states_maximum = matches!(words[0], "more" | "longer")
+            && start > 0
+            && matches!(&before[start - 1], Token::Word(word) if word == "no" || word == "not");
+        if !states_maximum {
+            return Some(format!("{} ", words.join(" ")));
+        }
+    }
+    None
+}
+
+/// Returns the words or symbol after the number at `index`, and the unit or noun between
+/// them ("12 hours or more", "1,000 tags+"), that make it a bound.
+fn bound_after(tokens: &[Token], index: usize) -> Option<String> {
+    let mut candidates = vec![(index + 1, String::new())];
+    if let Some(Token::Word(word)) = tokens.get(index + 1) {
+        candidates.push((index + 2, format!(" {word}")));
+    }
+    for (at, between) in candidates {
+        // "1000 + 50" is a sum, not a bound.
+        let plus = tokens.get(at) == Some(&Token::Symbol('+'))
+            && !matches!(tokens.get(at + 1), Some(Token::Number { .. }));
+        if plus {
+            return Some(format!("{between}+"));
+        }
+        if let Some(words) = BOUND_WORDS_AFTER
+            .iter()
+            .find(|words| words_at(tokens, at, words))
+        {
+            return Some(format!("{between} {}", words.join(" ")));
+        }
+    }
+    None
+}
+
+/// Returns whether `tokens` contains the words `words` from index `start` on.
+fn words_at(tokens: &[Token], start: usize, words: &[&str]) -> bool {
+    words.iter().enumerate().all(|(offset, expected)| {
+        matches!(tokens.get(start + offset), Some(Token::Word(word)) if word == expected)
+    })
+}
+
 /// Returns whether two numbers read from answers are the same value.
 pub(crate) fn same_value(left: f64, right: f64) -> bool {
     (left - right).abs() <= 1e-9 * left.abs().max(right.abs()).max(1.0)
 }
 
 /// Formats a number without a trailing `.0`, with thousands separators: `1,000`, `0.5`.
+/// Numbers of 10^15 and above are shown in scientific notation, such as `3.6e18`.
 pub(crate) fn format_number(value: f64) -> String {
-    if value.fract() != 0.0 || value.abs() >= 1e15 {
+    if value.abs() >= MAX_NUMBER {
+        return format!("{value:e}");
+    }
+    if value.fract() != 0.0 {
         return value.to_string();
     }
     let digits = format!("{}", value.abs() as u64);
@@ -206,184 +358,13 @@ pub(crate) fn format_seconds(seconds: f64) -> String {
         (1.0, "second"),
     ];
     for (size, name) in units {
-        let count = seconds / size;
-        if count >= 1.0 && count.fract() == 0.0 {
-            let plural = if count == 1.0 { "" } else { "s" };
+        let count: f64 = seconds / size;
+        if count.abs() >= 1.0 && count.fract() == 0.0 {
+            let plural = if count.abs() == 1.0 { "" } else { "s" };
             return format!("{} {name}{plural}", format_number(count));
         }
     }
     format!("{} seconds", format_number(seconds))
-}
-
-pub(crate) fn tokenize(text: &str) -> Vec<Token> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut tokens = Vec::new();
-    let mut index = 0;
-
-    while index < chars.len() {
-        let current = chars[index];
-        let starts_decimal =
-            current == '.' && chars.get(index + 1).is_some_and(char::is_ascii_digit);
-        if current.is_whitespace() {
-            index += 1;
-        } else if current.is_ascii_digit() || starts_decimal {
-            let (value, next) = read_digits(&chars, index);
-            tokens.push(Token::Number {
-                value,
-                in_words: false,
-            });
-            index = next;
-        } else if current.is_alphabetic() {
-            let start = index;
-            while index < chars.len() && chars[index].is_alphabetic() {
-                index += 1;
-            }
-            let word: String = chars[start..index].iter().collect();
-            tokens.push(Token::Word(word.to_lowercase()));
-        } else {
-            tokens.push(Token::Symbol(current));
-            index += 1;
-        }
-    }
-    tokens
-}
-
-/// Reads a number written in digits starting at `start`; returns its value and the index
-/// after it. A separator counts as a thousands separator only between a first group of one to
-/// three digits and following groups of exactly three, all with the same separator, so
-/// "50, 100" stays two numbers.
-fn read_digits(chars: &[char], start: usize) -> (f64, usize) {
-    let mut index = start;
-    let mut literal = String::new();
-    while index < chars.len() && chars[index].is_ascii_digit() {
-        literal.push(chars[index]);
-        index += 1;
-    }
-
-    let mut separator: Option<char> = None;
-    if (1..=3).contains(&literal.len()) {
-        while let Some(&candidate) = chars.get(index) {
-            let is_group = THOUSANDS_SEPARATORS.contains(&candidate)
-                && separator.is_none_or(|used| used == candidate)
-                && (1..=3)
-                    .all(|offset| chars.get(index + offset).is_some_and(char::is_ascii_digit))
-                && !chars.get(index + 4).is_some_and(char::is_ascii_digit);
-            if !is_group {
-                break;
-            }
-            separator = Some(candidate);
-            literal.extend(&chars[index + 1..index + 4]);
-            index += 4;
-        }
-    }
-
-    if chars.get(index) == Some(&'.') && chars.get(index + 1).is_some_and(char::is_ascii_digit) {
-        literal.push('.');
-        index += 1;
-        while index < chars.len() && chars[index].is_ascii_digit() {
-            literal.push(chars[index]);
-            index += 1;
-        }
-    }
-
-    // The literal contains only ASCII digits and at most one '.', which f64 always parses,
-    // including the form ".5".
-    let value = literal.parse().unwrap_or(0.0);
-    (value, index)
-}
-
-/// Replaces runs of number words with one number token: `one thousand` becomes 1000,
-/// `twenty-four` 24, `1.5 thousand` 1500. The article `a` counts as one only before a scale
-/// word (`a thousand`).
-pub(crate) fn merge_number_words(tokens: Vec<Token>) -> Vec<Token> {
-    let mut merged = Vec::with_capacity(tokens.len());
-    let mut index = 0;
-
-    while index < tokens.len() {
-        match read_number_words(&tokens, index) {
-            Some((value, in_words, next)) => {
-                merged.push(Token::Number { value, in_words });
-                index = next;
-            }
-            None => {
-                merged.push(tokens[index].clone());
-                index += 1;
-            }
-        }
-    }
-    merged
-}
-
-/// Reads a number made of words (optionally starting with digits) at `start`. Returns the
-/// value, whether it was written entirely in words, and the index after it; `None` when no
-/// number starts there.
-fn read_number_words(tokens: &[Token], start: usize) -> Option<(f64, bool, usize)> {
-    let mut total = 0.0;
-    let mut current = 0.0;
-    let mut in_words = true;
-    let mut consumed_any = false;
-    let mut index = start;
-
-    if let Token::Number { value, .. } = tokens[start] {
-        // Digits only start a merge when a scale word follows ("1 thousand", "1k").
-        let followed_by_scale =
-            matches!(tokens.get(start + 1), Some(Token::Word(word)) if scale_value(word).is_some());
-        if !followed_by_scale {
-            return None;
-        }
-        current = value;
-        in_words = false;
-        index += 1;
-    }
-
-    while let Some(token) = tokens.get(index) {
-        let Token::Word(word) = token else {
-            // A hyphen joins tens and units ("twenty-four"); anything else ends the number.
-            let joins = *token == Token::Symbol('-')
-                && consumed_any
-                && matches!(tokens.get(index + 1), Some(Token::Word(next)) if small_value(next).is_some());
-            if joins {
-                index += 1;
-                continue;
-            }
-            break;
-        };
-
-        if let Some(value) = small_value(word) {
-            current += value;
-        } else if let Some(scale) = scale_value(word) {
-            if !consumed_any && in_words {
-                // A bare scale word ("hundred") or the unit "k" alone is not a number.
-                break;
-            }
-            if scale == 100.0 {
-                current = current.max(1.0) * scale;
-            } else {
-                total += current.max(1.0) * scale;
-                current = 0.0;
-            }
-        } else if (word == "a" || word == "an") && !consumed_any {
-            let before_scale = matches!(tokens.get(index + 1), Some(Token::Word(next)) if scale_value(next).is_some() && next != "k");
-            if !before_scale {
-                break;
-            }
-            current = 1.0;
-        } else if word == "and" && consumed_any {
-            let continues = matches!(tokens.get(index + 1), Some(Token::Word(next)) if small_value(next).is_some());
-            if !continues {
-                break;
-            }
-        } else {
-            break;
-        }
-        consumed_any = true;
-        index += 1;
-    }
-
-    if !consumed_any {
-        return None;
-    }
-    Some((total + current, in_words, index))
 }
 
 /// Reads a number followed by a duration unit at `index`, with an optional hyphen between
@@ -400,26 +381,6 @@ fn read_quantity(tokens: &[Token], index: usize) -> Option<(f64, f64, usize)> {
         Some(Token::Word(word)) => unit_seconds(word).map(|unit| (*value, unit, length)),
         _ => None,
     }
-}
-
-fn close_running(running: &mut Option<(f64, f64)>, totals: &mut Vec<f64>) {
-    if let Some((sum, _)) = running.take() {
-        totals.push(sum);
-    }
-}
-
-fn small_value(word: &str) -> Option<f64> {
-    SMALL_NUMBER_WORDS
-        .iter()
-        .find(|(name, _)| *name == word)
-        .map(|(_, value)| *value)
-}
-
-fn scale_value(word: &str) -> Option<f64> {
-    SCALE_WORDS
-        .iter()
-        .find(|(name, _)| *name == word)
-        .map(|(_, value)| *value)
 }
 
 fn unit_seconds(word: &str) -> Option<f64> {
@@ -562,11 +523,143 @@ mod tests {
     }
 
     #[test]
+    fn number_reads_exponents_and_negatives() {
+        assert_eq!(parse_number("1e3"), Ok(1000.0));
+        assert_eq!(parse_number("-1000"), Ok(-1000.0));
+        assert_eq!(parse_number("ec2 images take 1000 tags"), Ok(1000.0));
+    }
+
+    #[test]
+    fn bounds_are_unreadable() {
+        let cases = [
+            ("1000+", "1,000+"),
+            ("1,000+ tags", "1,000+"),
+            ("1000 tags+", "1,000 tags+"),
+            ("1000 or more", "1,000 or more"),
+            ("more than 1000", "more than 1,000"),
+            ("at least 1,000 tags", "at least 1,000"),
+            ("no less than 1000", "less than 1,000"),
+            ("fewer than 1000", "fewer than 1,000"),
+            (">1000", ">1,000"),
+            (">= 1000", ">=1,000"),
+            ("< 1000", "<1,000"),
+        ];
+        for (answer, bound) in cases {
+            assert_eq!(
+                parse_number(answer),
+                Err(AnswerError::Bound {
+                    answer: answer.to_owned(),
+                    bound: bound.to_owned(),
+                }),
+                "answer {answer:?}"
+            );
+        }
+
+        let durations = [
+            ("at least 12 hours", "at least 12"),
+            ("12+ hours", "12+"),
+            ("12h+", "12 h+"),
+            ("12 hours or longer", "12 hours or longer"),
+            ("longer than 12h", "longer than 12"),
+        ];
+        for (answer, bound) in durations {
+            assert_eq!(
+                parse_duration(answer),
+                Err(AnswerError::Bound {
+                    answer: answer.to_owned(),
+                    bound: bound.to_owned(),
+                }),
+                "answer {answer:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn maximum_reads_as_value() {
+        for answer in [
+            "up to 1,000",
+            "no more than 1000",
+            "not more than 1000",
+            "<= 1000",
+            "\u{2264}1000",
+            "1000 or fewer",
+            "at most 1000",
+        ] {
+            assert_eq!(parse_number(answer), Ok(1000.0), "answer {answer:?}");
+        }
+        assert!(matches!(
+            parse_number("1000 + 50"),
+            Err(AnswerError::SeveralNumbers { .. })
+        ));
+        for answer in ["at most 12 hours", "no longer than 12h", "12 hours or less"] {
+            assert_eq!(parse_duration(answer), Ok(43_200.0), "answer {answer:?}");
+        }
+    }
+
+    #[test]
+    fn duration_ranges_and_hedges_hold_two_values() {
+        let cases: &[(&str, &[&str])] = &[
+            ("1 to 12 hours", &["1 hour", "12 hours"]),
+            ("10 to 12h", &["10 hours", "12 hours"]),
+            ("between 1 and 12 hours", &["1 hour", "12 hours"]),
+            ("12 hours? maybe 24", &["12 hours", "1 day"]),
+            ("12 or 24 hours", &["12 hours", "1 day"]),
+            ("12-24 hours", &["12 hours", "1 day"]),
+            ("12\u{2013}24 hours", &["12 hours", "1 day"]),
+            ("1 hour to 12 hours", &["1 hour", "12 hours"]),
+            ("twelve or twenty-four hours", &["12 hours", "1 day"]),
+        ];
+        for (answer, expected) in cases {
+            let Err(AnswerError::SeveralDurations { values, .. }) = parse_duration(answer) else {
+                panic!("expected SeveralDurations for {answer:?}");
+            };
+            assert_eq!(values, *expected, "answer {answer:?}");
+        }
+    }
+
+    #[test]
+    fn duration_ignores_digits_inside_names() {
+        for answer in [
+            "aws cli v2 tokens last 12 hours",
+            "in us-east-1 it is 12 hours",
+            "12 hours (same as 12)",
+        ] {
+            assert_eq!(parse_duration(answer), Ok(43_200.0), "answer {answer:?}");
+        }
+    }
+
+    #[test]
+    fn duration_negative_is_unreadable() {
+        for answer in ["-12 hours", "\u{2212}12h", "(-720 minutes)"] {
+            assert_eq!(
+                parse_duration(answer),
+                Err(AnswerError::NegativeDuration {
+                    answer: answer.to_owned(),
+                    duration: "-12 hours".to_owned(),
+                }),
+                "answer {answer:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn duration_ago_is_unreadable() {
+        assert_eq!(
+            parse_duration("12 hours ago"),
+            Err(AnswerError::PastMoment {
+                answer: "12 hours ago".to_owned(),
+            })
+        );
+    }
+
+    #[test]
     fn format_number_groups_thousands() {
         assert_eq!(format_number(1000.0), "1,000");
         assert_eq!(format_number(43_200.0), "43,200");
         assert_eq!(format_number(50.0), "50");
         assert_eq!(format_number(0.5), "0.5");
+        assert_eq!(format_number(-1000.0), "-1,000");
+        assert_eq!(format_number(3.6e18), "3.6e18");
     }
 
     #[test]
@@ -575,5 +668,6 @@ mod tests {
         assert_eq!(format_seconds(1_800.0), "30 minutes");
         assert_eq!(format_seconds(86_400.0), "1 day");
         assert_eq!(format_seconds(0.5), "0.5 seconds");
+        assert_eq!(format_seconds(-43_200.0), "-12 hours");
     }
 }

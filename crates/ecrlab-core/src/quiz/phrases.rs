@@ -22,7 +22,9 @@ pub(crate) const MAX_GAP: usize = 3;
 /// How many words before a phrase are searched for a negation.
 const NEGATION_REACH: usize = 2;
 
-const NEGATIONS: &[&str] = &["not", "no", "never", "cannot", "without", "nor"];
+const NEGATIONS: &[&str] = &[
+    "not", "no", "never", "cannot", "without", "nor", "nothing", "none", "nobody", "neither",
+];
 
 /// Stems of verbs that reverse what follows them ("prevents overwriting").
 const PREVENTING_STEMS: &[&str] = &[
@@ -242,6 +244,12 @@ mod tests {
         assert!(!occurs("not overwr*", "it does not prevent overwriting"));
         assert!(!occurs("cannot mov*", "you cannot stop moving tags"));
         assert!(occurs("tag*", "no tag can be overwritten"));
+        assert!(!occurs(
+            "tag* permanent*",
+            "tags change, nothing is permanent"
+        ));
+        assert!(!occurs("permanent* tag*", "none are permanent tags"));
+        assert!(occurs("nothing overwr*", "nothing can overwrite it"));
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! suffix is `amazonaws.com.cn` (AWS ECR User Guide, "Amazon ECR private registry"; the
 //! `aws-cn` partition's `dnsSuffix`). The account and the region may be concrete values or
 //! placeholders such as `<aws_account_id>`, `{account}`, `${AWS_ACCOUNT_ID}` or `ACCOUNT_ID`.
+//!
+//! Other addresses are read as well, so that grading can say why they are wrong: a local
+//! registry such as `localhost:5000` or `http://127.0.0.1:5000`, or a host without a scheme.
 
 use super::AnswerError;
 
@@ -67,11 +70,14 @@ const ACCOUNT_PLACEHOLDERS: &[&str] = &[
 /// Placeholder names for the Region, compared after dropping `_`, `-` and case.
 const REGION_PLACEHOLDERS: &[&str] = &["region", "awsregion", "regioncode", "yourregion"];
 
-/// A URL read from an answer: scheme, host and anything after the host.
+/// A URL read from an answer: scheme, host, port and anything after the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AnsweredUrl {
     pub(crate) scheme: Option<String>,
     pub(crate) host: String,
+    /// The port after the host, `None` when the answer gives none or gives 443, the default
+    /// port of HTTPS.
+    pub(crate) port: Option<String>,
     /// The path after the host without the trailing `/`, empty for a bare host.
     pub(crate) path: String,
     /// The host read as an ECR registry host, when it has that shape.
@@ -151,7 +157,8 @@ impl RegistryHost {
 }
 
 /// Reads the URL in an answer. The answer may be a sentence, as long as it contains exactly one
-/// word with a dot in it.
+/// address: a word with a dot, a scheme (`http://`) or a port (`host:5000`) in it, or the word
+/// `localhost`.
 pub(crate) fn parse(answer: &str) -> Result<AnsweredUrl, AnswerError> {
     let collapsed = remove_spaces_in_brackets(answer.trim());
     let candidates: Vec<&str> = collapsed
@@ -160,7 +167,7 @@ pub(crate) fn parse(answer: &str) -> Result<AnsweredUrl, AnswerError> {
             word.trim_start_matches(['(', '"', '\'', '`'])
                 .trim_end_matches(['.', ',', ';', ':', ')', '"', '\'', '`', '!', '?'])
         })
-        .filter(|word| word.contains('.'))
+        .filter(|word| looks_like_address(word))
         .collect();
 
     let mut unique: Vec<&str> = Vec::new();
@@ -181,6 +188,31 @@ pub(crate) fn parse(answer: &str) -> Result<AnsweredUrl, AnswerError> {
     }
 }
 
+/// Returns whether a word of an answer names a host: it contains a dot or a scheme, is
+/// `localhost`, or ends its host with a port (`localhost:5000`, `registry:5000/my-app`).
+fn looks_like_address(word: &str) -> bool {
+    if word.contains('.') || word.contains("://") || word.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let authority = word.split('/').next().unwrap_or(word);
+    matches!(split_port(authority), (host, Some(_)) if !host.is_empty())
+}
+
+/// Splits `host:port` when the part after the last colon is a port number. An authority with
+/// more colons (an IPv6 address) stays whole.
+fn split_port(authority: &str) -> (&str, Option<&str>) {
+    match authority.rsplit_once(':') {
+        Some((host, port))
+            if !port.is_empty()
+                && port.chars().all(|c| c.is_ascii_digit())
+                && !host.contains(':') =>
+        {
+            (host, Some(port))
+        }
+        _ => (authority, None),
+    }
+}
+
 fn parse_url(url: &str) -> AnsweredUrl {
     let lowered = url.to_lowercase();
     let (scheme, rest) = match lowered.split_once("://") {
@@ -191,16 +223,15 @@ fn parse_url(url: &str) -> AnsweredUrl {
         Some((authority, path)) => (authority.to_owned(), path.trim_end_matches('/').to_owned()),
         None => (rest, String::new()),
     };
+    let (host, port) = split_port(&authority);
+    let host = host.trim_end_matches('.').to_owned();
     // Port 443 is the default for https, so `host:443` names the same registry.
-    let host = authority
-        .strip_suffix(":443")
-        .unwrap_or(&authority)
-        .trim_end_matches('.')
-        .to_owned();
+    let port = port.filter(|port| *port != "443").map(str::to_owned);
     let registry = parse_registry_host(&host);
     AnsweredUrl {
         scheme,
         host,
+        port,
         path,
         registry,
     }
@@ -290,6 +321,11 @@ pub(crate) fn judge(accepted: &[RegistryHost], url: &AnsweredUrl) -> (bool, Vec<
             "ECR registries are reached over HTTPS, so the URL starts with https://, not {scheme}://"
         ));
     }
+    if let Some(port) = &url.port {
+        notes.push(format!(
+            "ECR registries use 443, the default port of HTTPS, so the URL has no port; remove `:{port}`"
+        ));
+    }
     if !url.path.is_empty() {
         notes.push(format!(
             "`/{}` names a repository; the registry URL ends after the host name",
@@ -317,9 +353,37 @@ pub(crate) fn judge(accepted: &[RegistryHost], url: &AnsweredUrl) -> (bool, Vec<
     (fits && notes.is_empty(), notes)
 }
 
+/// The host, and optionally the port, of a misconception's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HostPattern {
+    host: String,
+    port: Option<String>,
+}
+
+impl HostPattern {
+    /// Reads a misconception's answer as a pattern.
+    pub(crate) fn parse(answer: &str) -> Result<HostPattern, AnswerError> {
+        let url = parse(answer)?;
+        Ok(HostPattern {
+            host: url.host,
+            port: url.port,
+        })
+    }
+
+    /// Returns whether an answered URL matches: its host fits the pattern's host, and its port
+    /// equals the pattern's port when the pattern has one.
+    pub(crate) fn matches(&self, url: &AnsweredUrl) -> bool {
+        host_fits_pattern(&url.host, &self.host)
+            && self
+                .port
+                .as_ref()
+                .is_none_or(|port| url.port.as_ref() == Some(port))
+    }
+}
+
 /// Returns whether an answered host matches a misconception's host. A label of the pattern written
 /// as a placeholder (`<region>`) matches any label.
-pub(crate) fn host_fits_pattern(host: &str, pattern: &str) -> bool {
+fn host_fits_pattern(host: &str, pattern: &str) -> bool {
     let labels: Vec<&str> = host.split('.').collect();
     let pattern_labels: Vec<&str> = pattern.split('.').collect();
     labels.len() == pattern_labels.len()
@@ -417,6 +481,11 @@ mod tests {
         let url = parse("123456789012.dkr.ecr.us-east-1.amazonaws.com:443").expect("one URL");
         assert!(url.registry.is_some());
         assert_eq!(url.scheme, None);
+        assert_eq!(url.port, None);
+
+        let url = parse("123456789012.dkr.ecr.us-east-1.amazonaws.com:5000").expect("one URL");
+        assert!(url.registry.is_some());
+        assert_eq!(url.port.as_deref(), Some("5000"));
     }
 
     #[test]
@@ -425,6 +494,55 @@ mod tests {
         assert_eq!(url.registry, None);
         let url = parse("https://public.ecr.aws").expect("one URL");
         assert_eq!(url.registry, None);
+    }
+
+    #[test]
+    fn local_addresses_are_read() {
+        let cases = [
+            ("localhost:5000", None, "localhost", Some("5000")),
+            (
+                "http://localhost:5000",
+                Some("http"),
+                "localhost",
+                Some("5000"),
+            ),
+            (
+                "It is localhost:5000/my-app.",
+                None,
+                "localhost",
+                Some("5000"),
+            ),
+            ("localhost", None, "localhost", None),
+            (
+                "http://127.0.0.1:5000/",
+                Some("http"),
+                "127.0.0.1",
+                Some("5000"),
+            ),
+            ("registry:5000", None, "registry", Some("5000")),
+        ];
+        for (answer, scheme, host, port) in cases {
+            let url = parse(answer).unwrap_or_else(|error| panic!("{answer:?}: {error}"));
+            assert_eq!(url.scheme.as_deref(), scheme, "answer {answer:?}");
+            assert_eq!(url.host, host, "answer {answer:?}");
+            assert_eq!(url.port.as_deref(), port, "answer {answer:?}");
+            assert_eq!(url.registry, None, "answer {answer:?}");
+        }
+    }
+
+    #[test]
+    fn host_pattern_port_is_optional() {
+        let any_port = HostPattern::parse("localhost").expect("one address");
+        let port_5000 = HostPattern::parse("localhost:5000").expect("one address");
+        let url = |answer: &str| parse(answer).expect("one address");
+
+        assert!(any_port.matches(&url("localhost:5000")));
+        assert!(any_port.matches(&url("http://localhost:5001")));
+        assert!(any_port.matches(&url("localhost")));
+        assert!(port_5000.matches(&url("http://localhost:5000/")));
+        assert!(!port_5000.matches(&url("localhost:5001")));
+        assert!(!port_5000.matches(&url("localhost")));
+        assert!(!any_port.matches(&url("127.0.0.1:5000")));
     }
 
     #[test]

@@ -506,10 +506,9 @@ fn misconception_trigger(
     match key {
         AnswerKey::Duration(_) => read_all(fields, problems, parse_duration).map(Trigger::Values),
         AnswerKey::Number(_) => read_all(fields, problems, parse_number).map(Trigger::Values),
-        AnswerKey::Url(_) => read_all(fields, problems, |text| {
-            registry_url::parse(text).map(|url| url.host)
-        })
-        .map(Trigger::Hosts),
+        AnswerKey::Url(_) => {
+            read_all(fields, problems, registry_url::HostPattern::parse).map(Trigger::Hosts)
+        }
         AnswerKey::Choice { choices, .. } => {
             read_all(fields, problems, |text| read_choice(text, choices)).map(Trigger::Choices)
         }

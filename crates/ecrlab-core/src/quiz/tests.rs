@@ -91,11 +91,132 @@ fn duration_without_unit_is_unreadable() {
 }
 
 #[test]
+fn duration_ranges_and_hedges_are_unreadable() {
+    let question = builtin("token-validity");
+    let cases = [
+        ("1 to 12 hours", "1 hour, 12 hours"),
+        ("10 to 12h", "10 hours, 12 hours"),
+        ("between 1 and 12 hours", "1 hour, 12 hours"),
+        ("12 hours? maybe 24", "12 hours, 1 day"),
+        ("12 or 24 hours", "12 hours, 1 day"),
+        ("12-24 hours", "12 hours, 1 day"),
+    ];
+    for (answer, values) in cases {
+        let error = question.grade(answer).expect_err("two values");
+        let message = error.to_string();
+        assert!(
+            matches!(error, AnswerError::SeveralDurations { .. }),
+            "answer {answer:?}: {message}"
+        );
+        assert!(
+            message.contains(&format!("({values})")),
+            "answer {answer:?}: {message}"
+        );
+        assert!(
+            message.ends_with("answer with one duration"),
+            "answer {answer:?}: {message}"
+        );
+    }
+}
+
+#[test]
+fn duration_negative_and_past_are_unreadable() {
+    let question = builtin("token-validity");
+    let negative = question.grade("-12 hours").expect_err("negative");
+    assert!(
+        negative.to_string().contains("cannot be negative"),
+        "{negative}"
+    );
+    let past = question.grade("12 hours ago").expect_err("a moment");
+    assert!(past.to_string().contains("moment in the past"), "{past}");
+}
+
+#[test]
+fn duration_too_large_is_unreadable() {
+    let question = builtin("token-validity");
+    for answer in ["1e1000 hours", "99999999999999999999999 hours"] {
+        let error = question.grade(answer).expect_err("too large");
+        assert!(
+            matches!(error, AnswerError::NumberTooLarge { .. }),
+            "answer {answer:?}: {error}"
+        );
+    }
+}
+
+#[test]
 fn number_grades_separators_and_words() {
     let question = builtin("tags-per-image");
-    for answer in ["1000", "1,000", "1 000", "one thousand", "up to 1,000 tags"] {
+    for answer in [
+        "1000",
+        "1,000",
+        "1 000",
+        "one thousand",
+        "up to 1,000 tags",
+        "1e3",
+        "the ec2 docs say 1000",
+    ] {
         assert!(grade(&question, answer).is_correct(), "answer {answer:?}");
     }
+}
+
+#[test]
+fn number_negative_grades_incorrect() {
+    let grade = grade(&builtin("tags-per-image"), "-1000");
+    assert_eq!(grade.verdict, Verdict::Incorrect);
+    assert_eq!(grade.notes, vec!["your answer reads as -1,000".to_owned()]);
+}
+
+#[test]
+fn number_bound_is_unreadable() {
+    let question = builtin("tags-per-image");
+    for (answer, bound) in [
+        ("1000+", "1,000+"),
+        ("more than 1000", "more than 1,000"),
+        ("1000 or more", "1,000 or more"),
+    ] {
+        let error = question.grade(answer).expect_err("a bound");
+        assert_eq!(
+            error,
+            AnswerError::Bound {
+                answer: answer.to_owned(),
+                bound: bound.to_owned(),
+            }
+        );
+        assert!(
+            error.to_string().contains("answer with the exact value"),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn number_european_thousands_point_is_ambiguous() {
+    let question = builtin("tags-per-image");
+    let error = question.grade("1.000").expect_err("ambiguous");
+    assert_eq!(
+        error.to_string(),
+        "\"1.000\" in \"1.000\" is ambiguous: it reads as 1 with a decimal point, or as 1,000 \
+         with a European thousands separator; write 1,000 or 1"
+    );
+
+    let million = grade(&question, "1.000.000");
+    assert_eq!(million.verdict, Verdict::Incorrect);
+    assert_eq!(
+        million.notes,
+        vec!["your answer reads as 1,000,000".to_owned()]
+    );
+}
+
+#[test]
+fn number_misplaced_separator_is_unreadable() {
+    let error = builtin("tags-per-image")
+        .grade("1,0000")
+        .expect_err("misplaced separator");
+    assert_eq!(
+        error.to_string(),
+        "\"1,0000\" in \"1,0000\" is not a number, because its separator does not split the \
+         digits into groups of three; write 10000 for a whole number or 1.0000 with a decimal point"
+    );
 }
 
 #[test]
@@ -137,6 +258,7 @@ fn url_accepts_placeholders_and_concrete_values() {
         "ACCOUNT_ID.dkr.ecr.REGION.amazonaws.com",
         "https://123456789012.dkr.ecr.us-east-1.amazonaws.com",
         "123456789012.dkr.ecr.eu-west-2.amazonaws.com",
+        "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com",
         "https://123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
         "The registry is https://<aws_account_id>.dkr.ecr.<region>.amazonaws.com.",
     ];
@@ -203,6 +325,50 @@ fn url_misconceptions_name_public_and_api_endpoints() {
 }
 
 #[test]
+fn url_mock_address_gets_explanation() {
+    let question = builtin("registry-url");
+    for answer in [
+        "localhost:5000",
+        "http://localhost:5000",
+        "http://localhost:5000/",
+        "localhost:5000/my-app",
+        "http://127.0.0.1:5000",
+        "The mock at localhost:5123",
+    ] {
+        let grade = grade(&question, answer);
+        assert_eq!(grade.verdict, Verdict::Incorrect, "answer {answer:?}");
+        let explanation = grade
+            .misconception
+            .unwrap_or_else(|| panic!("answer {answer:?} matched no misconception"));
+        assert!(
+            explanation.contains("local mock registry"),
+            "answer {answer:?}: {explanation}"
+        );
+        assert!(
+            explanation.contains("https://<aws_account_id>.dkr.ecr.<region>.amazonaws.com"),
+            "answer {answer:?}: {explanation}"
+        );
+    }
+}
+
+#[test]
+fn url_with_port_notes_the_port() {
+    let grade = grade(
+        &builtin("registry-url"),
+        "https://123456789012.dkr.ecr.us-east-1.amazonaws.com:5000",
+    );
+    assert_eq!(grade.verdict, Verdict::Incorrect);
+    assert!(
+        grade
+            .notes
+            .iter()
+            .any(|note| note.contains("remove `:5000`")),
+        "notes {:?}",
+        grade.notes
+    );
+}
+
+#[test]
 fn text_immutability_accepts_key_concept() {
     let question = builtin("tag-immutability");
     let answers = [
@@ -212,6 +378,11 @@ fn text_immutability_accepts_key_concept() {
         "Pushing the same tag again fails with TAG_INVALID",
         "An IMMUTABLE repository rejects a push whose tag already exists",
         "a tag always points to the same image",
+        "you cannot push the same tag twice",
+        "a tag can only be pushed once",
+        "the tag is locked to its image",
+        "tags are permanent",
+        "nothing can overwrite a pushed tag",
     ];
     for answer in answers {
         let grade = grade(&question, answer);
@@ -236,6 +407,12 @@ fn text_immutability_rejects_missing_concepts() {
             "It does not prevent overwriting tags",
             "cannot be overwritten",
         ),
+        (
+            "tags can always be overwritten, nothing is permanent",
+            "cannot be overwritten",
+        ),
+        ("tags are not locked", "cannot be overwritten"),
+        ("you can push the same tag twice", "cannot be overwritten"),
     ];
     for (answer, missing) in cases {
         let grade = grade(&question, answer);
@@ -288,9 +465,33 @@ fn text_scan_on_push_grades_concepts() {
             .is_some_and(|text| text.contains("does not block"))
     );
 
+    let vulns = grade(&question, "it scans pushed images for known vulns");
+    assert!(vulns.is_correct(), "notes {:?}", vulns.notes);
+
     let vague = grade(&question, "It scans images");
     assert_eq!(vague.verdict, Verdict::Incorrect);
     assert_eq!(vague.notes.len(), 2, "notes {:?}", vague.notes);
+}
+
+#[test]
+fn text_scan_rejection_hits_misconception() {
+    let question = builtin("scan-on-push");
+    for answer in [
+        "pushes are scanned for CVEs and vulnerable images are rejected",
+        "images with known vulnerabilities are blocked when pushed",
+        "ECR scans each push, and a push with CVEs is denied",
+        "it scans for vulns and rejects vulnerable images on push",
+    ] {
+        let grade = grade(&question, answer);
+        assert_eq!(grade.verdict, Verdict::Incorrect, "answer {answer:?}");
+        let explanation = grade
+            .misconception
+            .unwrap_or_else(|| panic!("answer {answer:?} matched no misconception"));
+        assert!(
+            explanation.contains("does not block"),
+            "answer {answer:?}: {explanation}"
+        );
+    }
 }
 
 #[test]
@@ -587,6 +788,43 @@ fn sheet_unreadable_answer_grades_incorrect() {
     assert_eq!(grade.question_id, "token-validity");
     assert_eq!(grade.verdict, Verdict::Incorrect);
     assert!(grade.notes[0].contains("has no unit"), "{:?}", grade.notes);
+}
+
+#[test]
+fn sheet_range_and_bound_graded_incorrect() {
+    let lab = Lab::builtin_push_to_ecr();
+    let sheet = AnswerSheet::parse(
+        "registry-url = \"localhost:5000\"\ntoken-validity = \"1 to 12 hours\"\ntags-per-image = \"1000+\"\n",
+        "a.toml",
+    )
+    .expect("valid");
+    let report = sheet.grade(&lab.questions).expect("known ids");
+    assert_eq!(report.correct_count(), 0);
+
+    let registry = &report.grades[0];
+    assert!(registry.misconception.is_some(), "{registry:?}");
+    let token = &report.grades[3];
+    assert_eq!(token.verdict, Verdict::Incorrect);
+    assert!(
+        token.notes[0].contains("several durations (1 hour, 12 hours)"),
+        "{:?}",
+        token.notes
+    );
+    let tags = &report.grades[4];
+    assert_eq!(tags.verdict, Verdict::Incorrect);
+    assert!(tags.notes[0].contains("gives a bound"), "{:?}", tags.notes);
+}
+
+#[test]
+fn sheet_reads_toml_numbers() {
+    let lab = Lab::builtin_push_to_ecr();
+    let sheet = AnswerSheet::parse("tags-per-image = 1e3\n", "a.toml").expect("valid");
+    let report = sheet.grade(&lab.questions).expect("known ids");
+    assert!(report.grades[4].is_correct(), "{:?}", report.grades[4]);
+
+    let sheet = AnswerSheet::parse("tags-per-image = -1000\n", "a.toml").expect("valid");
+    let report = sheet.grade(&lab.questions).expect("known ids");
+    assert_eq!(report.grades[4].verdict, Verdict::Incorrect);
 }
 
 #[test]
