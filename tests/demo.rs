@@ -1,9 +1,20 @@
-//! The demo against a real mock: `run_demo` performs the lab's four steps on an in-process
-//! mock-ecr, and the evidence that ecrlab's clients collect afterwards shows each of them.
+//! The demo and the grading against a real mock: `run_demo` performs the lab's four steps on an
+//! in-process mock-ecr, and the evidence that ecrlab's clients collect afterwards shows each of
+//! them. A student's work, done here with aws-sdk-ecr, reqwest and oci-client, is graded in
+//! whichever region it was done, after a restart on another port, and apart from the demo's.
 
+use std::path::Path;
+use std::process::Output;
+
+use base64::Engine as _;
+use ecrlab_core::check::{CheckOptions, CheckReport, check_lab};
 use ecrlab_core::clients::{self, AdminClient, EcrSettings};
 use ecrlab_core::demo::{self, DEMO_USER_AGENT, DemoOutcome, SampleImage};
 use ecrlab_core::evidence::{Evidence, JournalEvent, Outcome, Source};
+use ecrlab_core::lab::Lab;
+use oci_client::client::{ClientConfig, ClientProtocol, Config as ImageConfig, ImageLayer};
+use oci_client::manifest::{IMAGE_LAYER_MEDIA_TYPE, OciImageManifest};
+use oci_client::secrets::RegistryAuth;
 
 struct RunningMock {
     mock: mock_ecr::MockEcr,
@@ -207,9 +218,11 @@ async fn env_script_names_running_mock() {
     let lab = RunningMock::start().await;
 
     let health = lab.admin().health().await.expect("health");
-    let script = clients::fetch_env_script(&lab.settings)
+    let exports = clients::fetch_env_exports(&lab.settings)
         .await
-        .expect("env script");
+        .expect("env exports");
+    assert!(exports.error.is_none(), "error: {:?}", exports.error);
+    let script = exports.script;
 
     assert_eq!(health.account_id, "123456789012");
     assert_eq!(health.registry_host, lab.mock.registry_host());
@@ -229,6 +242,10 @@ async fn env_script_names_running_mock() {
     );
     assert!(
         script.contains("export AWS_REGION=us-east-1\n"),
+        "script:\n{script}"
+    );
+    assert!(
+        script.contains(&format!("export ECRLAB_ENDPOINT={}\n", lab.mock.endpoint())),
         "script:\n{script}"
     );
     lab.mock.shutdown().await;
@@ -256,5 +273,525 @@ async fn journal_since_skips_earlier_events() {
         .collect();
     assert_eq!(repositories, [Some("first"), Some("second"), Some("third")]);
     assert_eq!(later, all[1..]);
+    lab.mock.shutdown().await;
+}
+
+/// A user agent like the one `docker login` and `docker push` send.
+const DOCKER_USER_AGENT: &str = "docker/27.3.1 go/go1.22.7 git-commit/41ca978 os/linux arch/amd64";
+
+/// Starts a mock on `data_dir` in `region`, listening on a free port.
+async fn start_mock(data_dir: &Path, region: &str) -> mock_ecr::MockEcr {
+    let mut config = mock_ecr::Config::new(data_dir);
+    config.region = region.to_owned();
+    mock_ecr::MockEcr::start(config)
+        .await
+        .expect("start the mock")
+}
+
+/// Does the lab's steps as a student would, with clients other than the demo's: aws-sdk-ecr
+/// signing for `region` creates `repository` and gets a token, a docker-style `GET /v2/` logs
+/// in, and oci-client pushes a one-layer image as `<registry>/<repository>:<tag>`.
+async fn do_lab_as_student(mock: &mock_ecr::MockEcr, region: &str, repository: &str, tag: &str) {
+    let mut settings = EcrSettings::for_mock(mock.endpoint()).expect("endpoint");
+    settings.region = region.to_owned();
+    let ecr = settings.ecr_client();
+    ecr.create_repository()
+        .repository_name(repository)
+        .send()
+        .await
+        .expect("create the repository");
+    let (user, password) = registry_credentials(&ecr).await;
+
+    let login = reqwest::Client::builder()
+        .no_proxy()
+        .user_agent(DOCKER_USER_AGENT)
+        .build()
+        .expect("HTTP client")
+        .get(format!("http://{}/v2/", mock.registry_host()))
+        .basic_auth(&user, Some(&password))
+        .send()
+        .await
+        .expect("GET /v2/");
+    assert_eq!(login.status(), 200, "login in {region}");
+
+    push_image(mock, &RegistryAuth::Basic(user, password), repository, tag).await;
+}
+
+/// Decodes the user name and password of GetAuthorizationToken's `authorizationToken`.
+async fn registry_credentials(ecr: &aws_sdk_ecr::Client) -> (String, String) {
+    let output = ecr
+        .get_authorization_token()
+        .send()
+        .await
+        .expect("GetAuthorizationToken");
+    let token = output.authorization_data()[0]
+        .authorization_token()
+        .expect("authorizationToken");
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .expect("base64");
+    let decoded = String::from_utf8(decoded).expect("UTF-8");
+    let (user, password) = decoded.split_once(':').expect("user:password");
+    (user.to_owned(), password.to_owned())
+}
+
+async fn push_image(mock: &mock_ecr::MockEcr, auth: &RegistryAuth, repository: &str, tag: &str) {
+    let registry = mock.registry_host().to_owned();
+    let client = oci_client::Client::new(ClientConfig {
+        protocol: ClientProtocol::HttpsExcept(vec![registry.clone()]),
+        ..ClientConfig::default()
+    });
+    let layers = vec![ImageLayer::new(
+        format!("layer of {repository}:{tag}").into_bytes(),
+        IMAGE_LAYER_MEDIA_TYPE.to_owned(),
+        None,
+    )];
+    let config = ImageConfig::oci_v1(br#"{"architecture":"amd64","os":"linux"}"#.to_vec(), None);
+    let manifest = OciImageManifest::build(&layers, &config, None);
+    let reference =
+        oci_client::Reference::with_tag(registry, repository.to_owned(), tag.to_owned());
+    client
+        .push(&reference, &layers, config, auth, Some(manifest))
+        .await
+        .expect("push the image");
+}
+
+/// Collects the evidence as `ecrlab check` does: settings in the mock's region from its health
+/// response, then every region the journal names.
+async fn collect_as_check(endpoint: &str) -> Evidence {
+    let (settings, _) = EcrSettings::for_running_mock(endpoint)
+        .await
+        .expect("health");
+    let admin = settings.admin_client().expect("admin client");
+    clients::collect_evidence(&settings.ecr_client(), &admin)
+        .await
+        .expect("collect evidence")
+}
+
+fn grade(evidence: &Evidence, options: CheckOptions) -> CheckReport {
+    check_lab(&Lab::builtin_push_to_ecr(), evidence, options)
+}
+
+fn assert_all_passed(report: &CheckReport) {
+    for step in &report.steps {
+        assert!(step.passed, "step {} failed: {:?}", step.id, step.evidence);
+    }
+    assert!(report.passed);
+}
+
+fn step_evidence<'a>(report: &'a CheckReport, id: &str) -> &'a [String] {
+    &report
+        .steps
+        .iter()
+        .find(|step| step.id == id)
+        .unwrap_or_else(|| panic!("no step {id}"))
+        .evidence
+}
+
+fn assert_mentions(lines: &[String], needle: &str) {
+    assert!(
+        lines.iter().any(|line| line.contains(needle)),
+        "{lines:#?} does not mention {needle:?}"
+    );
+}
+
+async fn ecrlab(arguments: &[&str]) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_ecrlab"))
+        .args(arguments)
+        .env("NO_COLOR", "1")
+        .env_remove("ECRLAB_ENDPOINT")
+        .output()
+        .await
+        .expect("ecrlab runs")
+}
+
+/// Runs `ecrlab check --format json` and returns its exit code and report.
+async fn check_command(endpoint: &str) -> (Option<i32>, serde_json::Value) {
+    let output = ecrlab(&["check", "--endpoint", endpoint, "--format", "json"]).await;
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "not JSON ({error}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code(), report)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_grades_lab_done_in_other_region() {
+    let data_dir = tempfile::tempdir().expect("data folder");
+    let mock = start_mock(data_dir.path(), "us-east-1").await;
+
+    do_lab_as_student(&mock, "eu-west-1", "my-app", "v1").await;
+    let mut settings = EcrSettings::for_mock(mock.endpoint()).expect("endpoint");
+    settings.region = "us-east-1".to_owned();
+    settings
+        .ecr_client()
+        .create_repository()
+        .repository_name("other")
+        .send()
+        .await
+        .expect("create other in us-east-1");
+    let evidence = collect_as_check(mock.endpoint()).await;
+    let report = grade(&evidence, CheckOptions::default());
+    let (code, json) = check_command(mock.endpoint()).await;
+
+    let found: Vec<(&str, &str)> = evidence
+        .repositories
+        .iter()
+        .map(|repository| (repository.region.as_str(), repository.name.as_str()))
+        .collect();
+    assert_eq!(found, [("us-east-1", "other"), ("eu-west-1", "my-app")]);
+    assert_all_passed(&report);
+    assert_mentions(
+        step_evidence(&report, "create-repository"),
+        "repository my-app exists in eu-west-1",
+    );
+    assert_mentions(
+        step_evidence(&report, "authenticate"),
+        "token for eu-west-1",
+    );
+    assert_mentions(
+        step_evidence(&report, "push"),
+        "my-app:v1 is in the registry",
+    );
+    assert_eq!(code, Some(0), "{json:#}");
+    assert_eq!(json["passed"], true, "{json:#}");
+    mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_grades_mock_serving_other_region() {
+    let data_dir = tempfile::tempdir().expect("data folder");
+    let mock = start_mock(data_dir.path(), "eu-west-1").await;
+    // `ecrlab env` exports the mock's region, so default tools work in it.
+    let (settings, health) = EcrSettings::for_running_mock(mock.endpoint())
+        .await
+        .expect("health");
+
+    do_lab_as_student(&mock, &settings.region, "my-app", "v1").await;
+    let evidence = collect_as_check(mock.endpoint()).await;
+    let report = grade(&evidence, CheckOptions::default());
+    let (code, json) = check_command(mock.endpoint()).await;
+
+    assert_eq!(health.region, "eu-west-1");
+    assert_eq!(settings.region, "eu-west-1");
+    assert_eq!(
+        evidence.repositories.len(),
+        1,
+        "{:?}",
+        evidence.repositories
+    );
+    assert_eq!(evidence.repositories[0].region, "eu-west-1");
+    assert_all_passed(&report);
+    assert_eq!(code, Some(0), "{json:#}");
+    mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_explains_token_from_other_region() {
+    let data_dir = tempfile::tempdir().expect("data folder");
+    let mock = start_mock(data_dir.path(), "us-east-1").await;
+    let mut settings = EcrSettings::for_mock(mock.endpoint()).expect("endpoint");
+    settings.region = "eu-west-1".to_owned();
+    settings
+        .ecr_client()
+        .create_repository()
+        .repository_name("my-app")
+        .send()
+        .await
+        .expect("create my-app in eu-west-1");
+
+    // A token for us-east-1 does not open the repositories of eu-west-1.
+    let default_ecr = EcrSettings::for_mock(mock.endpoint())
+        .expect("endpoint")
+        .ecr_client();
+    let (user, password) = registry_credentials(&default_ecr).await;
+    let client = oci_client::Client::new(ClientConfig {
+        protocol: ClientProtocol::HttpsExcept(vec![mock.registry_host().to_owned()]),
+        ..ClientConfig::default()
+    });
+    let layers = vec![ImageLayer::new(
+        b"layer".to_vec(),
+        IMAGE_LAYER_MEDIA_TYPE.to_owned(),
+        None,
+    )];
+    let config = ImageConfig::oci_v1(br#"{"architecture":"amd64","os":"linux"}"#.to_vec(), None);
+    let reference = oci_client::Reference::with_tag(
+        mock.registry_host().to_owned(),
+        "my-app".to_owned(),
+        "v1".to_owned(),
+    );
+    let pushed = client
+        .push(
+            &reference,
+            &layers,
+            config,
+            &RegistryAuth::Basic(user, password),
+            None,
+        )
+        .await;
+    let report = grade(
+        &collect_as_check(mock.endpoint()).await,
+        CheckOptions::default(),
+    );
+
+    assert!(pushed.is_err(), "a token for us-east-1 pushed to eu-west-1");
+    assert_mentions(
+        step_evidence(&report, "tag"),
+        "with a token for us-east-1, but repository my-app exists only in eu-west-1",
+    );
+    assert_mentions(
+        step_evidence(&report, "tag"),
+        "aws ecr get-login-password --region eu-west-1",
+    );
+    mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_passes_after_restart_on_other_port() {
+    let data_dir = tempfile::tempdir().expect("data folder");
+    let first = start_mock(data_dir.path(), "us-east-1").await;
+    do_lab_as_student(&first, "us-east-1", "my-app", "v1").await;
+    let first_host = first.registry_host().to_owned();
+    first.shutdown().await;
+
+    let second = start_mock(data_dir.path(), "us-east-1").await;
+    let evidence = collect_as_check(second.endpoint()).await;
+    let report = grade(&evidence, CheckOptions::default());
+    let (code, json) = check_command(second.endpoint()).await;
+
+    assert_ne!(
+        first_host,
+        second.registry_host(),
+        "the port did not change"
+    );
+    assert_eq!(
+        evidence.repositories[0].uri,
+        format!("{}/my-app", second.registry_host())
+    );
+    assert_all_passed(&report);
+    assert_mentions(step_evidence(&report, "tag"), "ports are not compared");
+    assert_eq!(code, Some(0), "{json:#}");
+    second.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_rejects_unauthenticated_manifest_put() {
+    let lab = RunningMock::start().await;
+    lab.settings
+        .ecr_client()
+        .create_repository()
+        .repository_name("my-app")
+        .send()
+        .await
+        .expect("create my-app");
+
+    let response = reqwest::Client::builder()
+        .no_proxy()
+        .user_agent("curl/8.5.0")
+        .build()
+        .expect("HTTP client")
+        .put(format!(
+            "http://{}/v2/my-app/manifests/v1",
+            lab.mock.registry_host()
+        ))
+        .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+        .body("{}")
+        .send()
+        .await
+        .expect("PUT manifest");
+    let evidence = lab.evidence().await;
+    let report = grade(&evidence, CheckOptions::default());
+
+    assert_eq!(response.status(), 401);
+    let denied = events_with(&evidence, "ManifestPut");
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert_eq!(denied[0].error_code.as_deref(), Some("DENIED"));
+    let tag = report
+        .steps
+        .iter()
+        .find(|step| step.id == "tag")
+        .expect("tag step");
+    assert!(!tag.passed, "{:?}", tag.evidence);
+    assert_mentions(&tag.evidence, "but the registry rejected it with DENIED");
+    lab.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_ignores_demo_work_for_student() {
+    let lab = RunningMock::start().await;
+
+    lab.run_demo().await;
+    let evidence = lab.evidence().await;
+    let student = grade(&evidence, CheckOptions::default());
+    let demo = grade(
+        &evidence,
+        CheckOptions {
+            accept_demo_events: true,
+        },
+    );
+    let (code, json) = check_command(lab.mock.endpoint()).await;
+
+    for step in &student.steps {
+        assert!(!step.passed, "step {} passed: {:?}", step.id, step.evidence);
+        assert_mentions(&step.evidence, "ignored ");
+        assert_mentions(&step.evidence, "ecrlab-demo");
+    }
+    assert_all_passed(&demo);
+    assert_eq!(code, Some(1), "{json:#}");
+    assert_eq!(json["passed"], false, "{json:#}");
+    lab.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn env_command_exports_endpoint_for_check() {
+    let lab = RunningMock::start().await;
+    let endpoint = lab.mock.endpoint().to_owned();
+
+    let output = ecrlab(&["env", "--endpoint", &endpoint]).await;
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    assert!(
+        stdout.contains(&format!("export ECRLAB_ENDPOINT={endpoint}\n")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().all(|line| line.starts_with("export ")),
+        "{stdout}"
+    );
+    // stdout is a pipe here, as under eval, so the note goes to stderr.
+    assert!(stderr.contains("ignore AWS_ENDPOINT_URL"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("--endpoint-url {endpoint}")),
+        "{stderr}"
+    );
+    lab.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn env_command_points_shell_at_stopped_mock() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("address").port();
+    drop(listener);
+    let endpoint = format!("http://127.0.0.1:{port}");
+
+    let output = ecrlab(&["env", "--endpoint", &endpoint]).await;
+    let shell = tokio::process::Command::new("sh")
+        .args([
+            "-c",
+            r#"eval "$("$0" env --endpoint "$1" 2>/dev/null)"; printf '%s %s %s' "$AWS_ENDPOINT_URL" "$ECRLAB_ENDPOINT" "$ECR_REGISTRY""#,
+            env!("CARGO_BIN_EXE_ecrlab"),
+            &endpoint,
+        ])
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("ECRLAB_ENDPOINT")
+        .output()
+        .await
+        .expect("sh runs");
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    for line in [
+        format!("export AWS_ENDPOINT_URL={endpoint}"),
+        format!("export ECRLAB_ENDPOINT={endpoint}"),
+        "export AWS_REGION=us-east-1".to_owned(),
+        format!("export ECR_REGISTRY=localhost:{port}"),
+    ] {
+        assert!(stdout.lines().any(|printed| printed == line), "{stdout}");
+    }
+    assert!(stderr.contains("ecrlab: error:"), "{stderr}");
+    assert!(stderr.contains(&endpoint), "{stderr}");
+    assert!(stderr.contains("ecrlab serve"), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&shell.stdout),
+        format!("{endpoint} {endpoint} localhost:{port}")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_passes_push_without_login_request() {
+    let lab = RunningMock::start().await;
+    let ecr = lab.settings.ecr_client();
+    ecr.create_repository()
+        .repository_name("my-app")
+        .send()
+        .await
+        .expect("create my-app");
+    let (user, password) = registry_credentials(&ecr).await;
+
+    // oci-client sends its credentials with the push itself, without a `GET /v2/` that carries
+    // them, so the journal has no Login event.
+    push_image(
+        &lab.mock,
+        &RegistryAuth::Basic(user, password),
+        "my-app",
+        "v1",
+    )
+    .await;
+    let evidence = lab.evidence().await;
+    let report = grade(&evidence, CheckOptions::default());
+
+    assert!(
+        events_with(&evidence, "Login")
+            .iter()
+            .all(|event| event.outcome != Outcome::Ok),
+        "{:?}",
+        evidence.events
+    );
+    assert_all_passed(&report);
+    assert_mentions(
+        step_evidence(&report, "authenticate"),
+        "made an authenticated ManifestPut request",
+    );
+    lab.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_skips_region_sdk_cannot_sign() {
+    let lab = RunningMock::start().await;
+    // The mock takes any text in the credential scope as the region, but aws-sdk-ecr rejects
+    // this one. Collecting the evidence must skip it instead of failing.
+    let created = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("HTTP client")
+        .post(lab.mock.endpoint())
+        .header(
+            "X-Amz-Target",
+            "AmazonEC2ContainerRegistry_V20150921.CreateRepository",
+        )
+        .header("Content-Type", "application/x-amz-json-1.1")
+        .header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIAECRLABSTUDENT001/20250101/us east 1/ecr/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body(r#"{"repositoryName":"odd"}"#)
+        .send()
+        .await
+        .expect("CreateRepository");
+    assert_eq!(created.status(), 200);
+    do_lab_as_student(&lab.mock, "us-east-1", "my-app", "v1").await;
+
+    let evidence = collect_as_check(lab.mock.endpoint()).await;
+    let report = grade(&evidence, CheckOptions::default());
+
+    let regions: Vec<&str> = evidence
+        .events
+        .iter()
+        .map(|event| event.region.as_str())
+        .collect();
+    assert!(regions.contains(&"us east 1"), "{regions:?}");
+    let names: Vec<&str> = evidence
+        .repositories
+        .iter()
+        .map(|repository| repository.name.as_str())
+        .collect();
+    assert_eq!(names, ["my-app"]);
+    assert_all_passed(&report);
     lab.mock.shutdown().await;
 }

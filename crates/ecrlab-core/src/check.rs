@@ -1,19 +1,24 @@
 //! Grading of lab steps from the evidence the registry holds.
 //!
-//! [`check_lab`] is a pure function of a [`Lab`] and an [`Evidence`] value: it reads the journal
-//! of requests and the current state of the repositories, never the student's claims, and
-//! returns a [`CheckReport`] with one verdict per step. Each verdict carries sentences naming
-//! what was found (which repository, which call, which client, when), so a student or an
-//! instructor can see why it passed or failed.
+//! [`check_lab`] is a pure function of a [`Lab`], an [`Evidence`] value and [`CheckOptions`]: it
+//! reads the journal of requests and the current state of the repositories, never the student's
+//! claims, and returns a [`CheckReport`] with one verdict per step. Each verdict carries
+//! sentences naming what was found (which repository, which call, which client, when), so a
+//! student or an instructor can see why it passed or failed.
 
 mod rules;
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, JournalEvent};
 use crate::lab::Lab;
+
+/// The text that every `User-Agent` of `ecrlab demo`'s clients contains: its registry client
+/// sends `ecrlab-demo/<version>`, and its ECR API calls carry the SDK app name `ecrlab-demo`.
+pub const DEMO_CLIENT_MARKER: &str = "ecrlab-demo";
 
 /// The check that verifies a step. Lab files name it in each step's `check` key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,6 +57,30 @@ impl CheckKind {
     pub fn from_name(name: &str) -> Option<CheckKind> {
         CheckKind::ALL.into_iter().find(|kind| kind.name() == name)
     }
+
+    /// Returns the journal actions that this check reads.
+    fn actions(self) -> &'static [&'static str] {
+        match self {
+            CheckKind::RepositoryCreated => &["CreateRepository"],
+            CheckKind::RegistryLogin => &[
+                "GetAuthorizationToken",
+                "Login",
+                "BlobUpload",
+                "ManifestPut",
+            ],
+            CheckKind::ImageTagged => &["BlobUpload", "ManifestPut"],
+            CheckKind::ImagePushed => &["ManifestPut"],
+        }
+    }
+}
+
+/// Choices that change what counts as evidence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// Count journal events of `ecrlab demo`'s own clients (user agents containing
+    /// [`DEMO_CLIENT_MARKER`]). Off by default, so the demo's work on a data folder does not
+    /// pass a student's steps; `ecrlab demo` turns it on to grade itself.
+    pub accept_demo_events: bool,
 }
 
 /// The verdicts for every step of a lab.
@@ -91,12 +120,24 @@ struct Finding {
 }
 
 /// Checks every step of `lab` against `evidence`.
-pub fn check_lab(lab: &Lab, evidence: &Evidence) -> CheckReport {
+///
+/// Unless `options` accepts them, the events of `ecrlab demo`'s clients are left out, and each
+/// step that would have read some of them notes this in its evidence.
+pub fn check_lab(lab: &Lab, evidence: &Evidence, options: CheckOptions) -> CheckReport {
+    let (graded, ignored) = if options.accept_demo_events {
+        (Cow::Borrowed(evidence), Vec::new())
+    } else {
+        let (graded, ignored) = without_demo_events(evidence);
+        (Cow::Owned(graded), ignored)
+    };
     let steps: Vec<StepResult> = lab
         .steps
         .iter()
         .map(|step| {
-            let finding = run_check(step.check, evidence);
+            let mut finding = run_check(step.check, &graded);
+            finding
+                .evidence
+                .extend(ignored_events_line(step.check, &ignored));
             StepResult {
                 id: step.id.clone(),
                 title: step.title.clone(),
@@ -119,6 +160,42 @@ pub fn check_lab(lab: &Lab, evidence: &Evidence) -> CheckReport {
         passed: steps.iter().all(|step| step.passed),
         steps,
     }
+}
+
+/// Splits the demo's events off `evidence`, returning the rest of the evidence and the demo's
+/// events.
+fn without_demo_events(evidence: &Evidence) -> (Evidence, Vec<JournalEvent>) {
+    let (demo, student): (Vec<JournalEvent>, Vec<JournalEvent>) =
+        evidence.events.iter().cloned().partition(is_demo_event);
+    let graded = Evidence {
+        events: student,
+        repositories: evidence.repositories.clone(),
+    };
+    (graded, demo)
+}
+
+fn is_demo_event(event: &JournalEvent) -> bool {
+    event
+        .user_agent
+        .as_deref()
+        .is_some_and(|agent| agent.contains(DEMO_CLIENT_MARKER))
+}
+
+/// Says how many of the demo's events that `kind` would read were left out, naming the newest.
+fn ignored_events_line(kind: CheckKind, ignored: &[JournalEvent]) -> Option<String> {
+    let relevant: Vec<&JournalEvent> = ignored
+        .iter()
+        .filter(|event| kind.actions().contains(&event.action.as_str()))
+        .collect();
+    let newest = relevant.last()?;
+    let count = match relevant.len() {
+        1 => "1 journal event".to_owned(),
+        many => format!("{many} journal events"),
+    };
+    Some(format!(
+        "ignored {count} of ecrlab demo's own clients (user agent containing {DEMO_CLIENT_MARKER}), the newest a {} at {}: work done by the demo does not count for a student",
+        newest.action, newest.time
+    ))
 }
 
 fn run_check(kind: CheckKind, evidence: &Evidence) -> Finding {

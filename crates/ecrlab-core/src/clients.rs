@@ -4,6 +4,7 @@
 //! The ECR client is built without aws-config, from [`EcrSettings`] alone, so the same code
 //! reaches the mock (with an endpoint URL) and real AWS (without one).
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::time::Duration;
 
@@ -69,6 +70,12 @@ pub enum ClientError {
         operation: &'static str,
         error: Box<aws_sdk_ecr::Error>,
     },
+    #[error("ECR {operation} in region {region} failed: {}", DisplayErrorContext(error.as_ref()))]
+    EcrInRegion {
+        region: String,
+        operation: &'static str,
+        error: Box<aws_sdk_ecr::Error>,
+    },
     #[error("ECR {operation} returned a {item} without `{field}`")]
     MissingField {
         operation: &'static str,
@@ -81,6 +88,19 @@ impl ClientError {
     /// Wraps an SDK error of `operation`, such as `DescribeImages`.
     pub fn ecr(operation: &'static str, error: impl Into<aws_sdk_ecr::Error>) -> Self {
         ClientError::Ecr {
+            operation,
+            error: Box::new(error.into()),
+        }
+    }
+
+    /// Wraps an SDK error of `operation` signed for `region`.
+    pub fn ecr_in(
+        region: &str,
+        operation: &'static str,
+        error: impl Into<aws_sdk_ecr::Error>,
+    ) -> Self {
+        ClientError::EcrInRegion {
+            region: region.to_owned(),
             operation,
             error: Box::new(error.into()),
         }
@@ -109,6 +129,15 @@ impl EcrSettings {
             access_key_id: DEFAULT_ACCESS_KEY_ID.to_owned(),
             secret_access_key: DEFAULT_SECRET_ACCESS_KEY.to_owned(),
         })
+    }
+
+    /// Builds settings for the mock at `endpoint_url` with the mock's default credentials and
+    /// the region that the mock reports in `GET /_ecrlab/health`, and returns that response.
+    pub async fn for_running_mock(endpoint_url: &str) -> Result<(Self, Health), ClientError> {
+        let mut settings = EcrSettings::for_mock(endpoint_url)?;
+        let health = settings.admin_client()?.health().await?;
+        settings.region = health.region.clone();
+        Ok((settings, health))
     }
 
     /// Builds settings for real AWS in `region` with static access keys.
@@ -340,7 +369,10 @@ fn truncate(text: &str, max_chars: usize) -> String {
 }
 
 /// Collects the evidence that grading reads: the whole journal, then every repository with its
-/// images.
+/// images in each region that the journal names and in the mock's default region.
+///
+/// The mock keeps one set of repositories per region, and a student's tools may work in any
+/// region, so the ECR client's own region does not limit the collection.
 ///
 /// The journal is read first, so it does not contain this collection's own DescribeRepositories
 /// and DescribeImages calls. It does contain those of earlier collections.
@@ -348,18 +380,69 @@ pub async fn collect_evidence(
     ecr: &aws_sdk_ecr::Client,
     admin: &AdminClient,
 ) -> Result<Evidence, ClientError> {
+    let health = admin.health().await?;
     let events = admin.journal_since(0).await?;
-    let repositories = collect_repositories(ecr).await?;
+    let mut repositories = Vec::new();
+    for region in regions_to_describe(&health.region, &events) {
+        repositories.extend(collect_repositories(ecr, &region).await?);
+    }
     Ok(Evidence {
         events,
         repositories,
     })
 }
 
-/// Describes every repository and its images, following `nextToken` through all pages.
+/// Returns `default_region` followed by every other region the events name, sorted and each
+/// once, leaving out regions that aws-sdk-ecr cannot sign requests for.
+fn regions_to_describe(default_region: &str, events: &[JournalEvent]) -> Vec<String> {
+    let others: BTreeSet<&str> = events
+        .iter()
+        .map(|event| event.region.as_str())
+        .filter(|region| *region != default_region)
+        .collect();
+    std::iter::once(default_region)
+        .chain(others)
+        .filter(|region| {
+            let valid = is_valid_region_name(region);
+            if !valid {
+                tracing::warn!(
+                    region,
+                    "the journal names a region that is not a valid host label, so its \
+                     repositories are not graded"
+                );
+            }
+            valid
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Returns whether aws-sdk-ecr accepts `region`: its endpoint rules (aws-sdk-ecr 1.138,
+/// `endpoint_lib/host.rs`) require a host label, dots allowed, whose parts are 1 to 63 ASCII
+/// letters, digits and hyphens and do not start with a hyphen. The mock accepts any text in
+/// a credential scope, so a hand-written `Authorization` header can name other regions.
+fn is_valid_region_name(region: &str) -> bool {
+    region.split('.').all(|label| {
+        (1..=63).contains(&label.len())
+            && !label.starts_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
+}
+
+/// Describes every repository in `region` and its images, following `nextToken` through all
+/// pages. The requests are signed for `region`, whatever region `ecr` was built with.
 pub async fn collect_repositories(
     ecr: &aws_sdk_ecr::Client,
+    region: &str,
 ) -> Result<Vec<RepositoryState>, ClientError> {
+    let config = ecr
+        .config()
+        .to_builder()
+        .region(Region::new(region.to_owned()))
+        .build();
+    let ecr = aws_sdk_ecr::Client::from_conf(config);
     let repositories: Vec<Repository> = ecr
         .describe_repositories()
         .into_paginator()
@@ -367,12 +450,12 @@ pub async fn collect_repositories(
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(|error| ClientError::ecr("DescribeRepositories", error))?;
+        .map_err(|error| ClientError::ecr_in(region, "DescribeRepositories", error))?;
 
     let mut states = Vec::with_capacity(repositories.len());
     for repository in &repositories {
-        let mut state = repository_state(repository)?;
-        state.images = describe_images(ecr, &state.name).await?;
+        let mut state = repository_state(region, repository)?;
+        state.images = describe_images(&ecr, region, &state.name).await?;
         states.push(state);
     }
     Ok(states)
@@ -380,6 +463,7 @@ pub async fn collect_repositories(
 
 async fn describe_images(
     ecr: &aws_sdk_ecr::Client,
+    region: &str,
     repository: &str,
 ) -> Result<Vec<ImageState>, ClientError> {
     let details: Vec<ImageDetail> = ecr
@@ -390,12 +474,12 @@ async fn describe_images(
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(|error| ClientError::ecr("DescribeImages", error))?;
+        .map_err(|error| ClientError::ecr_in(region, "DescribeImages", error))?;
     details.iter().map(image_state).collect()
 }
 
-/// Converts a repository without its images, which `collect_repositories` adds.
-fn repository_state(repository: &Repository) -> Result<RepositoryState, ClientError> {
+/// Converts a repository of `region` without its images, which `collect_repositories` adds.
+fn repository_state(region: &str, repository: &Repository) -> Result<RepositoryState, ClientError> {
     let missing = |field| ClientError::MissingField {
         operation: "DescribeRepositories",
         item: "repository",
@@ -416,6 +500,7 @@ fn repository_state(repository: &Repository) -> Result<RepositoryState, ClientEr
         .is_some_and(|configuration| configuration.scan_on_push());
 
     Ok(RepositoryState {
+        region: region.to_owned(),
         name: name.to_owned(),
         uri: uri.to_owned(),
         tag_mutability: tag_mutability.as_str().to_owned(),
@@ -444,39 +529,105 @@ fn image_state(detail: &ImageDetail) -> Result<ImageState, ClientError> {
     })
 }
 
-/// Fetches the mock's health and formats the `ecrlab env` text for it.
-pub async fn fetch_env_script(settings: &EcrSettings) -> Result<String, ClientError> {
-    let health = settings.admin_client()?.health().await?;
-    Ok(env_script(settings, &health))
+/// The output of `ecrlab env`.
+#[derive(Debug)]
+pub struct EnvExports {
+    /// `export` lines for a POSIX shell, one variable a line.
+    pub script: String,
+    /// Advice for AWS CLI versions that ignore `AWS_ENDPOINT_URL`, one sentence without a
+    /// comment marker. `eval` drops comments, so the caller decides where it goes.
+    pub endpoint_note: String,
+    /// Why the mock's settings could not be read. `script` then contains only the values
+    /// derived from the endpoint URL, so that the shell points at the endpoint that did not
+    /// respond instead of at AWS.
+    pub error: Option<ClientError>,
 }
 
-/// Formats `export` lines that point the AWS CLI, the SDKs and container tools at the mock.
+/// Fetches the mock's health and formats the `ecrlab env` exports for it, or the exports that
+/// the endpoint alone determines when the mock does not respond.
+pub async fn fetch_env_exports(settings: &EcrSettings) -> Result<EnvExports, ClientError> {
+    let admin = settings.admin_client()?;
+    let (script, error) = match admin.health().await {
+        Ok(health) => (env_script(settings, &health), None),
+        Err(error) => (offline_env_script(settings)?, Some(error)),
+    };
+    Ok(EnvExports {
+        script,
+        endpoint_note: endpoint_note(settings),
+        error,
+    })
+}
+
+/// Formats `export` lines that point the AWS CLI, the SDKs, container tools and ecrlab itself at
+/// the mock.
 ///
 /// The endpoint is the URL in `settings` that reached the mock (the mock's own `endpoint` when
 /// `settings` has none). The region and registry host come from the mock's health response.
 pub fn env_script(settings: &EcrSettings, health: &Health) -> String {
     let endpoint = settings.endpoint_base().unwrap_or(&health.endpoint);
+    export_lines(settings, endpoint, &health.region, &health.registry_host)
+}
+
+/// Formats the `export` lines of [`env_script`] from the endpoint URL alone, for a mock that
+/// does not respond. The region is [`DEFAULT_REGION`], and the registry host is the mock's
+/// default `localhost:<port>` for a loopback endpoint and the endpoint's own `host:port`
+/// otherwise.
+pub fn offline_env_script(settings: &EcrSettings) -> Result<String, ClientError> {
+    let url = settings
+        .endpoint_url
+        .as_ref()
+        .ok_or(ClientError::NoEndpoint)?;
+    let endpoint = settings.endpoint_base().ok_or(ClientError::NoEndpoint)?;
+    let invalid = |problem: &str| ClientError::InvalidEndpoint {
+        url: endpoint.to_owned(),
+        problem: format!("{problem}; use a URL such as {ENDPOINT_EXAMPLE}"),
+    };
+    let host = url
+        .host_str()
+        .ok_or_else(|| invalid("the URL names no host"))?;
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| invalid("the URL names no port"))?;
+    let registry_host = if is_loopback_name(host) {
+        format!("localhost:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    Ok(export_lines(
+        settings,
+        endpoint,
+        DEFAULT_REGION,
+        &registry_host,
+    ))
+}
+
+fn export_lines(settings: &EcrSettings, endpoint: &str, region: &str, registry: &str) -> String {
     let variables = [
         ("AWS_ENDPOINT_URL", endpoint),
         ("AWS_ACCESS_KEY_ID", settings.access_key_id.as_str()),
         ("AWS_SECRET_ACCESS_KEY", settings.secret_access_key.as_str()),
-        ("AWS_REGION", health.region.as_str()),
-        ("AWS_DEFAULT_REGION", health.region.as_str()),
-        ("ECR_REGISTRY", health.registry_host.as_str()),
+        ("AWS_REGION", region),
+        ("AWS_DEFAULT_REGION", region),
+        ("ECR_REGISTRY", registry),
+        // `ecrlab check` reads this, so it grades the mock that the other variables name.
+        ("ECRLAB_ENDPOINT", endpoint),
     ];
-
     let mut script = String::new();
     for (name, value) in variables {
         script.push_str(&format!("export {name}={}\n", shell_quote(value)));
     }
+    script
+}
+
+/// Returns the advice for AWS CLI versions that ignore `AWS_ENDPOINT_URL`.
+pub fn endpoint_note(settings: &EcrSettings) -> String {
     // AWS_ENDPOINT_URL arrived in AWS CLI 1.29.0 and 2.13.0 (aws-cli CHANGELOG, "Configure the
     // endpoint URL in the shared configuration file or via an environment variable").
-    script.push_str(&format!(
-        "# AWS CLI versions before 1.29.0 (v1) and 2.13.0 (v2) ignore AWS_ENDPOINT_URL: add \
-         --endpoint-url {} to each aws command.\n",
-        shell_quote(endpoint)
-    ));
-    script
+    format!(
+        "AWS CLI versions before 1.29.0 (v1) and 2.13.0 (v2) ignore AWS_ENDPOINT_URL: add \
+         --endpoint-url {} to each aws command.",
+        shell_quote(settings.endpoint_base().unwrap_or(ENDPOINT_EXAMPLE))
+    )
 }
 
 /// Quotes `value` for a POSIX shell, leaving it bare when it contains only safe characters.
@@ -600,7 +751,7 @@ mod tests {
             &empty_images,
         ]);
 
-        let states = collect_repositories(&ecr).await.unwrap();
+        let states = collect_repositories(&ecr, "eu-west-1").await.unwrap();
 
         assert_eq!(first_page.num_calls(), 1);
         assert_eq!(second_page.num_calls(), 1);
@@ -609,6 +760,7 @@ mod tests {
         assert_eq!(empty_images.num_calls(), 1);
         let expected = vec![
             RepositoryState {
+                region: "eu-west-1".to_owned(),
                 name: "my-app".to_owned(),
                 uri: "localhost:5000/my-app".to_owned(),
                 tag_mutability: "IMMUTABLE".to_owned(),
@@ -635,6 +787,7 @@ mod tests {
                 ],
             },
             RepositoryState {
+                region: "eu-west-1".to_owned(),
                 name: "team/empty".to_owned(),
                 uri: "localhost:5000/team/empty".to_owned(),
                 tag_mutability: "MUTABLE".to_owned(),
@@ -661,17 +814,17 @@ mod tests {
         });
         let ecr = mocked_ecr(&[&repositories, &images]);
 
-        let error = collect_repositories(&ecr).await.unwrap_err();
+        let error = collect_repositories(&ecr, "eu-west-1").await.unwrap_err();
 
         let message = error.to_string();
         assert!(
-            message.starts_with("ECR DescribeImages failed"),
+            message.starts_with("ECR DescribeImages in region eu-west-1 failed"),
             "message: {message}"
         );
         assert!(message.contains("does not exist"), "message: {message}");
         assert!(matches!(
             error,
-            ClientError::Ecr {
+            ClientError::EcrInRegion {
                 operation: "DescribeImages",
                 ..
             }
@@ -692,7 +845,7 @@ mod tests {
         });
         let ecr = mocked_ecr(&[&repositories]);
 
-        let error = collect_repositories(&ecr).await.unwrap_err();
+        let error = collect_repositories(&ecr, "us-east-1").await.unwrap_err();
 
         assert_eq!(
             error.to_string(),
@@ -783,9 +936,122 @@ export AWS_SECRET_ACCESS_KEY=ecrlab-local-secret-not-for-aws
 export AWS_REGION=us-east-1
 export AWS_DEFAULT_REGION=us-east-1
 export ECR_REGISTRY=localhost:5000
-# AWS CLI versions before 1.29.0 (v1) and 2.13.0 (v2) ignore AWS_ENDPOINT_URL: add --endpoint-url http://127.0.0.1:5000 to each aws command.
+export ECRLAB_ENDPOINT=http://127.0.0.1:5000
 ";
         assert_eq!(script, expected);
+    }
+
+    #[test]
+    fn endpoint_note_names_endpoint() {
+        let settings = EcrSettings::for_mock("http://127.0.0.1:5000/").unwrap();
+        assert_eq!(
+            endpoint_note(&settings),
+            "AWS CLI versions before 1.29.0 (v1) and 2.13.0 (v2) ignore AWS_ENDPOINT_URL: add \
+             --endpoint-url http://127.0.0.1:5000 to each aws command."
+        );
+    }
+
+    #[test]
+    fn offline_env_script_uses_endpoint_alone() {
+        let settings = EcrSettings::for_mock("http://127.0.0.1:5103").unwrap();
+        let script = offline_env_script(&settings).unwrap();
+        let expected = "\
+export AWS_ENDPOINT_URL=http://127.0.0.1:5103
+export AWS_ACCESS_KEY_ID=AKIAECRLABSTUDENT001
+export AWS_SECRET_ACCESS_KEY=ecrlab-local-secret-not-for-aws
+export AWS_REGION=us-east-1
+export AWS_DEFAULT_REGION=us-east-1
+export ECR_REGISTRY=localhost:5103
+export ECRLAB_ENDPOINT=http://127.0.0.1:5103
+";
+        assert_eq!(script, expected);
+    }
+
+    #[test]
+    fn offline_env_script_registry_hosts() {
+        let cases = [
+            ("http://localhost:5000", "localhost:5000"),
+            ("http://[::1]:5001", "localhost:5001"),
+            ("http://127.0.0.1", "localhost:80"),
+            ("https://ecr.lab.example.com", "ecr.lab.example.com:443"),
+            ("http://10.0.0.7:5000", "10.0.0.7:5000"),
+        ];
+        for (endpoint, registry) in cases {
+            let settings = EcrSettings::for_mock(endpoint).unwrap();
+            let script = offline_env_script(&settings).unwrap();
+            assert!(
+                script.contains(&format!("export ECR_REGISTRY={registry}\n")),
+                "endpoint {endpoint}: {script}"
+            );
+        }
+    }
+
+    #[test]
+    fn offline_env_script_needs_endpoint() {
+        let settings = EcrSettings::for_aws("eu-west-1", "AKIAEXAMPLE", "secret");
+        let error = offline_env_script(&settings).unwrap_err();
+        assert!(matches!(error, ClientError::NoEndpoint));
+    }
+
+    fn event_in(region: &str) -> JournalEvent {
+        let mut event: JournalEvent =
+            serde_json::from_value(journal_event(1, "CreateRepository")).unwrap();
+        event.region = region.to_owned();
+        event
+    }
+
+    #[test]
+    fn regions_to_describe_puts_default_first() {
+        let events = [
+            event_in("us-east-1"),
+            event_in("eu-west-1"),
+            event_in("ap-south-1"),
+            event_in("eu-west-1"),
+        ];
+        assert_eq!(
+            regions_to_describe("us-east-1", &events),
+            ["us-east-1", "ap-south-1", "eu-west-1"]
+        );
+        assert_eq!(
+            regions_to_describe("eu-west-1", &events),
+            ["eu-west-1", "ap-south-1", "us-east-1"]
+        );
+        assert_eq!(regions_to_describe("eu-west-1", &[]), ["eu-west-1"]);
+    }
+
+    #[test]
+    fn regions_to_describe_skips_invalid_names() {
+        let events = [
+            event_in("us east 1"),
+            event_in("a;b"),
+            event_in("-west-1"),
+            event_in("eu-west-1"),
+            event_in(""),
+        ];
+        assert_eq!(
+            regions_to_describe("us-east-1", &events),
+            ["us-east-1", "eu-west-1"]
+        );
+    }
+
+    #[test]
+    fn region_names_follow_host_label_rules() {
+        let cases = [
+            ("us-east-1", true),
+            ("cn-north-1", true),
+            ("local.test", true),
+            (&"a".repeat(63), true),
+            (&"a".repeat(64), false),
+            ("", false),
+            ("us east 1", false),
+            ("us_east_1", false),
+            ("-east", false),
+            ("eu..west", false),
+            ("ü", false),
+        ];
+        for (region, valid) in cases {
+            assert_eq!(is_valid_region_name(region), valid, "region {region:?}");
+        }
     }
 
     #[test]
@@ -968,14 +1234,72 @@ export ECR_REGISTRY=localhost:5000
         let settings = EcrSettings::for_mock(server.url.as_str()).unwrap();
 
         let health = settings.admin_client().unwrap().health().await.unwrap();
-        let script = fetch_env_script(&settings).await.unwrap();
+        let exports = fetch_env_exports(&settings).await.unwrap();
 
         assert_eq!(health, self::health("us-east-1", "localhost:5000"));
+        assert!(exports.error.is_none(), "error: {:?}", exports.error);
+        let endpoint = server.url.as_str().trim_end_matches('/');
+        let script = exports.script;
         assert!(script.contains("export ECR_REGISTRY=localhost:5000\n"));
-        assert!(script.contains(&format!(
-            "export AWS_ENDPOINT_URL={}\n",
-            server.url.as_str().trim_end_matches('/')
-        )));
+        assert!(script.contains(&format!("export AWS_ENDPOINT_URL={endpoint}\n")));
+        assert!(script.contains(&format!("export ECRLAB_ENDPOINT={endpoint}\n")));
+        assert!(
+            exports
+                .endpoint_note
+                .contains(&format!("--endpoint-url {endpoint} "))
+        );
+    }
+
+    fn health_in_eu_west_1(target: &str) -> (u16, String) {
+        match target {
+            "/_ecrlab/health" => (
+                200,
+                r#"{"status":"ok","accountId":"123456789012","region":"eu-west-1",
+                   "registryHost":"localhost:5000","endpoint":"http://127.0.0.1:5000"}"#
+                    .to_owned(),
+            ),
+            _ => (404, "no such page".to_owned()),
+        }
+    }
+
+    #[tokio::test]
+    async fn settings_for_running_mock_take_region_from_health() {
+        let server = CannedServer::start(health_in_eu_west_1).await;
+
+        let (settings, health) = EcrSettings::for_running_mock(server.url.as_str())
+            .await
+            .unwrap();
+
+        assert_eq!(health.region, "eu-west-1");
+        assert_eq!(settings.region, "eu-west-1");
+        let config = settings.ecr_config().build();
+        assert_eq!(config.region().map(Region::as_ref), Some("eu-west-1"));
+        assert_eq!(settings.access_key_id, DEFAULT_ACCESS_KEY_ID);
+    }
+
+    #[tokio::test]
+    async fn env_exports_fall_back_when_mock_is_down() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let settings = EcrSettings::for_mock(&endpoint).unwrap();
+
+        let exports = fetch_env_exports(&settings).await.unwrap();
+
+        let error = exports.error.expect("an unreachable mock is an error");
+        assert!(matches!(error, ClientError::Request { .. }), "{error}");
+        assert_eq!(exports.script, offline_env_script(&settings).unwrap());
+        assert!(
+            exports
+                .script
+                .contains(&format!("export ECRLAB_ENDPOINT={endpoint}\n"))
+        );
+        assert!(
+            exports
+                .script
+                .contains(&format!("export ECR_REGISTRY=localhost:{port}\n"))
+        );
     }
 
     #[tokio::test]

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 pub struct Evidence {
     /// Journal events in the order the mock recorded them.
     pub events: Vec<JournalEvent>,
-    /// Repositories of the account, with their images.
+    /// Repositories with their images, from every region the journal names and from the mock's
+    /// default region.
     pub repositories: Vec<RepositoryState>,
 }
 
@@ -42,6 +43,9 @@ pub struct JournalEvent {
     /// When the mock's clock recorded it, RFC 3339 in UTC.
     pub time: String,
     pub account: String,
+    /// The region of the request: the region of the SigV4 credential scope for the ECR API,
+    /// the region the token was issued for on the registry, and the mock's default region for
+    /// a registry request rejected for its credentials.
     pub region: String,
     pub source: Source,
     /// An ECR operation name (`CreateRepository`, `GetAuthorizationToken`, ...) for the ECR API.
@@ -67,6 +71,9 @@ pub struct JournalEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RepositoryState {
+    /// The AWS region the repository belongs to. The mock keeps one set of repositories per
+    /// region, so a name is unique only within its region.
+    pub region: String,
     pub name: String,
     /// `<registry host>/<name>`, as `repositoryUri` in the ECR API.
     pub uri: String,

@@ -3,6 +3,10 @@
 //! Journal actions come from the mock's admin API: ECR API events carry the operation name
 //! (`CreateRepository`, `GetAuthorizationToken`), registry events carry `Login`, `BlobUpload`
 //! or `ManifestPut`.
+//!
+//! Events are matched to repositories by region and name, because the mock keeps one set of
+//! repositories per region. An ECR API request acts in the region of its SigV4 credential
+//! scope, and a registry request in the region its token was issued for.
 
 use super::Finding;
 use crate::evidence::{Evidence, ImageState, JournalEvent, Outcome, RepositoryState, Source};
@@ -10,8 +14,29 @@ use crate::evidence::{Evidence, ImageState, JournalEvent, Outcome, RepositorySta
 /// The repository name the lab's instructions use; evidence prefers it when it exists.
 const EXAMPLE_REPOSITORY: &str = "my-app";
 
-/// How many events of one kind a failure lists, newest first.
+/// How many events of one kind a failure lists, newest first, and how many names or tags one
+/// sentence lists before it counts the rest.
 const MAX_LISTED: usize = 3;
+
+/// OCI error codes that mock-ecr returns only after it accepted a request's credentials,
+/// because it checks the credentials before anything else. A rejected push with one of them
+/// still shows that the client was logged in and named the repository.
+///
+/// NOTE: DENIED is left out although the mock also returns it for a valid token that would
+/// add tag 1,001 to an image, because the same code means missing or expired credentials.
+const AUTHENTICATED_ERROR_CODES: [&str; 11] = [
+    "BLOB_UNKNOWN",
+    "BLOB_UPLOAD_INVALID",
+    "BLOB_UPLOAD_UNKNOWN",
+    "DIGEST_INVALID",
+    "MANIFEST_BLOB_UNKNOWN",
+    "MANIFEST_INVALID",
+    "MANIFEST_UNKNOWN",
+    "NAME_UNKNOWN",
+    "SIZE_INVALID",
+    "TAG_INVALID",
+    "UNSUPPORTED",
+];
 
 pub(super) fn repository_created(evidence: &Evidence) -> Finding {
     let created: Vec<&JournalEvent> = api_calls(evidence, "CreateRepository", Outcome::Ok)
@@ -24,7 +49,7 @@ pub(super) fn repository_created(evidence: &Evidence) -> Finding {
             created
                 .iter()
                 .rev()
-                .find(|event| event.repository.as_deref() == Some(repository.name.as_str()))
+                .find(|event| names_repository(event, repository))
                 .map(|event| (repository, *event))
         })
         .collect();
@@ -36,8 +61,9 @@ pub(super) fn repository_created(evidence: &Evidence) -> Finding {
     if let Some((repository, event)) = chosen {
         let mut lines = vec![
             format!(
-                "repository {} exists with URI {} (tag mutability {}, scan on push {})",
+                "repository {} exists in {} with URI {} (tag mutability {}, scan on push {})",
                 repository.name,
+                repository.region,
                 repository.uri,
                 repository.tag_mutability,
                 if repository.scan_on_push { "on" } else { "off" }
@@ -53,13 +79,19 @@ pub(super) fn repository_created(evidence: &Evidence) -> Finding {
                 "the instructions use {EXAMPLE_REPOSITORY}, but any repository name passes"
             ));
         }
-        let others: Vec<&str> = confirmed
+        let others: Vec<String> = confirmed
             .iter()
-            .filter(|(other, _)| other.name != repository.name)
-            .map(|(other, _)| other.name.as_str())
+            .filter(|(other, _)| !std::ptr::eq(*other, *repository))
+            .map(|(other, _)| {
+                if other.region == repository.region {
+                    other.name.clone()
+                } else {
+                    format!("{} in {}", other.name, other.region)
+                }
+            })
             .collect();
         if !others.is_empty() {
-            lines.push(format!("also created: {}", others.join(", ")));
+            lines.push(format!("also created: {}", list_items(&others)));
         }
         return passed(lines);
     }
@@ -67,16 +99,17 @@ pub(super) fn repository_created(evidence: &Evidence) -> Finding {
     let mut lines = Vec::new();
     for event in newest(created.iter().copied()) {
         lines.push(format!(
-            "{} created repository {} with CreateRepository at {}, but it no longer exists",
+            "{} created repository {} in {} with CreateRepository at {}, but it no longer exists",
             client(event),
             event.repository.as_deref().unwrap_or_default(),
+            event.region,
             event.time
         ));
     }
     for repository in evidence.repositories.iter().take(MAX_LISTED) {
         lines.push(format!(
-            "repository {} exists, but the journal has no successful CreateRepository for it",
-            repository.name
+            "repository {} exists in {}, but the journal has no successful CreateRepository for it",
+            repository.name, repository.region
         ));
     }
     for event in newest(api_calls(evidence, "CreateRepository", Outcome::Error)) {
@@ -118,18 +151,20 @@ pub(super) fn registry_login(evidence: &Evidence) -> Finding {
 
     let token_line = |token: &JournalEvent| {
         format!(
-            "{} got an authorization token with GetAuthorizationToken at {}",
+            "{} got an authorization token for {} with GetAuthorizationToken at {}",
             client(token),
+            token.region,
             token.time
         )
     };
 
     let login = registry_events(evidence, &["Login"]).rfind(|event| event.outcome == Outcome::Ok);
     if let Some(login) = login {
-        let token = tokens
-            .iter()
-            .rev()
-            .find(|token| token.seq < login.seq)
+        // A login presents a token of its own region, so prefer the newest such token.
+        let earlier = || tokens.iter().rev().filter(|token| token.seq < login.seq);
+        let token = earlier()
+            .find(|token| token.region == login.region)
+            .or_else(|| earlier().next())
             .copied()
             .unwrap_or(first_token);
         return passed(vec![
@@ -180,15 +215,14 @@ pub(super) fn registry_login(evidence: &Evidence) -> Finding {
 }
 
 pub(super) fn image_tagged(evidence: &Evidence) -> Finding {
-    let manifest_puts: Vec<&JournalEvent> = registry_events(evidence, &["ManifestPut"])
-        .filter(|event| event.reference.as_deref().is_some_and(is_tag))
-        .collect();
-    let tagged: Vec<(&JournalEvent, &RepositoryState)> = manifest_puts
-        .iter()
-        .filter_map(|event| {
-            matching_repository(evidence, event).map(|repository| (*event, repository))
-        })
-        .collect();
+    let tagged: Vec<(&JournalEvent, &RepositoryState)> =
+        registry_events(evidence, &["ManifestPut"])
+            .filter(|event| event.reference.as_deref().is_some_and(is_tag))
+            .filter(|event| is_authenticated(event))
+            .filter_map(|event| {
+                matching_repository(evidence, event).map(|repository| (event, repository))
+            })
+            .collect();
     let chosen = tagged
         .iter()
         .rev()
@@ -196,15 +230,18 @@ pub(super) fn image_tagged(evidence: &Evidence) -> Finding {
         .or(tagged.last());
     if let Some((event, repository)) = chosen {
         let mut lines = vec![format!(
-            "{} pushed {}/{}:{} at {}, naming repository {} by its URI {}",
+            "{} pushed {}/{}:{} at {}, naming repository {} in {} by the host name {} of its URI {}",
             client(event),
             host(event),
             repository.name,
             event.reference.as_deref().unwrap_or_default(),
             event.time,
             repository.name,
+            repository.region,
+            host_name(uri_host(&repository.uri)),
             repository.uri
         )];
+        lines.extend(port_note(event, repository));
         if event.outcome == Outcome::Error {
             lines.push(format!(
                 "that push failed{}; the push step checks whether the image arrived",
@@ -221,14 +258,16 @@ pub(super) fn image_tagged(evidence: &Evidence) -> Finding {
         })
         .next_back();
     if let Some((event, repository)) = uploaded {
-        return passed(vec![format!(
+        let mut lines = vec![format!(
             "{} uploaded a layer to {}/{} at {}, so the image was tagged with the repository URI {}; the tag itself arrives with the manifest, which has not been pushed yet",
             client(event),
             host(event),
             repository.name,
             event.time,
             repository.uri
-        )]);
+        )];
+        lines.extend(port_note(event, repository));
+        return passed(lines);
     }
 
     let mut lines = Vec::new();
@@ -246,6 +285,18 @@ pub(super) fn image_tagged(evidence: &Evidence) -> Finding {
     failed(lines)
 }
 
+/// Explains that a push reached another port than the one in the repository's URI, which
+/// happens when the mock restarts on another port with the same data folder.
+fn port_note(event: &JournalEvent, repository: &RepositoryState) -> Option<String> {
+    let pushed_port = port(host(event))?;
+    let uri_port = port(uri_host(&repository.uri))?;
+    (pushed_port != uri_port).then(|| {
+        format!(
+            "the push went to port {pushed_port} and the URI now names port {uri_port}; ports are not compared, because every request in this mock's journal reached this mock"
+        )
+    })
+}
+
 pub(super) fn image_pushed(evidence: &Evidence) -> Finding {
     let pushes: Vec<&JournalEvent> = registry_events(evidence, &["ManifestPut"])
         .filter(|event| event.outcome == Outcome::Ok && event.digest.is_some())
@@ -259,7 +310,7 @@ pub(super) fn image_pushed(evidence: &Evidence) -> Finding {
             .filter(|image| !image.tags.is_empty())
         {
             let push = pushes.iter().rev().find(|event| {
-                event.repository.as_deref() == Some(repository.name.as_str())
+                names_repository(event, repository)
                     && event.digest.as_deref() == Some(image.digest.as_str())
             });
             if let Some(push) = push {
@@ -275,9 +326,8 @@ pub(super) fn image_pushed(evidence: &Evidence) -> Finding {
     if let Some((repository, image, event)) = chosen {
         return passed(vec![
             format!(
-                "{}:{} is in the registry with digest {} and size {}",
-                repository.name,
-                image.tags.join(", "),
+                "{} is in the registry with digest {} and size {}",
+                tagged_name(&repository.name, &image.tags, event.reference.as_deref()),
                 image.digest,
                 format_size(image.size_bytes)
             ),
@@ -306,9 +356,8 @@ fn push_failure_lines(evidence: &Evidence, pushes: &[&JournalEvent]) -> Vec<Stri
     });
     for (repository, image) in tagged_images.take(MAX_LISTED) {
         lines.push(format!(
-            "{}:{} ({}) is in the registry, but the journal has no successful registry manifest PUT for it; images stored with the ECR API's PutImage do not count",
-            repository.name,
-            image.tags.join(", "),
+            "{} ({}) is in the registry, but the journal has no successful registry manifest PUT for it; images stored with the ECR API's PutImage do not count",
+            tagged_name(&repository.name, &image.tags, None),
             image.digest
         ));
     }
@@ -354,48 +403,111 @@ fn mismatch_sentence(evidence: &Evidence, event: &JournalEvent) -> String {
         _ => format!("{}/{name}", host(event)),
     };
     let pushed = format!("{} pushed {target} at {}", client(event), event.time);
-    match evidence
-        .repositories
-        .iter()
-        .find(|repository| repository.name == name)
-    {
-        None => {
-            let existing: Vec<&str> = evidence
-                .repositories
-                .iter()
-                .map(|repository| repository.uri.as_str())
-                .collect();
-            let existing = if existing.is_empty() {
-                "there are none yet".to_owned()
-            } else {
-                format!("existing repositories: {}", existing.join(", "))
-            };
-            format!("{pushed}, but no repository named {name} exists ({existing})")
-        }
-        Some(repository) => match event.reference.as_deref() {
-            Some(reference) if !is_tag(reference) => format!(
-                "{pushed} by digest, without a tag; tag the image as {}:<tag>",
-                repository.uri
-            ),
-            _ => format!(
-                "{pushed}, but the repository's URI is {}; tag the image with that host",
-                repository.uri
-            ),
-        },
+
+    // A request rejected for its credentials carries the mock's default region instead of a
+    // token's region, so its region does not show where the student works.
+    if event.error_code.as_deref() == Some("DENIED") {
+        return format!(
+            "{pushed}, but the registry rejected it{}, so it does not show how the image was tagged; log in with a fresh token and push again",
+            error_suffix(event)
+        );
+    }
+    let Some(repository) = find_repository(evidence, &event.region, name) else {
+        return missing_repository_sentence(evidence, event, &pushed);
+    };
+    match event.reference.as_deref() {
+        Some(reference) if !is_tag(reference) => format!(
+            "{pushed} by digest, without a tag; tag the image as {}:<tag>",
+            repository.uri
+        ),
+        _ if !same_host_name(host(event), uri_host(&repository.uri)) => format!(
+            "{pushed}, but the repository's URI is {}; tag the image with that host",
+            repository.uri
+        ),
+        _ => format!(
+            "{pushed}, but it failed{}, so it does not show that the registry accepted the credentials; push again",
+            error_suffix(event)
+        ),
     }
 }
 
-/// Finds the repository an event names, when it exists and the event's `Host` header matches
-/// the host of the repository's URI.
+/// Explains a push to a repository that does not exist in the region of the push's token,
+/// naming the regions where a repository of that name does exist.
+fn missing_repository_sentence(evidence: &Evidence, event: &JournalEvent, pushed: &str) -> String {
+    let name = event.repository.as_deref().unwrap_or_default();
+    let elsewhere: Vec<String> = evidence
+        .repositories
+        .iter()
+        .filter(|repository| repository.name == name)
+        .map(|repository| repository.region.clone())
+        .collect();
+    if !elsewhere.is_empty() {
+        return format!(
+            "{pushed} with a token for {}, but repository {name} exists only in {}; a registry token opens the repositories of the region it was issued for, so run aws ecr get-login-password --region {} and log in again",
+            event.region,
+            list_items(&elsewhere),
+            elsewhere[0]
+        );
+    }
+
+    let in_region: Vec<String> = evidence
+        .repositories
+        .iter()
+        .filter(|repository| repository.region == event.region)
+        .map(|repository| repository.uri.clone())
+        .collect();
+    let existing = if in_region.is_empty() {
+        format!("there are none in {} yet", event.region)
+    } else {
+        format!("existing repositories: {}", list_items(&in_region))
+    };
+    format!(
+        "{pushed}, but no repository named {name} exists in {} ({existing})",
+        event.region
+    )
+}
+
+/// Returns whether an event names `repository`: the same region and the same name.
+fn names_repository(event: &JournalEvent, repository: &RepositoryState) -> bool {
+    event.region == repository.region
+        && event.repository.as_deref() == Some(repository.name.as_str())
+}
+
+fn find_repository<'a>(
+    evidence: &'a Evidence,
+    region: &str,
+    name: &str,
+) -> Option<&'a RepositoryState> {
+    evidence
+        .repositories
+        .iter()
+        .find(|repository| repository.region == region && repository.name == name)
+}
+
+/// Finds the repository an event names, when it exists in the event's region and the host name
+/// of the event's `Host` header matches the host name of the repository's URI.
+///
+/// Ports are not compared: an event in the mock's journal reached the mock whatever port it
+/// used, and a mock restarted on another port rebuilds its URIs with the new port.
 fn matching_repository<'a>(
     evidence: &'a Evidence,
     event: &JournalEvent,
 ) -> Option<&'a RepositoryState> {
-    let name = event.repository.as_deref()?;
     let event_host = event.host.as_deref()?;
-    evidence.repositories.iter().find(|repository| {
-        repository.name == name && uri_host(&repository.uri).eq_ignore_ascii_case(event_host)
-    })
+    let repository = find_repository(evidence, &event.region, event.repository.as_deref()?)?;
+    same_host_name(event_host, uri_host(&repository.uri)).then_some(repository)
+}
+
+/// Returns whether a registry request got past authentication: it succeeded, or it failed
+/// with an error that only an authenticated request can get.
+fn is_authenticated(event: &JournalEvent) -> bool {
+    match event.outcome {
+        Outcome::Ok => true,
+        Outcome::Error => event
+            .error_code
+            .as_deref()
+            .is_some_and(|code| AUTHENTICATED_ERROR_CODES.contains(&code)),
+    }
 }
 
 fn api_calls<'a>(
@@ -433,6 +545,31 @@ fn uri_host(uri: &str) -> &str {
     uri.split_once('/').map_or(uri, |(host, _)| host)
 }
 
+/// Splits a `Host` header value into its host name and port: `localhost:5000` into `localhost`
+/// and `5000`, `[::1]:5000` into `[::1]` and `5000`.
+fn split_host(host: &str) -> (&str, Option<&str>) {
+    let name_end = if host.starts_with('[') {
+        host.find(']').map_or(host.len(), |end| end + 1)
+    } else {
+        host.find(':').unwrap_or(host.len())
+    };
+    let (name, rest) = host.split_at(name_end);
+    (name, rest.strip_prefix(':'))
+}
+
+fn host_name(host: &str) -> &str {
+    split_host(host).0
+}
+
+fn port(host: &str) -> Option<&str> {
+    split_host(host).1
+}
+
+/// Compares the host names of two `host[:port]` values, ignoring ASCII case and the ports.
+pub(super) fn same_host_name(left: &str, right: &str) -> bool {
+    host_name(left).eq_ignore_ascii_case(host_name(right))
+}
+
 fn host(event: &JournalEvent) -> &str {
     event.host.as_deref().unwrap_or("an unknown host")
 }
@@ -452,6 +589,31 @@ fn client(event: &JournalEvent) -> String {
         format!("{token} (podman, skopeo or buildah)")
     } else {
         token.to_owned()
+    }
+}
+
+/// Lists items separated by commas, up to [`MAX_LISTED`] of them, then counts the rest:
+/// `v1, v2, latest and 997 more`.
+pub(super) fn list_items(items: &[String]) -> String {
+    let shown = items[..items.len().min(MAX_LISTED)].join(", ");
+    match items.len().checked_sub(MAX_LISTED) {
+        Some(rest) if rest > 0 => format!("{shown} and {} more", group_digits(rest as u64)),
+        _ => shown,
+    }
+}
+
+/// Names a tagged image as `my-app:v1`, with `preferred` as the tag when the image has it, and
+/// lists its other tags after it.
+pub(super) fn tagged_name(name: &str, tags: &[String], preferred: Option<&str>) -> String {
+    let first = preferred
+        .filter(|tag| tags.iter().any(|other| other == tag))
+        .or(tags.first().map(String::as_str))
+        .unwrap_or_default();
+    let others: Vec<String> = tags.iter().filter(|tag| *tag != first).cloned().collect();
+    if others.is_empty() {
+        format!("{name}:{first}")
+    } else {
+        format!("{name}:{first} (also tagged {})", list_items(&others))
     }
 }
 
@@ -490,7 +652,18 @@ fn advice(code: Option<&str>) -> &'static str {
 /// Formats a size in bytes as `2.8 MB (2,795,610 bytes)`, with decimal megabytes as
 /// `docker images` shows them.
 pub(super) fn format_size(bytes: i64) -> String {
-    let digits = bytes.unsigned_abs().to_string();
+    let grouped = group_digits(bytes.unsigned_abs());
+    let sign = if bytes < 0 { "-" } else { "" };
+    if bytes.unsigned_abs() < 1_000_000 {
+        return format!("{sign}{grouped} bytes");
+    }
+    let megabytes = bytes as f64 / 1_000_000.0;
+    format!("{megabytes:.1} MB ({sign}{grouped} bytes)")
+}
+
+/// Formats a number with commas between groups of three digits: `2,795,610`.
+fn group_digits(number: u64) -> String {
+    let digits = number.to_string();
     let mut grouped = String::new();
     for (position, digit) in digits.chars().enumerate() {
         if position > 0 && (digits.len() - position) % 3 == 0 {
@@ -498,12 +671,7 @@ pub(super) fn format_size(bytes: i64) -> String {
         }
         grouped.push(digit);
     }
-    let sign = if bytes < 0 { "-" } else { "" };
-    if bytes.unsigned_abs() < 1_000_000 {
-        return format!("{sign}{grouped} bytes");
-    }
-    let megabytes = bytes as f64 / 1_000_000.0;
-    format!("{megabytes:.1} MB ({sign}{grouped} bytes)")
+    grouped
 }
 
 fn passed(evidence: Vec<String>) -> Finding {

@@ -66,6 +66,7 @@ impl Journal {
 
 fn repository(name: &str, images: Vec<ImageState>) -> RepositoryState {
     RepositoryState {
+        region: "us-east-1".to_owned(),
         name: name.to_owned(),
         uri: format!("{HOST}/{name}"),
         tag_mutability: "IMMUTABLE".to_owned(),
@@ -131,7 +132,7 @@ fn assert_evidence_mentions(finding: &Finding, needle: &str) {
 
 #[test]
 fn empty_evidence_fails_every_step_with_hint() {
-    let report = check_lab(&lab(), &Evidence::default());
+    let report = check_lab(&lab(), &Evidence::default(), CheckOptions::default());
     assert!(!report.passed);
     for step in &report.steps {
         assert!(!step.passed, "step {} passed", step.id);
@@ -147,14 +148,14 @@ fn empty_evidence_fails_every_step_with_hint() {
 
 #[test]
 fn empty_evidence_report_snapshots() {
-    let report = check_lab(&lab(), &Evidence::default());
+    let report = check_lab(&lab(), &Evidence::default(), CheckOptions::default());
     insta::assert_json_snapshot!("empty_evidence_json", report);
     insta::assert_snapshot!("empty_evidence_text", report.render_text());
 }
 
 #[test]
 fn completed_lab_passes_every_step() {
-    let report = check_lab(&lab(), &completed_lab());
+    let report = check_lab(&lab(), &completed_lab(), CheckOptions::default());
     assert!(report.passed);
     for step in &report.steps {
         assert!(step.passed, "step {} failed: {:?}", step.id, step.evidence);
@@ -164,20 +165,20 @@ fn completed_lab_passes_every_step() {
 
 #[test]
 fn completed_lab_report_snapshots() {
-    let report = check_lab(&lab(), &completed_lab());
+    let report = check_lab(&lab(), &completed_lab(), CheckOptions::default());
     insta::assert_json_snapshot!("completed_lab_json", report);
     insta::assert_snapshot!("completed_lab_text", report.render_text());
 }
 
 #[test]
 fn report_json_has_exact_top_level_keys() {
-    let report = check_lab(&lab(), &completed_lab());
+    let report = check_lab(&lab(), &completed_lab(), CheckOptions::default());
     let value = serde_json::to_value(&report).expect("a report serializes");
     let object = value.as_object().expect("a JSON object");
     let keys: Vec<&str> = object.keys().map(String::as_str).collect();
     assert_eq!(keys, vec!["lab", "passed", "steps"]);
     assert_eq!(value["lab"]["id"], "push-to-ecr");
-    assert_eq!(value["lab"]["version"], "1.0.0");
+    assert_eq!(value["lab"]["version"], "1.1.0");
     assert_eq!(value["steps"][0]["id"], "create-repository");
     assert_eq!(value["steps"][0]["passed"], true);
     assert!(value["steps"][0].get("hint").is_none());
@@ -188,7 +189,7 @@ fn partial_progress_reports_failures_only_where_due() {
     let mut evidence = completed_lab();
     evidence.events.truncate(4);
     evidence.repositories[0].images.clear();
-    let report = check_lab(&lab(), &evidence);
+    let report = check_lab(&lab(), &evidence, CheckOptions::default());
     let verdicts: Vec<(&str, bool)> = report
         .steps
         .iter()
@@ -214,7 +215,7 @@ fn repository_created_names_client_and_settings() {
     assert!(finding.passed);
     assert_evidence_mentions(
         &finding,
-        "repository my-app exists with URI localhost:5000/my-app",
+        "repository my-app exists in us-east-1 with URI localhost:5000/my-app",
     );
     assert_evidence_mentions(&finding, "tag mutability IMMUTABLE, scan on push on");
     assert_evidence_mentions(
@@ -268,7 +269,7 @@ fn repository_created_fails_without_journal_entry() {
     assert!(!finding.passed);
     assert_evidence_mentions(
         &finding,
-        "repository my-app exists, but the journal has no successful CreateRepository for it",
+        "repository my-app exists in us-east-1, but the journal has no successful CreateRepository for it",
     );
 }
 
@@ -285,7 +286,7 @@ fn repository_created_fails_after_deletion() {
     assert!(!finding.passed);
     assert_evidence_mentions(
         &finding,
-        "created repository my-app with CreateRepository at 2025-03-01T10:01:00Z, but it no longer exists",
+        "created repository my-app in us-east-1 with CreateRepository at 2025-03-01T10:01:00Z, but it no longer exists",
     );
 }
 
@@ -317,7 +318,7 @@ fn registry_login_names_client_host_and_time() {
     assert_eq!(
         finding.evidence,
         vec![
-            "aws-cli/2.17.0 got an authorization token with GetAuthorizationToken at 2025-03-01T10:02:00Z".to_owned(),
+            "aws-cli/2.17.0 got an authorization token for us-east-1 with GetAuthorizationToken at 2025-03-01T10:02:00Z".to_owned(),
             "docker/27.3.1 logged in to localhost:5000 at 2025-03-01T10:04:00Z".to_owned(),
         ]
     );
@@ -420,7 +421,7 @@ fn image_tagged_names_host_repository_and_tag() {
     assert_eq!(
         finding.evidence,
         vec![
-            "docker/27.3.1 pushed localhost:5000/my-app:v1 at 2025-03-01T10:06:00Z, naming repository my-app by its URI localhost:5000/my-app"
+            "docker/27.3.1 pushed localhost:5000/my-app:v1 at 2025-03-01T10:06:00Z, naming repository my-app in us-east-1 by the host name localhost of its URI localhost:5000/my-app"
                 .to_owned()
         ]
     );
@@ -482,7 +483,7 @@ fn image_tagged_rejects_unknown_repository() {
     assert!(!finding.passed);
     assert_evidence_mentions(
         &finding,
-        "but no repository named myapp exists (existing repositories: localhost:5000/my-app)",
+        "but no repository named myapp exists in us-east-1 (existing repositories: localhost:5000/my-app)",
     );
 }
 
@@ -595,4 +596,431 @@ fn format_size_uses_decimal_megabytes() {
     assert_eq!(rules::format_size(512), "512 bytes");
     assert_eq!(rules::format_size(2_795_610), "2.8 MB (2,795,610 bytes)");
     assert_eq!(rules::format_size(1_000_000), "1.0 MB (1,000,000 bytes)");
+}
+
+/// Moves every event and repository of `evidence` to `region`.
+fn in_region(mut evidence: Evidence, region: &str) -> Evidence {
+    for event in &mut evidence.events {
+        event.region = region.to_owned();
+    }
+    for repository in &mut evidence.repositories {
+        repository.region = region.to_owned();
+    }
+    evidence
+}
+
+#[test]
+fn lab_done_in_other_region_passes() {
+    let evidence = in_region(completed_lab(), "eu-west-1");
+    let report = check_lab(&lab(), &evidence, CheckOptions::default());
+    for step in &report.steps {
+        assert!(step.passed, "step {} failed: {:?}", step.id, step.evidence);
+    }
+    assert!(report.steps[0].evidence[0].contains("exists in eu-west-1"));
+    assert!(report.steps[1].evidence[0].contains("token for eu-west-1"));
+}
+
+#[test]
+fn repository_created_matches_region() {
+    let mut journal = Journal::default();
+    journal.api("CreateRepository", Some("my-app"), Outcome::Ok);
+    let mut repository = repository("my-app", Vec::new());
+    repository.region = "eu-west-1".to_owned();
+    let evidence = Evidence {
+        events: journal.events,
+        repositories: vec![repository],
+    };
+    let finding = run(CheckKind::RepositoryCreated, &evidence);
+    assert!(!finding.passed);
+    assert_evidence_mentions(
+        &finding,
+        "created repository my-app in us-east-1 with CreateRepository at 2025-03-01T10:01:00Z, but it no longer exists",
+    );
+    assert_evidence_mentions(
+        &finding,
+        "repository my-app exists in eu-west-1, but the journal has no successful CreateRepository",
+    );
+}
+
+#[test]
+fn repository_created_names_other_regions() {
+    let mut journal = Journal::default();
+    journal.api("CreateRepository", Some("my-app"), Outcome::Ok);
+    journal
+        .api("CreateRepository", Some("my-app"), Outcome::Ok)
+        .region = "eu-west-1".to_owned();
+    let mut copy = repository("my-app", Vec::new());
+    copy.region = "eu-west-1".to_owned();
+    let evidence = Evidence {
+        events: journal.events,
+        repositories: vec![repository("my-app", Vec::new()), copy],
+    };
+    let finding = run(CheckKind::RepositoryCreated, &evidence);
+    assert!(finding.passed);
+    assert!(finding.evidence[0].starts_with("repository my-app exists in us-east-1"));
+    assert_evidence_mentions(&finding, "also created: my-app in eu-west-1");
+}
+
+#[test]
+fn registry_login_prefers_token_of_login_region() {
+    let mut journal = Journal::default();
+    journal
+        .api("GetAuthorizationToken", None, Outcome::Ok)
+        .region = "eu-west-1".to_owned();
+    journal.api("GetAuthorizationToken", None, Outcome::Ok);
+    journal.registry("Login", None, None, Outcome::Ok).region = "eu-west-1".to_owned();
+    let evidence = Evidence {
+        events: journal.events,
+        repositories: Vec::new(),
+    };
+    let finding = run(CheckKind::RegistryLogin, &evidence);
+    assert!(finding.passed);
+    assert_eq!(
+        finding.evidence[0],
+        "aws-cli/2.17.0 got an authorization token for eu-west-1 with GetAuthorizationToken at 2025-03-01T10:01:00Z"
+    );
+}
+
+#[test]
+fn image_tagged_explains_token_of_other_region() {
+    let mut journal = Journal::default();
+    let push = journal.registry("BlobUpload", Some("my-app"), None, Outcome::Error);
+    push.error_code = Some("NAME_UNKNOWN".to_owned());
+    let mut repository = repository("my-app", Vec::new());
+    repository.region = "eu-west-1".to_owned();
+    let evidence = Evidence {
+        events: journal.events,
+        repositories: vec![repository],
+    };
+    let finding = run(CheckKind::ImageTagged, &evidence);
+    assert!(!finding.passed);
+    assert_evidence_mentions(
+        &finding,
+        "pushed localhost:5000/my-app at 2025-03-01T10:01:00Z with a token for us-east-1, but repository my-app exists only in eu-west-1",
+    );
+    assert_evidence_mentions(
+        &finding,
+        "run aws ecr get-login-password --region eu-west-1 and log in again",
+    );
+}
+
+#[test]
+fn image_tagged_lists_few_existing_repositories() {
+    let mut journal = Journal::default();
+    journal
+        .registry("BlobUpload", Some("missing"), None, Outcome::Error)
+        .error_code = Some("NAME_UNKNOWN".to_owned());
+    let repositories = (0..50)
+        .map(|number| repository(&format!("app-{number:02}"), Vec::new()))
+        .collect();
+    let evidence = Evidence {
+        events: journal.events,
+        repositories,
+    };
+    let finding = run(CheckKind::ImageTagged, &evidence);
+    assert_eq!(finding.evidence.len(), 1);
+    assert!(
+        finding.evidence[0].ends_with(
+            "(existing repositories: localhost:5000/app-00, localhost:5000/app-01, localhost:5000/app-02 and 47 more)"
+        ),
+        "{}",
+        finding.evidence[0]
+    );
+}
+
+#[test]
+fn image_pushed_matches_region() {
+    let mut evidence = completed_lab();
+    let mut copy = evidence.repositories[0].clone();
+    copy.region = "eu-west-1".to_owned();
+    evidence.repositories = vec![copy];
+    let finding = run(CheckKind::ImagePushed, &evidence);
+    assert!(!finding.passed);
+    assert_evidence_mentions(&finding, "no successful registry manifest PUT for it");
+}
+
+#[test]
+fn image_tagged_ignores_port() {
+    let mut evidence = completed_lab();
+    evidence.repositories[0].uri = "localhost:5001/my-app".to_owned();
+    for event in &mut evidence.events {
+        if event.source == Source::Registry {
+            event.host = Some("LOCALHOST:5000".to_owned());
+        }
+    }
+    let finding = run(CheckKind::ImageTagged, &evidence);
+    assert!(finding.passed, "{:?}", finding.evidence);
+    assert_eq!(
+        finding.evidence,
+        vec![
+            "docker/27.3.1 pushed LOCALHOST:5000/my-app:v1 at 2025-03-01T10:06:00Z, naming repository my-app in us-east-1 by the host name localhost of its URI localhost:5001/my-app".to_owned(),
+            "the push went to port 5000 and the URI now names port 5001; ports are not compared, because every request in this mock's journal reached this mock".to_owned(),
+        ]
+    );
+}
+
+#[test]
+fn image_tagged_blob_upload_ignores_port() {
+    let mut journal = Journal::default();
+    journal.registry("BlobUpload", Some("my-app"), None, Outcome::Ok);
+    let mut repository = repository("my-app", Vec::new());
+    repository.uri = "localhost:5001/my-app".to_owned();
+    let evidence = Evidence {
+        events: journal.events,
+        repositories: vec![repository],
+    };
+    let finding = run(CheckKind::ImageTagged, &evidence);
+    assert!(finding.passed, "{:?}", finding.evidence);
+    assert_evidence_mentions(&finding, "ports are not compared");
+}
+
+#[test]
+fn host_names_compare_without_ports() {
+    let cases = [
+        ("localhost:5000", "localhost:5001", true),
+        ("localhost", "localhost:5000", true),
+        ("LocalHost:5000", "localhost:5000", true),
+        ("[::1]:5000", "[::1]:5001", true),
+        ("[::1]", "[::1]:5000", true),
+        ("127.0.0.1:5000", "localhost:5000", false),
+        ("localhost.localdomain:5000", "localhost:5000", false),
+        ("[::1]:5000", "localhost:5000", false),
+    ];
+    for (left, right, same) in cases {
+        assert_eq!(
+            rules::same_host_name(left, right),
+            same,
+            "{left} and {right}"
+        );
+    }
+}
+
+#[test]
+fn image_tagged_rejects_unauthenticated_manifest() {
+    let mut journal = Journal::default();
+    let rejected = journal.registry("ManifestPut", Some("my-app"), Some("v1"), Outcome::Error);
+    rejected.error_code = Some("DENIED".to_owned());
+    rejected.message = Some("Not Authorized".to_owned());
+    rejected.user_agent = Some("curl/8.5.0".to_owned());
+    let evidence = Evidence {
+        events: journal.events,
+        repositories: vec![repository("my-app", Vec::new())],
+    };
+    let finding = run(CheckKind::ImageTagged, &evidence);
+    assert!(!finding.passed, "{:?}", finding.evidence);
+    assert_eq!(
+        finding.evidence,
+        vec![
+            "curl/8.5.0 pushed localhost:5000/my-app:v1 at 2025-03-01T10:01:00Z, but the registry rejected it with DENIED (Not Authorized), so it does not show how the image was tagged; log in with a fresh token and push again"
+                .to_owned()
+        ]
+    );
+}
+
+#[test]
+fn image_tagged_accepts_authenticated_errors() {
+    for code in ["TAG_INVALID", "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID"] {
+        let mut journal = Journal::default();
+        journal
+            .registry("ManifestPut", Some("my-app"), Some("v1"), Outcome::Error)
+            .error_code = Some(code.to_owned());
+        let evidence = Evidence {
+            events: journal.events,
+            repositories: vec![repository("my-app", Vec::new())],
+        };
+        let finding = run(CheckKind::ImageTagged, &evidence);
+        assert!(finding.passed, "{code}: {:?}", finding.evidence);
+        assert_evidence_mentions(&finding, &format!("that push failed with {code}"));
+    }
+}
+
+#[test]
+fn image_tagged_explains_server_error() {
+    let mut journal = Journal::default();
+    journal
+        .registry("ManifestPut", Some("my-app"), Some("v1"), Outcome::Error)
+        .error_code = Some("UNKNOWN".to_owned());
+    let evidence = Evidence {
+        events: journal.events,
+        repositories: vec![repository("my-app", Vec::new())],
+    };
+    let finding = run(CheckKind::ImageTagged, &evidence);
+    assert!(!finding.passed);
+    assert_evidence_mentions(
+        &finding,
+        "pushed localhost:5000/my-app:v1 at 2025-03-01T10:01:00Z, but it failed with UNKNOWN",
+    );
+}
+
+/// Marks every event of `evidence` as sent by `ecrlab demo`'s clients.
+fn done_by_demo(mut evidence: Evidence) -> Evidence {
+    for event in &mut evidence.events {
+        event.user_agent = Some(match event.source {
+            Source::EcrApi => {
+                "aws-sdk-rust/1.3.9 ua/2.1 api/ecr/1.138.0 os/linux lang/rust/1.89.0 app/ecrlab-demo"
+                    .to_owned()
+            }
+            Source::Registry => crate::demo::DEMO_USER_AGENT.to_owned(),
+        });
+    }
+    evidence
+}
+
+#[test]
+fn demo_events_do_not_count_by_default() {
+    let evidence = done_by_demo(completed_lab());
+    let report = check_lab(&lab(), &evidence, CheckOptions::default());
+    assert!(!report.passed);
+    for step in &report.steps {
+        assert!(!step.passed, "step {} passed: {:?}", step.id, step.evidence);
+        let last = step.evidence.last().expect("evidence");
+        assert!(
+            last.starts_with("ignored ") && last.contains("ecrlab-demo"),
+            "step {}: {:?}",
+            step.id,
+            step.evidence
+        );
+    }
+    assert_eq!(
+        step(&report, "create-repository").evidence.last().unwrap(),
+        "ignored 1 journal event of ecrlab demo's own clients (user agent containing ecrlab-demo), the newest a CreateRepository at 2025-03-01T10:01:00Z: work done by the demo does not count for a student"
+    );
+    assert!(
+        step(&report, "push")
+            .evidence
+            .last()
+            .unwrap()
+            .contains("the newest a ManifestPut at 2025-03-01T10:06:00Z")
+    );
+}
+
+#[test]
+fn demo_events_count_when_accepted() {
+    let evidence = done_by_demo(completed_lab());
+    let options = CheckOptions {
+        accept_demo_events: true,
+    };
+    let report = check_lab(&lab(), &evidence, options);
+    assert!(report.passed);
+    for step in &report.steps {
+        assert!(
+            step.evidence
+                .iter()
+                .all(|line| !line.starts_with("ignored ")),
+            "step {}: {:?}",
+            step.id,
+            step.evidence
+        );
+    }
+}
+
+#[test]
+fn demo_events_are_named_beside_student_work() {
+    let mut evidence = completed_lab();
+    let demo_events = done_by_demo(completed_lab()).events;
+    let offset = evidence.events.len() as u64;
+    evidence
+        .events
+        .extend(demo_events.into_iter().map(|mut event| {
+            event.seq += offset;
+            event
+        }));
+
+    let report = check_lab(&lab(), &evidence, CheckOptions::default());
+
+    assert!(report.passed);
+    let create = step(&report, "create-repository");
+    assert!(
+        create.evidence[1].starts_with("aws-cli/2.17.0 created it"),
+        "{:?}",
+        create.evidence
+    );
+    assert!(
+        create
+            .evidence
+            .last()
+            .unwrap()
+            .starts_with("ignored 1 journal event")
+    );
+
+    // The demo's token, its two logins (the probe and the login), its upload and its manifest.
+    let authenticate = step(&report, "authenticate");
+    assert!(
+        authenticate
+            .evidence
+            .last()
+            .unwrap()
+            .starts_with("ignored 5 journal events"),
+        "{:?}",
+        authenticate.evidence
+    );
+}
+
+#[test]
+fn demo_marker_is_in_demo_user_agent() {
+    assert!(crate::demo::DEMO_USER_AGENT.contains(DEMO_CLIENT_MARKER));
+}
+
+fn many_tags(count: usize) -> Vec<String> {
+    (1..=count).map(|number| format!("v{number}")).collect()
+}
+
+#[test]
+fn image_pushed_lists_few_tags() {
+    let mut evidence = completed_lab();
+    let tags = many_tags(1000);
+    evidence.repositories[0].images[0].tags = tags;
+    let finding = run(CheckKind::ImagePushed, &evidence);
+    assert!(finding.passed);
+    assert_eq!(
+        finding.evidence[0],
+        format!(
+            "my-app:v1 (also tagged v2, v3, v4 and 996 more) is in the registry with digest {DIGEST} and size 2.8 MB (2,795,610 bytes)"
+        )
+    );
+}
+
+#[test]
+fn push_failure_lists_few_tags() {
+    let mut evidence = completed_lab();
+    evidence
+        .events
+        .retain(|event| event.action != "ManifestPut");
+    evidence.repositories[0].images[0].tags = many_tags(1000);
+    let finding = run(CheckKind::ImagePushed, &evidence);
+    assert!(!finding.passed);
+    assert!(
+        finding.evidence[0].starts_with("my-app:v1 (also tagged v2, v3, v4 and 996 more) ("),
+        "{}",
+        finding.evidence[0]
+    );
+    for line in &finding.evidence {
+        assert!(line.len() < 400, "line of {} bytes: {line}", line.len());
+    }
+}
+
+#[test]
+fn tagged_name_prefers_pushed_tag() {
+    let tags: Vec<String> = ["latest", "v1", "v2"].map(str::to_owned).to_vec();
+    assert_eq!(
+        rules::tagged_name("my-app", &tags, Some("v2")),
+        "my-app:v2 (also tagged latest, v1)"
+    );
+    assert_eq!(
+        rules::tagged_name("my-app", &tags, Some("sha256:abc")),
+        "my-app:latest (also tagged v1, v2)"
+    );
+    assert_eq!(
+        rules::tagged_name("my-app", &tags[..1], None),
+        "my-app:latest"
+    );
+}
+
+#[test]
+fn list_items_counts_the_rest() {
+    let items = |count: usize| many_tags(count);
+    assert_eq!(rules::list_items(&items(1)), "v1");
+    assert_eq!(rules::list_items(&items(3)), "v1, v2, v3");
+    assert_eq!(rules::list_items(&items(4)), "v1, v2, v3 and 1 more");
+    assert_eq!(rules::list_items(&items(5000)), "v1, v2, v3 and 4,997 more");
 }
