@@ -203,12 +203,31 @@ impl fmt::Debug for EcrSettings {
     }
 }
 
+/// Shortens an error body for a message: the mock answers in JSON, so an HTML page means that
+/// another server answered, which the message says instead of printing the page.
+fn describe_error_body(body: &str) -> String {
+    let start = body
+        .trim_start()
+        .get(..15)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if start.starts_with("<!doctype html") || start.starts_with("<html") {
+        return "an HTML page, so the server at this address is not ecrlab's mock".to_owned();
+    }
+    truncate(body.lines().next().unwrap_or(""), 300)
+}
+
 /// Parses the mock's base URL: `http` or `https`, a host, an optional port and no path.
 pub fn parse_endpoint_url(text: &str) -> Result<Url, ClientError> {
     let invalid = |problem: String| ClientError::InvalidEndpoint {
         url: text.to_owned(),
         problem,
     };
+    if text.trim().is_empty() {
+        return Err(invalid(format!(
+            "the URL is empty; use a URL such as {ENDPOINT_EXAMPLE}"
+        )));
+    }
     if !text.contains("://") {
         return Err(invalid(format!(
             "the URL has no scheme; write it as http://{text}"
@@ -351,7 +370,7 @@ impl AdminClient {
             return Err(ClientError::Status {
                 url: url.to_owned(),
                 status: status.as_u16(),
-                body: truncate(&body, 500),
+                body: describe_error_body(&body),
             });
         }
         serde_json::from_str(&body).map_err(|source| ClientError::Decode {
@@ -645,6 +664,18 @@ fn shell_quote(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn error_body_of_another_server_is_named_not_printed() {
+        let page = "<!DOCTYPE HTML>\n<html lang=\"en\"><head><title>Error</title></head></html>";
+        let described = describe_error_body(page);
+        assert!(described.contains("not ecrlab's mock"), "{described}");
+        assert!(!described.contains("<title>"), "{described}");
+        assert_eq!(
+            describe_error_body("database is locked\nmore"),
+            "database is locked"
+        );
+    }
+
     use std::sync::{Arc, Mutex};
 
     use aws_sdk_ecr::Client;
