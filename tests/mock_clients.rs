@@ -78,7 +78,7 @@ impl Fixture {
         })
     }
 
-    /// Pushes a one-layer image whose layer holds `content`.
+    /// Pushes a one-layer image whose layer contains `content`.
     async fn push(
         &self,
         auth: &RegistryAuth,
