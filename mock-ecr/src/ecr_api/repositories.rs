@@ -1,9 +1,10 @@
-//! Repository operations and GetAuthorizationToken.
+//! Repository operations, DescribeRegistry and GetAuthorizationToken.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::pagination::{max_results, paginate, with_next_token};
+use super::resource_tags::TagInput;
 use super::{ApiError, epoch_seconds};
 use crate::core::Registry;
 use crate::core::{NewRepository, Repository};
@@ -14,7 +15,7 @@ pub(super) fn repository_json(repository: &Repository) -> Value {
     if let Some(key) = &repository.kms_key {
         encryption["kmsKey"] = json!(key);
     }
-    json!({
+    let mut output = json!({
         "repositoryArn": repository.arn(),
         "registryId": repository.registry_id,
         "repositoryName": repository.name,
@@ -23,7 +24,55 @@ pub(super) fn repository_json(repository: &Repository) -> Value {
         "imageTagMutability": repository.tag_mutability,
         "imageScanningConfiguration": { "scanOnPush": repository.scan_on_push },
         "encryptionConfiguration": encryption,
-    })
+    });
+    if !repository.tag_mutability_exclusions.is_empty() {
+        output["imageTagMutabilityExclusionFilters"] =
+            exclusion_filters_json(&repository.tag_mutability_exclusions);
+    }
+    output
+}
+
+/// The only `filterType` the API model defines.
+const WILDCARD: &str = "WILDCARD";
+
+/// One `imageTagMutabilityExclusionFilters` member.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ExclusionFilterInput {
+    filter_type: String,
+    filter: String,
+}
+
+/// Reads exclusion filters into the wildcard patterns the core applies; the core checks the
+/// patterns and how many the mutability setting takes.
+fn exclusion_filters(input: Option<Vec<ExclusionFilterInput>>) -> Result<Vec<String>, ApiError> {
+    let Some(filters) = input else {
+        return Ok(Vec::new());
+    };
+    if filters.is_empty() {
+        return Err(ApiError::invalid(
+            "Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: 'Member must have length greater than or equal to 1': omit the list or give 1 to 5 filters",
+        ));
+    }
+    filters
+        .into_iter()
+        .map(|filter| {
+            if filter.filter_type != WILDCARD {
+                return Err(ApiError::invalid(format!(
+                    "Invalid parameter at 'imageTagMutabilityExclusionFilters.filterType' failed to satisfy constraint: 'Member must satisfy enum value set: [{WILDCARD}]' (got '{}')",
+                    filter.filter_type
+                )));
+            }
+            Ok(filter.filter)
+        })
+        .collect()
+}
+
+fn exclusion_filters_json(filters: &[String]) -> Value {
+    filters
+        .iter()
+        .map(|filter| json!({ "filterType": WILDCARD, "filter": filter }))
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -44,7 +93,9 @@ pub(super) struct EncryptionConfiguration {
 #[serde(rename_all = "camelCase")]
 pub(super) struct CreateRepositoryInput {
     repository_name: String,
+    tags: Option<Vec<TagInput>>,
     image_tag_mutability: Option<String>,
+    image_tag_mutability_exclusion_filters: Option<Vec<ExclusionFilterInput>>,
     image_scanning_configuration: Option<ScanningConfiguration>,
     encryption_configuration: Option<EncryptionConfiguration>,
 }
@@ -70,17 +121,24 @@ pub(super) fn create_repository(
             tag_mutability: input
                 .image_tag_mutability
                 .unwrap_or_else(|| crate::core::MUTABLE.to_owned()),
+            tag_mutability_exclusions: exclusion_filters(
+                input.image_tag_mutability_exclusion_filters,
+            )?,
             scan_on_push: input
                 .image_scanning_configuration
                 .is_some_and(|config| config.scan_on_push),
             encryption_type,
             kms_key: encryption.and_then(|config| config.kms_key),
+            tags: input
+                .tags
+                .unwrap_or_default()
+                .into_iter()
+                .map(TagInput::into_tag)
+                .collect(),
         },
     )?;
     Ok(json!({ "repository": repository_json(&repository) }))
 }
-
-/// Validates `maxResults` (1 to 1000, as the API model states).
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -149,6 +207,7 @@ pub(super) fn get_authorization_token(
 pub(super) struct PutImageTagMutabilityInput {
     repository_name: String,
     image_tag_mutability: String,
+    image_tag_mutability_exclusion_filters: Option<Vec<ExclusionFilterInput>>,
 }
 
 pub(super) fn put_image_tag_mutability(
@@ -160,11 +219,25 @@ pub(super) fn put_image_tag_mutability(
         scope,
         &input.repository_name,
         &input.image_tag_mutability,
+        exclusion_filters(input.image_tag_mutability_exclusion_filters)?,
     )?;
-    Ok(json!({
+    let mut output = json!({
         "registryId": repository.registry_id,
         "repositoryName": repository.name,
         "imageTagMutability": repository.tag_mutability,
+    });
+    if !repository.tag_mutability_exclusions.is_empty() {
+        output["imageTagMutabilityExclusionFilters"] =
+            exclusion_filters_json(&repository.tag_mutability_exclusions);
+    }
+    Ok(output)
+}
+
+/// DescribeRegistry: the registry id, and no replication, which the mock does not offer.
+pub(super) fn describe_registry(scope: &Scope) -> Result<Value, ApiError> {
+    Ok(json!({
+        "registryId": scope.account,
+        "replicationConfiguration": { "rules": [] },
     }))
 }
 

@@ -7,8 +7,15 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::error::CoreError;
 
-/// Version of the schema below, stored in SQLite's `user_version`.
-const SCHEMA_VERSION: i64 = 1;
+/// Version of the schema below, stored in SQLite's `user_version`. Version 2 added tag
+/// mutability exclusion filters, resource tags and repository policies.
+const SCHEMA_VERSION: i64 = 2;
+
+/// Brings a version-1 database to version 2. The tables that version 2 adds are created by
+/// [`SCHEMA`] afterwards.
+const MIGRATE_1_TO_2: &str = "
+ALTER TABLE repositories ADD COLUMN tag_mutability_exclusions TEXT NOT NULL DEFAULT '[]';
+";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS repositories (
@@ -20,7 +27,23 @@ CREATE TABLE IF NOT EXISTS repositories (
     scan_on_push INTEGER NOT NULL,
     encryption_type TEXT NOT NULL,
     kms_key TEXT,
+    tag_mutability_exclusions TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (account, region, name)
+);
+CREATE TABLE IF NOT EXISTS repository_tags (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (account, region, repository, key)
+);
+CREATE TABLE IF NOT EXISTS repository_policies (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    policy_text TEXT NOT NULL,
+    PRIMARY KEY (account, region, repository)
 );
 CREATE TABLE IF NOT EXISTS images (
     account TEXT NOT NULL,
@@ -89,7 +112,9 @@ CREATE TABLE IF NOT EXISTS journal (
 /// EXISTS` keeps a same-named table of another shape.
 fn verify_schema(connection: &Connection) -> rusqlite::Result<()> {
     let queries = [
-        "SELECT account, region, name, created_at, tag_mutability, scan_on_push, encryption_type, kms_key FROM repositories",
+        "SELECT account, region, name, created_at, tag_mutability, scan_on_push, encryption_type, kms_key, tag_mutability_exclusions FROM repositories",
+        "SELECT account, region, repository, key, value FROM repository_tags",
+        "SELECT account, region, repository, policy_text FROM repository_policies",
         "SELECT account, region, repository, digest, manifest, media_type, artifact_media_type, size, pushed_at, last_pulled_at FROM images",
         "SELECT account, region, repository, tag, digest FROM tags",
         "SELECT account, region, repository, digest, size, uploaded_at FROM layers",
@@ -119,6 +144,8 @@ pub struct RepositoryRow {
     pub scan_on_push: bool,
     pub encryption_type: String,
     pub kms_key: Option<String>,
+    /// Wildcard filters of tags exempt from `tag_mutability`, stored as a JSON array.
+    pub tag_mutability_exclusions: Vec<String>,
 }
 
 /// An image row: one manifest in one repository.
@@ -206,6 +233,14 @@ impl Database {
                 path.display()
             )));
         }
+        if version == 1 {
+            connection.execute_batch(MIGRATE_1_TO_2).map_err(|error| {
+                CoreError::Storage(format!(
+                    "cannot migrate database {} from schema version 1 to {SCHEMA_VERSION}: {error}",
+                    path.display()
+                ))
+            })?;
+        }
         connection.execute_batch(SCHEMA)?;
         verify_schema(&connection).map_err(|error| {
             CoreError::Storage(format!(
@@ -248,8 +283,10 @@ pub fn repository(
 ) -> Result<Option<RepositoryRow>, CoreError> {
     let row = conn
         .query_row(
-            "SELECT name, created_at, tag_mutability, scan_on_push, encryption_type, kms_key
-             FROM repositories WHERE account = ?1 AND region = ?2 AND name = ?3",
+            &format!(
+                "SELECT {REPOSITORY_COLUMNS} FROM repositories
+                 WHERE account = ?1 AND region = ?2 AND name = ?3"
+            ),
             params![scope.account, scope.region, name],
             repository_from_row,
         )
@@ -258,17 +295,23 @@ pub fn repository(
 }
 
 pub fn repositories(conn: &Connection, scope: &Scope) -> Result<Vec<RepositoryRow>, CoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT name, created_at, tag_mutability, scan_on_push, encryption_type, kms_key
-         FROM repositories WHERE account = ?1 AND region = ?2 ORDER BY name",
-    )?;
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {REPOSITORY_COLUMNS} FROM repositories
+         WHERE account = ?1 AND region = ?2 ORDER BY name"
+    ))?;
     let rows = statement
         .query_map(params![scope.account, scope.region], repository_from_row)?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
+const REPOSITORY_COLUMNS: &str = "name, created_at, tag_mutability, scan_on_push, encryption_type, kms_key, tag_mutability_exclusions";
+
 fn repository_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RepositoryRow> {
+    let exclusions: String = row.get(6)?;
+    let tag_mutability_exclusions = serde_json::from_str(&exclusions).map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(error))
+    })?;
     Ok(RepositoryRow {
         name: row.get(0)?,
         created_at: row.get(1)?,
@@ -276,7 +319,12 @@ fn repository_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RepositoryRo
         scan_on_push: row.get(3)?,
         encryption_type: row.get(4)?,
         kms_key: row.get(5)?,
+        tag_mutability_exclusions,
     })
+}
+
+fn exclusions_json(repository: &RepositoryRow) -> String {
+    serde_json::Value::from(repository.tag_mutability_exclusions.clone()).to_string()
 }
 
 pub fn insert_repository(
@@ -286,8 +334,9 @@ pub fn insert_repository(
 ) -> Result<(), CoreError> {
     conn.execute(
         "INSERT INTO repositories
-         (account, region, name, created_at, tag_mutability, scan_on_push, encryption_type, kms_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         (account, region, name, created_at, tag_mutability, scan_on_push, encryption_type, kms_key,
+          tag_mutability_exclusions)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             scope.account,
             scope.region,
@@ -297,6 +346,7 @@ pub fn insert_repository(
             repository.scan_on_push,
             repository.encryption_type,
             repository.kms_key,
+            exclusions_json(repository),
         ],
     )?;
     Ok(())
@@ -308,7 +358,7 @@ pub fn update_repository_settings(
     repository: &RepositoryRow,
 ) -> Result<(), CoreError> {
     conn.execute(
-        "UPDATE repositories SET tag_mutability = ?4, scan_on_push = ?5
+        "UPDATE repositories SET tag_mutability = ?4, scan_on_push = ?5, tag_mutability_exclusions = ?6
          WHERE account = ?1 AND region = ?2 AND name = ?3",
         params![
             scope.account,
@@ -316,14 +366,24 @@ pub fn update_repository_settings(
             repository.name,
             repository.tag_mutability,
             repository.scan_on_push,
+            exclusions_json(repository),
         ],
     )?;
     Ok(())
 }
 
-/// Deletes a repository with its images, tags, layers and pending uploads.
+/// Deletes a repository with its images, tags, layers, pending uploads, resource tags and
+/// policy.
 pub fn delete_repository(conn: &Connection, scope: &Scope, name: &str) -> Result<(), CoreError> {
-    for table in ["tags", "images", "layers", "uploads"] {
+    let tables = [
+        "tags",
+        "images",
+        "layers",
+        "uploads",
+        "repository_tags",
+        "repository_policies",
+    ];
+    for table in tables {
         conn.execute(
             &format!("DELETE FROM {table} WHERE account = ?1 AND region = ?2 AND repository = ?3"),
             params![scope.account, scope.region, name],
@@ -332,6 +392,100 @@ pub fn delete_repository(conn: &Connection, scope: &Scope, name: &str) -> Result
     conn.execute(
         "DELETE FROM repositories WHERE account = ?1 AND region = ?2 AND name = ?3",
         params![scope.account, scope.region, name],
+    )?;
+    Ok(())
+}
+
+/// Lists a repository's resource tags as (key, value) pairs, sorted by key.
+pub fn resource_tags(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+) -> Result<Vec<(String, String)>, CoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT key, value FROM repository_tags
+         WHERE account = ?1 AND region = ?2 AND repository = ?3 ORDER BY key",
+    )?;
+    let tags = statement
+        .query_map(params![scope.account, scope.region, repository], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(tags)
+}
+
+/// Sets a resource tag, replacing the value of an existing key.
+pub fn set_resource_tag(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    key: &str,
+    value: &str,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "INSERT INTO repository_tags (account, region, repository, key, value)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (account, region, repository, key) DO UPDATE SET value = excluded.value",
+        params![scope.account, scope.region, repository, key, value],
+    )?;
+    Ok(())
+}
+
+/// Removes a resource tag; a key that is not set is no error.
+pub fn delete_resource_tag(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    key: &str,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "DELETE FROM repository_tags
+         WHERE account = ?1 AND region = ?2 AND repository = ?3 AND key = ?4",
+        params![scope.account, scope.region, repository, key],
+    )?;
+    Ok(())
+}
+
+pub fn repository_policy(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+) -> Result<Option<String>, CoreError> {
+    let policy = conn
+        .query_row(
+            "SELECT policy_text FROM repository_policies
+             WHERE account = ?1 AND region = ?2 AND repository = ?3",
+            params![scope.account, scope.region, repository],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(policy)
+}
+
+/// Sets a repository's policy text, replacing the one before.
+pub fn set_repository_policy(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    policy_text: &str,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "INSERT INTO repository_policies (account, region, repository, policy_text)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (account, region, repository) DO UPDATE SET policy_text = excluded.policy_text",
+        params![scope.account, scope.region, repository, policy_text],
+    )?;
+    Ok(())
+}
+
+pub fn delete_repository_policy(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "DELETE FROM repository_policies WHERE account = ?1 AND region = ?2 AND repository = ?3",
+        params![scope.account, scope.region, repository],
     )?;
     Ok(())
 }
@@ -742,6 +896,70 @@ mod tests {
             "{error}"
         );
         assert!(error.contains("another data folder"), "{error}");
+    }
+
+    /// The `repositories` table as schema version 1 created it, with one row.
+    const VERSION_1_REPOSITORY: &str = "
+        CREATE TABLE repositories (
+            account TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            tag_mutability TEXT NOT NULL,
+            scan_on_push INTEGER NOT NULL,
+            encryption_type TEXT NOT NULL,
+            kms_key TEXT,
+            PRIMARY KEY (account, region, name)
+        );
+        INSERT INTO repositories VALUES
+            ('123456789012', 'us-east-1', 'my-app', 1796385600000, 'IMMUTABLE', 1, 'AES256', NULL);
+        PRAGMA user_version = 1;
+    ";
+
+    #[test]
+    fn version_1_database_is_migrated() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("mock-ecr.sqlite3");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(VERSION_1_REPOSITORY).unwrap();
+        drop(old);
+
+        let database = Database::open(&path).expect("a version-1 database opens");
+        let scope = Scope {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+        };
+        let row = database
+            .transaction(|tx| repository(tx, &scope, "my-app"))
+            .unwrap()
+            .expect("the repository survives the migration");
+        assert_eq!(row.tag_mutability, "IMMUTABLE");
+        assert!(row.scan_on_push);
+        assert_eq!(row.tag_mutability_exclusions, Vec::<String>::new());
+
+        database
+            .transaction(|tx| {
+                set_resource_tag(tx, &scope, "my-app", "team", "payments")?;
+                set_repository_policy(tx, &scope, "my-app", "{}")
+            })
+            .expect("the tables added by version 2 exist");
+        let version: i64 = database
+            .lock()
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn newer_schema_version_is_rejected() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("mock-ecr.sqlite3");
+        let other = Connection::open(&path).unwrap();
+        other.pragma_update(None, "user_version", 99).unwrap();
+        drop(other);
+
+        let error = Database::open(&path).err().expect("rejected").to_string();
+        assert!(error.contains("schema version 99"), "{error}");
     }
 
     #[test]
