@@ -1,7 +1,7 @@
 //! Images: manifests, tags, and the rules that guard them.
 
 use super::{
-    DeleteFailure, DeletedImageId, IMMUTABLE, Image, MAX_TAGS_PER_IMAGE, Reference, Registry,
+    DeleteFailure, DeletedImageId, Image, MAX_TAGS_PER_IMAGE, Reference, Registry, tag_is_immutable,
 };
 use crate::digest::Digest;
 use crate::error::CoreError;
@@ -164,9 +164,9 @@ impl Registry {
     /// Stores a manifest and, for a tag reference, points the tag at it.
     ///
     /// Every blob an image manifest names, and every manifest an index names, must already be
-    /// in the repository. Moving an existing tag is rejected in an IMMUTABLE repository, and a
-    /// tag that would give an image more than [`MAX_TAGS_PER_IMAGE`] tags is rejected. Pushing
-    /// the same manifest under the same tag again succeeds and changes nothing.
+    /// in the repository. Moving an existing tag that [`tag_is_immutable`] reports immutable is
+    /// rejected, and a tag that would give an image more than [`MAX_TAGS_PER_IMAGE`] tags is
+    /// rejected. Pushing the same manifest under the same tag again succeeds and changes nothing.
     pub fn put_manifest(
         &self,
         scope: &Scope,
@@ -198,7 +198,12 @@ impl Registry {
                 if current.as_deref() == Some(digest_text.as_str()) {
                     return Ok(());
                 }
-                if current.is_some() && repository_row.tag_mutability == IMMUTABLE {
+                let immutable = tag_is_immutable(
+                    &repository_row.tag_mutability,
+                    &repository_row.tag_mutability_exclusions,
+                    tag,
+                );
+                if current.is_some() && immutable {
                     return Err(CoreError::ImageTagAlreadyExists {
                         tag: tag.clone(),
                         repository: repository.to_owned(),
@@ -306,4 +311,124 @@ impl Registry {
             Ok(image)
         })
     }
+}
+
+/// A PutImage rejection of a manifest that the registry's manifest PUT accepts or reports with
+/// a more general error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PutImageRejection {
+    /// The manifest is already in the repository under the same tag.
+    #[error(
+        "Image with digest '{digest}' and tag '{tag}' already exists in the repository with name '{repository}' in registry with id '{registry_id}'"
+    )]
+    AlreadyTagged {
+        digest: String,
+        tag: String,
+        repository: String,
+        registry_id: String,
+    },
+
+    /// A PutImage without a tag names a manifest that is already in the repository.
+    #[error(
+        "Image with digest '{digest}' already exists in the repository with name '{repository}' in registry with id '{registry_id}'"
+    )]
+    AlreadyExists {
+        digest: String,
+        repository: String,
+        registry_id: String,
+    },
+
+    /// An index or manifest list names a manifest that is not in the repository.
+    #[error(
+        "The image index references the image with digest '{digest}', which does not exist in the repository with name '{repository}': put that image first"
+    )]
+    ReferencedImageNotFound { digest: String, repository: String },
+}
+
+impl Registry {
+    /// Stores a manifest for PutImage through [`Registry::put_manifest`], the function behind
+    /// the registry's manifest PUT, so both front ends apply the same rules.
+    ///
+    /// PutImage differs from the PUT in two ways, following the API model's error list. A
+    /// manifest already stored under the same tag is rejected as
+    /// [`PutImageRejection::AlreadyTagged`], and without a tag, a manifest already stored at all
+    /// is rejected as [`PutImageRejection::AlreadyExists`]. An index that names a missing image
+    /// is rejected as [`PutImageRejection::ReferencedImageNotFound`] instead of a missing blob.
+    /// With both `tag` and `digest`, the digest must match the manifest and the tag is set.
+    pub fn put_image(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        tag: Option<&str>,
+        digest: Option<&Digest>,
+        media_type: Option<&str>,
+        bytes: &[u8],
+    ) -> Result<Result<Digest, PutImageRejection>, CoreError> {
+        let actual = Digest::of(bytes);
+        if let Some(expected) = digest {
+            if *expected != actual {
+                return Err(CoreError::DigestMismatch {
+                    expected: expected.to_string(),
+                    actual: actual.to_string(),
+                });
+            }
+        }
+        if let Some(rejection) = self.already_put(scope, repository, tag, &actual)? {
+            return Ok(Err(rejection));
+        }
+
+        let reference = match tag {
+            Some(tag) => Reference::Tag(tag.to_owned()),
+            None => Reference::Digest(actual.clone()),
+        };
+        match self.put_manifest(scope, repository, &reference, media_type, bytes) {
+            Ok(stored) => Ok(Ok(stored)),
+            Err(CoreError::ManifestBlobUnknown { digest, repository })
+                if is_index(bytes, media_type) =>
+            {
+                Ok(Err(PutImageRejection::ReferencedImageNotFound {
+                    digest,
+                    repository,
+                }))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Returns the rejection for a PutImage that would change nothing.
+    fn already_put(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        tag: Option<&str>,
+        digest: &Digest,
+    ) -> Result<Option<PutImageRejection>, CoreError> {
+        let digest = digest.to_string();
+        self.db.transaction(|tx| {
+            self.require_repository(tx, scope, repository)?;
+            let rejection = match tag {
+                Some(tag) => (db::tag_digest(tx, scope, repository, tag)?.as_deref()
+                    == Some(digest.as_str()))
+                .then(|| PutImageRejection::AlreadyTagged {
+                    digest: digest.clone(),
+                    tag: tag.to_owned(),
+                    repository: repository.to_owned(),
+                    registry_id: scope.account.clone(),
+                }),
+                None => db::image(tx, scope, repository, &digest)?.map(|_| {
+                    PutImageRejection::AlreadyExists {
+                        digest: digest.clone(),
+                        repository: repository.to_owned(),
+                        registry_id: scope.account.clone(),
+                    }
+                }),
+            };
+            Ok(rejection)
+        })
+    }
+}
+
+fn is_index(bytes: &[u8], media_type: Option<&str>) -> bool {
+    Manifest::parse(bytes, media_type)
+        .is_ok_and(|manifest| matches!(manifest.kind, ManifestKind::Index { .. }))
 }

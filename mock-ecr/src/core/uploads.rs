@@ -1,13 +1,72 @@
 //! Blob uploads: streamed to a file while hashed, verified, then stored as a layer.
+//!
+//! The registry's chunked uploads (`/v2/<name>/blobs/uploads/`) and the ECR API's layer
+//! operations (InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload) share these upload
+//! ids and files, so an upload started through one front end can be continued through the other.
 
 use std::sync::Arc;
 
 use futures_util::Stream;
+use sha2::Sha256;
 
 use super::{Registry, UploadState};
 use crate::digest::Digest;
 use crate::error::CoreError;
 use crate::store::db::{self, Scope};
+
+/// The part size InitiateLayerUpload returns: 10 MiB, the value in the AWS CLI's
+/// `initiate-layer-upload` example output. The API model leaves the value to the service.
+pub const LAYER_PART_SIZE: u64 = 10 * 1024 * 1024;
+
+/// The smallest part CompleteLayerUpload accepts before the last one: 5 MiB, as the API model
+/// documents LayerPartTooSmallException ("Layer parts must be at least 5 MiB in size").
+pub const MIN_LAYER_PART_BYTES: u64 = 5 * 1024 * 1024;
+
+/// A rejection by the ECR API's layer-upload operations.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error(transparent)]
+    Core(#[from] CoreError),
+
+    #[error(
+        "Layer part starts at byte {first}, but the upload has {received} bytes: send the next part with partFirstByte {received}"
+    )]
+    PartOutOfOrder { first: u64, received: u64 },
+
+    #[error(
+        "Layer part covers bytes {first} to {last}, which does not match the {length} bytes of layerPartBlob: set partLastByte to partFirstByte + size - 1"
+    )]
+    PartSizeMismatch {
+        first: u64,
+        last: u64,
+        length: u64,
+        received: u64,
+    },
+
+    #[error(
+        "The upload with id '{id}' contains no layer parts: upload the layer with UploadLayerPart before completing it"
+    )]
+    Empty { id: String },
+
+    #[error(
+        "Layer part {part} of the upload with id '{id}' is {size} bytes: every part except the last must be at least {minimum} bytes"
+    )]
+    PartTooSmall {
+        id: String,
+        part: usize,
+        size: u64,
+        minimum: u64,
+    },
+
+    #[error(
+        "The layer with digest '{digest}' already exists in the repository with name '{repository}' in registry with id '{registry_id}'"
+    )]
+    LayerAlreadyExists {
+        digest: String,
+        repository: String,
+        registry_id: String,
+    },
+}
 
 impl Registry {
     /// Returns the size of a blob uploaded to `repository`, or BlobUnknown.
@@ -167,22 +226,30 @@ impl Registry {
             });
         }
 
-        self.blobs.commit_upload(id, expected).await?;
+        self.commit_locked(scope, repository, id, expected, size)
+            .await?;
+        Ok(size)
+    }
+
+    /// Moves a verified upload into place and records the layer in the repository. The caller
+    /// holds the upload's lock.
+    async fn commit_locked(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        id: &str,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<(), CoreError> {
+        self.blobs.commit_upload(id, digest).await?;
         let now = self.now_millis();
         let size_column = i64::try_from(size).unwrap_or(i64::MAX);
         self.db.transaction(|tx| {
-            db::insert_layer(
-                tx,
-                scope,
-                repository,
-                &expected.to_string(),
-                size_column,
-                now,
-            )?;
+            db::insert_layer(tx, scope, repository, &digest.to_string(), size_column, now)?;
             db::delete_upload(tx, id)
         })?;
         self.uploads.lock().await.remove(id);
-        Ok(size)
+        Ok(())
     }
 
     /// Cancels an upload and deletes what it received.
@@ -204,5 +271,149 @@ impl Registry {
         self.blobs.discard_upload(id).await?;
         self.uploads.lock().await.remove(id);
         Ok(())
+    }
+}
+
+/// The ECR API's side of uploads: parts with explicit byte ranges, and completion with the
+/// checks of CompleteLayerUpload.
+impl Registry {
+    /// Returns the size of each layer in `digests` that was uploaded to `repository`, or `None`
+    /// for a layer that was not, in the order of `digests`.
+    pub fn layer_sizes(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        digests: &[Digest],
+    ) -> Result<Vec<Option<u64>>, CoreError> {
+        self.db.transaction(|tx| {
+            self.require_repository(tx, scope, repository)?;
+            digests
+                .iter()
+                .map(|digest| {
+                    let size = db::layer_size(tx, scope, repository, &digest.to_string())?;
+                    Ok(size.map(|size| u64::try_from(size).unwrap_or(0)))
+                })
+                .collect()
+        })
+    }
+
+    /// Appends one UploadLayerPart part. The part must start at the byte after the last one
+    /// received (`first`), and `last - first + 1` must be its length. Returns the index of the
+    /// last byte the upload now contains.
+    pub async fn upload_layer_part(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        id: &str,
+        first: u64,
+        last: u64,
+        part: Vec<u8>,
+    ) -> Result<u64, UploadError> {
+        self.require_upload(scope, repository, id)?;
+        let state = self.upload_state(id).await;
+        let mut state = state.lock().await;
+        self.require_upload(scope, repository, id)?;
+
+        let received = self.received_bytes(id).await?;
+        if first != received {
+            return Err(UploadError::PartOutOfOrder { first, received });
+        }
+        let length = part.len() as u64;
+        if last < first || last - first + 1 != length {
+            return Err(UploadError::PartSizeMismatch {
+                first,
+                last,
+                length,
+                received,
+            });
+        }
+        let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(part)]);
+        let size = self
+            .append_locked(&mut state, id, Some(first), body)
+            .await?;
+        state.part_sizes.push(length);
+        Ok(size - 1)
+    }
+
+    /// Completes an upload for CompleteLayerUpload and returns the layer's size.
+    ///
+    /// The checks run in this order: the upload must contain bytes, every part but the last
+    /// must be at least [`MIN_LAYER_PART_BYTES`], the content must have the digest `expected`,
+    /// and the repository must not already contain that layer. An upload that fails any check
+    /// but the first is deleted, because no further part can make it valid.
+    pub async fn complete_layer_upload(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        id: &str,
+        expected: &Digest,
+    ) -> Result<u64, UploadError> {
+        self.require_upload(scope, repository, id)?;
+        let state = self.upload_state(id).await;
+        let mut state = state.lock().await;
+        self.require_upload(scope, repository, id)?;
+
+        let size = self.received_bytes(id).await?;
+        if size == 0 {
+            return Err(UploadError::Empty { id: id.to_owned() });
+        }
+        // NOTE: part sizes are kept in memory, so after a restart only the parts received
+        // since then are checked. Whether ECR checks part sizes here or in UploadLayerPart is
+        // not documented; the API model lists LayerPartTooSmallException for this operation.
+        if let Some((_last, earlier)) = state.part_sizes.split_last() {
+            let too_small = earlier
+                .iter()
+                .enumerate()
+                .find(|(_, size)| **size < MIN_LAYER_PART_BYTES);
+            if let Some((index, size)) = too_small {
+                let error = UploadError::PartTooSmall {
+                    id: id.to_owned(),
+                    part: index + 1,
+                    size: *size,
+                    minimum: MIN_LAYER_PART_BYTES,
+                };
+                self.cancel_upload_unchecked(id).await?;
+                return Err(error);
+            }
+        }
+
+        let hasher = self.take_hasher(&mut state, id).await?;
+        let actual = Digest::from_hasher(hasher);
+        if actual != *expected {
+            self.cancel_upload_unchecked(id).await?;
+            return Err(CoreError::DigestMismatch {
+                expected: expected.to_string(),
+                actual: actual.to_string(),
+            }
+            .into());
+        }
+        let existing = self
+            .db
+            .transaction(|tx| db::layer_size(tx, scope, repository, &expected.to_string()))?;
+        if existing.is_some() {
+            self.cancel_upload_unchecked(id).await?;
+            return Err(UploadError::LayerAlreadyExists {
+                digest: expected.to_string(),
+                repository: repository.to_owned(),
+                registry_id: scope.account.clone(),
+            });
+        }
+        self.commit_locked(scope, repository, id, expected, size)
+            .await?;
+        Ok(size)
+    }
+
+    async fn received_bytes(&self, id: &str) -> Result<u64, CoreError> {
+        self.blobs
+            .upload_size(id)
+            .await?
+            .ok_or_else(|| CoreError::UploadUnknown { id: id.to_owned() })
+    }
+
+    async fn take_hasher(&self, state: &mut UploadState, id: &str) -> Result<Sha256, CoreError> {
+        match state.hasher.take() {
+            Some(hasher) => Ok(hasher),
+            None => self.blobs.rehash_upload(id).await,
+        }
     }
 }

@@ -1,13 +1,16 @@
-//! Image operations: ListImages, DescribeImages, BatchGetImage.
+//! Image operations: ListImages, DescribeImages, BatchGetImage, BatchDeleteImage, PutImage.
 
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::pagination::{max_results, paginate, with_next_token};
 use super::{ApiError, epoch_seconds};
 use crate::core::Image;
+use crate::core::PutImageRejection;
 use crate::core::Registry;
 use crate::error::CoreError;
+use crate::manifest::MAX_MANIFEST_BYTES;
 use crate::store::db::Scope;
 
 #[derive(Deserialize)]
@@ -322,4 +325,75 @@ pub(super) fn check_list_size(field: &str, count: usize) -> Result<(), ApiError>
     Err(ApiError::invalid(format!(
         "Invalid parameter at '{field}' failed to satisfy constraint: 'Member must have length between 1 and 100' (got {count} items)"
     )))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PutImageInput {
+    repository_name: String,
+    image_manifest: String,
+    image_manifest_media_type: Option<String>,
+    image_tag: Option<String>,
+    image_digest: Option<String>,
+}
+
+pub(super) fn put_image(
+    registry: &Registry,
+    scope: &Scope,
+    input: PutImageInput,
+) -> Result<Value, ApiError> {
+    let manifest = input.image_manifest.as_bytes();
+    if manifest.is_empty() || manifest.len() > MAX_MANIFEST_BYTES {
+        return Err(ApiError::invalid(format!(
+            "Invalid parameter at 'imageManifest' failed to satisfy constraint: 'Member must have length between 1 and {MAX_MANIFEST_BYTES}' (got {} bytes)",
+            manifest.len()
+        )));
+    }
+    if let Some(tag) = &input.image_tag {
+        crate::names::validate_tag(tag)?;
+    }
+    let digest = match &input.image_digest {
+        Some(text) => Some(crate::digest::Digest::parse(text)?),
+        None => None,
+    };
+
+    let repository = &input.repository_name;
+    let outcome = registry.put_image(
+        scope,
+        repository,
+        input.image_tag.as_deref(),
+        digest.as_ref(),
+        input.image_manifest_media_type.as_deref(),
+        manifest,
+    )?;
+    let stored = outcome.map_err(|rejection| {
+        let kind = match rejection {
+            PutImageRejection::AlreadyTagged { .. } | PutImageRejection::AlreadyExists { .. } => {
+                "ImageAlreadyExistsException"
+            }
+            PutImageRejection::ReferencedImageNotFound { .. } => {
+                "ReferencedImagesNotFoundException"
+            }
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, kind, rejection.to_string())
+    })?;
+
+    let image = registry
+        .find_image(scope, repository, Some(&stored.to_string()), None)?
+        .ok_or_else(|| CoreError::ManifestUnknown {
+            reference: stored.to_string(),
+        })?;
+    let mut image_id = json!({ "imageDigest": image.row.digest });
+    if let Some(tag) = &input.image_tag {
+        image_id["imageTag"] = json!(tag);
+    }
+    Ok(json!({
+        "image": {
+            "registryId": scope.account,
+            "repositoryName": repository,
+            "imageId": image_id,
+            "imageManifest": input.image_manifest,
+            "imageManifestMediaType": image.row.media_type,
+        }
+    }))
 }
