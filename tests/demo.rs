@@ -752,10 +752,10 @@ async fn check_passes_push_without_login_request() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn check_skips_region_sdk_cannot_sign() {
+async fn check_unaffected_by_invalid_region() {
     let lab = RunningMock::start().await;
-    // The mock takes any text in the credential scope as the region, but aws-sdk-ecr rejects
-    // this one. Collecting the evidence must skip it instead of failing.
+    // A region no SDK can sign for is rejected by the mock, so it never becomes a registry
+    // whose evidence the check would have to collect.
     let created = reqwest::Client::builder()
         .no_proxy()
         .build()
@@ -774,18 +774,15 @@ async fn check_skips_region_sdk_cannot_sign() {
         .send()
         .await
         .expect("CreateRepository");
-    assert_eq!(created.status(), 200);
-    do_lab_as_student(&lab.mock, "us-east-1", "my-app", "v1").await;
+    assert_eq!(created.status(), 400);
+    let body: serde_json::Value = created.json().await.expect("JSON error body");
+    assert_eq!(body["__type"], "IncompleteSignatureException");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("'us east 1'"), "{message}");
 
+    do_lab_as_student(&lab.mock, "us-east-1", "my-app", "v1").await;
     let evidence = collect_as_check(lab.mock.endpoint()).await;
     let report = grade(&evidence, CheckOptions::default());
-
-    let regions: Vec<&str> = evidence
-        .events
-        .iter()
-        .map(|event| event.region.as_str())
-        .collect();
-    assert!(regions.contains(&"us east 1"), "{regions:?}");
     let names: Vec<&str> = evidence
         .repositories
         .iter()

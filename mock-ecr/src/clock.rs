@@ -49,6 +49,18 @@ impl Clock {
         from_unix_millis(unix_millis(now))
     }
 
+    /// Returns the time without the offset moved by [`Clock::advance`]: the wall time for a
+    /// system clock, the fixed time for a fixed one. Checks of the client's own clock, such as
+    /// the Signature V4 skew limit, use this, so a drill that moves the mock's clock by hours
+    /// does not make every signed request look expired.
+    pub fn unshifted_now(&self) -> OffsetDateTime {
+        let base = match self.base {
+            Base::System => OffsetDateTime::now_utc(),
+            Base::Fixed(at) => at,
+        };
+        from_unix_millis(unix_millis(base))
+    }
+
     /// Moves the clock forward (or back, for a negative duration) for every holder of a clone.
     pub fn advance(&self, by: Duration) {
         let millis = i64::try_from(by.whole_milliseconds()).unwrap_or(i64::MAX);
@@ -94,6 +106,15 @@ mod tests {
         clock.advance(Duration::hours(13));
         assert_eq!(other.now(), datetime!(2026-01-02 16:04:05 UTC));
         assert_eq!(other.offset(), Duration::hours(13));
+    }
+
+    #[test]
+    fn unshifted_time_ignores_advance() {
+        let start = datetime!(2026-01-02 03:04:05 UTC);
+        let clock = Clock::fixed(start);
+        clock.advance(Duration::hours(13));
+        assert_eq!(clock.unshifted_now(), start);
+        assert_eq!(clock.now(), start + Duration::hours(13));
     }
 
     #[test]

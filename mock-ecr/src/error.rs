@@ -25,6 +25,23 @@ pub enum CoreError {
     #[error("Invalid parameter at '{field}' failed to satisfy constraint: '{constraint}'")]
     InvalidParameter { field: String, constraint: String },
 
+    #[error("Invalid tag at '{field}': {reason}")]
+    InvalidTagParameter { field: String, reason: String },
+
+    #[error(
+        "The repository with name '{repository}' would have {count} tags, over the limit of {limit}: remove tags with UntagResource first"
+    )]
+    TooManyTags {
+        repository: String,
+        count: usize,
+        limit: usize,
+    },
+
+    #[error(
+        "Repository policy does not exist for the repository with name '{name}' in the registry with id '{registry_id}'"
+    )]
+    RepositoryPolicyNotFound { name: String, registry_id: String },
+
     #[error(
         "The image with imageId {{{image}}} does not exist within the repository with name '{repository}' in the registry with id '{registry_id}'"
     )]

@@ -21,6 +21,7 @@
 pub mod admin;
 pub mod clock;
 pub mod core;
+pub mod credentials;
 pub mod digest;
 pub mod ecr_api;
 pub mod error;
@@ -31,8 +32,9 @@ pub mod server;
 pub mod store;
 
 pub use clock::Clock;
+pub use credentials::{AccessKey, AccessPolicy};
 pub use error::CoreError;
 pub use server::{
     Config, DEFAULT_ACCOUNT_ID, DEFAULT_REGION, MockEcr, StartError, default_data_dir,
-    parse_listen_address, router, serve_until_signal, startup_banner,
+    parse_listen_address, router, router_with_access, serve_until_signal, startup_banner,
 };

@@ -25,6 +25,15 @@ struct Arguments {
     /// AWS region the mock reports where a request names none.
     #[arg(long, default_value = mock_ecr::DEFAULT_REGION)]
     region: String,
+    /// Accept ECR API requests with any signature and any access key; unknown keys act for
+    /// the default account. By default the mock checks each request's Signature V4.
+    #[arg(long)]
+    accept_any_signature: bool,
+    /// Add an access key that the ECR API accepts, as ACCESS_KEY_ID:SECRET:ACCOUNT (a 12-digit
+    /// account ID); repeat for several keys. The test key pair that `ecrlab env` prints is
+    /// always accepted, in account 123456789012.
+    #[arg(long = "access-key", value_name = "ACCESS_KEY_ID:SECRET:ACCOUNT", value_parser = mock_ecr::AccessKey::parse)]
+    access_keys: Vec<mock_ecr::AccessKey>,
 }
 
 #[tokio::main]
@@ -45,6 +54,8 @@ async fn main() -> ExitCode {
     config.listen = arguments.listen;
     config.public_host = Some(arguments.public_host);
     config.region = arguments.region;
+    config.accept_any_signature = arguments.accept_any_signature;
+    config.access_keys.extend(arguments.access_keys);
 
     let result = mock_ecr::serve_until_signal(config, |mock| {
         // The server keeps running when nobody reads its output, so a failed write is ignored.

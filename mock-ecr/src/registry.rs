@@ -168,6 +168,10 @@ impl From<CoreError> for RegistryError {
             CoreError::RepositoryAlreadyExists { .. } | CoreError::RepositoryNotEmpty { .. } => {
                 (S::BAD_REQUEST, "UNSUPPORTED")
             }
+            // Raised only by ECR API operations (resource tags and policies).
+            CoreError::InvalidTagParameter { .. }
+            | CoreError::TooManyTags { .. }
+            | CoreError::RepositoryPolicyNotFound { .. } => (S::BAD_REQUEST, "UNSUPPORTED"),
             CoreError::Storage(_) => {
                 tracing::error!(%error, "registry request failed in storage");
                 (S::INTERNAL_SERVER_ERROR, "UNKNOWN")

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::core::{Registry, Settings};
+use crate::credentials::{AccessKey, AccessPolicy};
 use crate::store::{BlobStore, Database};
 use crate::{admin, ecr_api, registry};
 
@@ -40,6 +41,13 @@ pub struct Config {
     pub account_id: String,
     pub region: String,
     pub clock: Clock,
+    /// Access keys whose Signature V4 the ECR API accepts, each acting for its account.
+    /// Defaults to the test key pair that `ecrlab env` prints, in [`DEFAULT_ACCOUNT_ID`].
+    pub access_keys: Vec<AccessKey>,
+    /// Accepts ECR API requests with any signature and any access key, for clients that
+    /// cannot sign with the configured keys. Access keys not in `access_keys` then act for
+    /// `account_id`.
+    pub accept_any_signature: bool,
 }
 
 impl Config {
@@ -53,6 +61,8 @@ impl Config {
             account_id: DEFAULT_ACCOUNT_ID.to_owned(),
             region: DEFAULT_REGION.to_owned(),
             clock: Clock::system(),
+            access_keys: vec![AccessKey::default_student()],
+            accept_any_signature: false,
         }
     }
 }
@@ -79,6 +89,8 @@ pub enum StartError {
     },
     #[error("invalid public host '{host}': {problem}")]
     PublicHost { host: String, problem: &'static str },
+    #[error("invalid access keys: {0}")]
+    AccessKeys(String),
     #[error("{0}")]
     Storage(String),
 }
@@ -134,6 +146,7 @@ fn validate_public_host(host: &str) -> Result<(), StartError> {
 struct AppState {
     registry: Arc<Registry>,
     endpoint: Arc<str>,
+    access: Arc<AccessPolicy>,
 }
 
 /// A running mock. Dropping it without [`MockEcr::shutdown`] leaves the server running until
@@ -152,6 +165,8 @@ impl MockEcr {
         if let Some(host) = &config.public_host {
             validate_public_host(host)?;
         }
+        let access = AccessPolicy::new(config.access_keys, config.accept_any_signature)
+            .map_err(StartError::AccessKeys)?;
         if config.data_dir.exists() && !config.data_dir.is_dir() {
             return Err(StartError::DataDirIsFile {
                 path: config.data_dir.clone(),
@@ -179,7 +194,7 @@ impl MockEcr {
         let endpoint = format!("http://{address}");
         let registry = Arc::new(Registry::new(database, blobs, config.clock, settings));
 
-        let app = router(registry.clone(), &endpoint);
+        let app = router_with_access(registry.clone(), &endpoint, access);
         let (shutdown, signal) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -290,11 +305,18 @@ pub fn default_data_dir() -> std::path::PathBuf {
 }
 
 /// Builds the router for a registry; `endpoint` is reported by the health check. Tests can call
-/// it without a socket.
+/// it without a socket. The ECR API accepts the default test key pair only, as
+/// [`AccessPolicy::default`] sets.
 pub fn router(registry: Arc<Registry>, endpoint: &str) -> Router {
+    router_with_access(registry, endpoint, AccessPolicy::default())
+}
+
+/// Builds the router like [`router`], with the ECR API checking signatures against `access`.
+pub fn router_with_access(registry: Arc<Registry>, endpoint: &str, access: AccessPolicy) -> Router {
     let state = AppState {
         registry,
         endpoint: Arc::from(endpoint),
+        access: Arc::new(access),
     };
     Router::new()
         .fallback(route)
@@ -311,9 +333,22 @@ async fn route(State(state): State<AppState>, request: Request) -> Response {
         return registry::handle(registry, parts.method, parts.uri, parts.headers, body).await;
     }
     match (&parts.method, path) {
-        (&Method::POST, "/") => ecr_api::handle(registry, parts.headers, body).await,
+        (&Method::POST, "/") => {
+            ecr_api::handle(
+                registry,
+                &state.access,
+                &parts.method,
+                &parts.uri,
+                parts.headers,
+                body,
+            )
+            .await
+        }
         (&Method::GET, "/_ecrlab/health") => admin::health(&registry, &state.endpoint),
         (&Method::GET, "/_ecrlab/journal") => admin::journal(&registry, parts.uri.query()),
+        (&Method::GET, path) if path.starts_with(ecr_api::DOWNLOAD_PATH) => {
+            ecr_api::download_layer(&registry, path).await
+        }
         _ => not_found(&parts.method, path, body),
     }
 }

@@ -295,14 +295,13 @@ async fn malformed_requests_get_clear_errors() {
     let wrong_shape = api_error(&mock, "CreateRepository", json!({ "repositoryName": 7 })).await;
     assert_eq!(wrong_shape["__type"], "SerializationException");
 
-    let request = Request::post("/")
-        .header(
-            "x-amz-target",
-            "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories",
-        )
-        .header("authorization", common::SIGV4)
-        .body(Body::from("{not json"))
-        .unwrap();
+    let signer = common::Signer {
+        access_key_id: "AKIAECRLABSTUDENT001",
+        secret_access_key: "ecrlab-local-secret-not-for-aws",
+        region: "us-east-1",
+        at: mock.clock.now(),
+    };
+    let request = signer.request("DescribeRepositories", b"{not json");
     let reply = mock.send(request).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.json()["__type"], "SerializationException");

@@ -33,6 +33,8 @@ pub async fn serve(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
     config.listen = arguments.listen;
     config.public_host = Some(arguments.public_host);
     config.region = arguments.region;
+    config.accept_any_signature = arguments.accept_any_signature;
+    config.access_keys.extend(arguments.access_keys);
 
     mock_ecr::serve_until_signal(config, |mock| {
         let banner = format!(

@@ -55,6 +55,15 @@ struct ServeArguments {
     /// AWS region reported where a request names none.
     #[arg(long, default_value = mock_ecr::DEFAULT_REGION)]
     region: String,
+    /// Accept ECR API requests with any signature and any access key; unknown keys act for
+    /// the default account. By default the mock checks each request's Signature V4.
+    #[arg(long)]
+    accept_any_signature: bool,
+    /// Add an access key that the ECR API accepts, as ACCESS_KEY_ID:SECRET:ACCOUNT (a 12-digit
+    /// account ID); repeat for several keys. The test key pair that `ecrlab env` prints is
+    /// always accepted, in account 123456789012.
+    #[arg(long = "access-key", value_name = "ACCESS_KEY_ID:SECRET:ACCOUNT", value_parser = mock_ecr::AccessKey::parse)]
+    access_keys: Vec<mock_ecr::AccessKey>,
 }
 
 #[derive(clap::Args)]

@@ -4,10 +4,21 @@
 //! functions here to create repositories, issue and check tokens, store manifests, move tags,
 //! enforce tag immutability and the tags-per-image limit. This module uses no HTTP types.
 
+mod downloads;
 mod images;
+mod policies;
 mod repositories;
+mod resource_tags;
 mod tokens;
 mod uploads;
+
+pub use downloads::{DOWNLOAD_URL_LIFETIME, DownloadError, GrantedLayer};
+pub use images::PutImageRejection;
+pub use uploads::{LAYER_PART_SIZE, MIN_LAYER_PART_BYTES, UploadError};
+
+pub use policies::{MAX_POLICY_LENGTH, RepositoryPolicy};
+pub use repositories::{MAX_EXCLUSION_FILTERS, tag_is_immutable, wildcard_matches};
+pub use resource_tags::{MAX_RESOURCE_TAGS, ResourceTag};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,6 +43,10 @@ pub const MAX_TAGS_PER_IMAGE: usize = 1000;
 
 pub const MUTABLE: &str = "MUTABLE";
 pub const IMMUTABLE: &str = "IMMUTABLE";
+/// Every tag is immutable except those that match an exclusion filter.
+pub const IMMUTABLE_WITH_EXCLUSION: &str = "IMMUTABLE_WITH_EXCLUSION";
+/// Every tag is mutable except those that match an exclusion filter.
+pub const MUTABLE_WITH_EXCLUSION: &str = "MUTABLE_WITH_EXCLUSION";
 
 /// The front end that received a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,9 +89,14 @@ pub struct Event {
 pub struct NewRepository {
     pub name: String,
     pub tag_mutability: String,
+    /// Wildcard filters (`imageTagMutabilityExclusionFilters`) of tags exempt from
+    /// `tag_mutability`; required by the `*_WITH_EXCLUSION` settings, rejected otherwise.
+    pub tag_mutability_exclusions: Vec<String>,
     pub scan_on_push: bool,
     pub encryption_type: String,
     pub kms_key: Option<String>,
+    /// Resource tags to set on the new repository.
+    pub tags: Vec<ResourceTag>,
 }
 
 /// A repository as the front ends report it.
@@ -88,6 +108,7 @@ pub struct Repository {
     pub uri: String,
     pub created_at: OffsetDateTime,
     pub tag_mutability: String,
+    pub tag_mutability_exclusions: Vec<String>,
     pub scan_on_push: bool,
     pub encryption_type: String,
     pub kms_key: Option<String>,
@@ -197,6 +218,9 @@ pub struct Settings {
 #[derive(Default)]
 struct UploadState {
     hasher: Option<Sha256>,
+    /// Sizes of the parts received through UploadLayerPart, in order, for the minimum part
+    /// size check of CompleteLayerUpload. Registry chunks (PATCH) are not recorded.
+    part_sizes: Vec<u64>,
 }
 
 /// The registry core. Cheap to share behind an `Arc`.
@@ -206,6 +230,7 @@ pub struct Registry {
     clock: Clock,
     settings: Settings,
     uploads: tokio::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<UploadState>>>>,
+    download_grants: downloads::DownloadGrants,
 }
 
 impl Registry {
@@ -216,6 +241,7 @@ impl Registry {
             clock,
             settings,
             uploads: tokio::sync::Mutex::new(HashMap::new()),
+            download_grants: downloads::DownloadGrants::default(),
         }
     }
 
@@ -251,6 +277,7 @@ impl Registry {
             name: row.name,
             created_at: crate::clock::from_unix_millis(row.created_at),
             tag_mutability: row.tag_mutability,
+            tag_mutability_exclusions: row.tag_mutability_exclusions,
             scan_on_push: row.scan_on_push,
             encryption_type: row.encryption_type,
             kms_key: row.kms_key,

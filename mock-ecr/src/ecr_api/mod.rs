@@ -4,9 +4,13 @@
 //! error body (`{"__type": ..., "message": ...}`, HTTP 400 for client errors). Every call is
 //! journaled with its operation name.
 
+mod auth;
 mod images;
+mod layers;
 mod pagination;
+mod policies;
 mod repositories;
+mod resource_tags;
 
 use std::sync::Arc;
 
@@ -18,14 +22,18 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::core::{Caller, Event, Registry, Source};
+use crate::credentials::AccessPolicy;
 use crate::error::CoreError;
 use crate::store::db::Scope;
+
+pub use layers::{DOWNLOAD_PATH, download_layer};
 
 const TARGET_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
-/// The largest request body read: a 4 MiB manifest grows when escaped inside JSON.
-pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+/// The largest request body read: UploadLayerPart's `layerPartBlob` of up to 20 MiB grows to
+/// 26.7 MiB in base64, and a 4 MiB manifest grows when escaped inside JSON.
+pub const MAX_REQUEST_BYTES: usize = 28 * 1024 * 1024;
 
 /// An error as the ECR API returns it.
 #[derive(Debug, Clone)]
@@ -33,6 +41,9 @@ pub struct ApiError {
     status: StatusCode,
     kind: &'static str,
     message: String,
+    /// Members of the exception besides `message`, such as InvalidLayerPartException's
+    /// `lastValidByteReceived`.
+    fields: serde_json::Map<String, Value>,
 }
 
 impl ApiError {
@@ -41,7 +52,14 @@ impl ApiError {
             status,
             kind,
             message: message.into(),
+            fields: serde_json::Map::new(),
         }
+    }
+
+    /// Adds a member to the error body.
+    pub(crate) fn with_field(mut self, name: &str, value: Value) -> Self {
+        self.fields.insert(name.to_owned(), value);
+        self
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
@@ -66,6 +84,9 @@ impl From<CoreError> for ApiError {
             CoreError::TagLimitExceeded { .. } => "LimitExceededException",
             CoreError::ManifestBlobUnknown { .. } => "LayersNotFoundException",
             CoreError::DigestMismatch { .. } => "ImageDigestDoesNotMatchException",
+            CoreError::InvalidTagParameter { .. } => "InvalidTagParameterException",
+            CoreError::TooManyTags { .. } => "TooManyTagsException",
+            CoreError::RepositoryPolicyNotFound { .. } => "RepositoryPolicyNotFoundException",
             CoreError::Storage(_) => {
                 tracing::error!(%error, "ECR API request failed in storage");
                 return Self::new(
@@ -82,8 +103,10 @@ impl From<CoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "__type": self.kind, "message": self.message });
-        let mut response = (self.status, body.to_string()).into_response();
+        let mut body = self.fields;
+        body.insert("__type".to_owned(), json!(self.kind));
+        body.insert("message".to_owned(), json!(self.message));
+        let mut response = (self.status, Value::Object(body).to_string()).into_response();
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
@@ -91,16 +114,42 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Handles one ECR API request.
-pub async fn handle(registry: Arc<Registry>, headers: HeaderMap, body: Body) -> Response {
+/// Handles one ECR API request: reads the body, verifies the request's Signature V4 against
+/// `access`, then runs the operation in the account of the access key.
+pub async fn handle(
+    registry: Arc<Registry>,
+    access: &AccessPolicy,
+    method: &axum::http::Method,
+    uri: &axum::http::Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let user_agent = header_text(&headers, header::USER_AGENT.as_str());
     let host = header_text(&headers, header::HOST.as_str());
     let operation = header_text(&headers, "x-amz-target")
         .and_then(|target| target.strip_prefix(TARGET_PREFIX).map(str::to_owned));
 
-    let scope = match scope_from_authorization(&registry, &headers) {
-        Ok(scope) => scope,
+    let body = match read_body(body).await {
+        Ok(body) => body,
         Err(error) => return error.into_response(),
+    };
+    let signed = auth::SignedRequest {
+        method,
+        uri,
+        headers: &headers,
+        body: &body,
+    };
+    let scope = match auth::authenticate(&registry, access, &signed) {
+        Ok(scope) => scope,
+        Err(error) => {
+            let caller = Caller {
+                scope: registry.default_scope(),
+                source: Source::EcrApi,
+                user_agent,
+                host,
+            };
+            return reject_unauthenticated(&registry, &caller, operation.as_deref(), error);
+        }
     };
     let caller = Caller {
         scope,
@@ -117,7 +166,7 @@ pub async fn handle(registry: Arc<Registry>, headers: HeaderMap, body: Body) -> 
         return error.into_response();
     };
 
-    let input = match read_input(body).await {
+    let input = match parse_input(&body) {
         Ok(input) => input,
         Err(error) => {
             record(&registry, &caller, &operation, None, Some(&error));
@@ -128,7 +177,7 @@ pub async fn handle(registry: Arc<Registry>, headers: HeaderMap, body: Body) -> 
         .get("repositoryName")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let result = dispatch(&registry, &caller.scope, &operation, input);
+    let result = dispatch(&registry, &caller.scope, &operation, input).await;
     record(
         &registry,
         &caller,
@@ -150,6 +199,26 @@ pub async fn handle(registry: Arc<Registry>, headers: HeaderMap, body: Body) -> 
             error.into_response()
         }
     }
+}
+
+/// Journals a request that failed authentication under the default account, because such a
+/// request has no verified account, and returns the error response.
+fn reject_unauthenticated(
+    registry: &Registry,
+    caller: &Caller,
+    operation: Option<&str>,
+    error: ApiError,
+) -> Response {
+    tracing::info!(
+        operation,
+        error = error.kind,
+        message = %error.message,
+        "ECR API request failed authentication"
+    );
+    if let Some(operation) = operation {
+        record(registry, caller, operation, None, Some(&error));
+    }
+    error.into_response()
 }
 
 fn record(
@@ -177,54 +246,8 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Reads the account and region from a Signature V4 `Authorization` header:
-/// `AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/ecr/aws4_request, ...`.
-///
-/// NOTE: the signature itself is not verified yet, so any access key maps to the default
-/// account. The region comes from the credential scope, as on AWS.
-fn scope_from_authorization(registry: &Registry, headers: &HeaderMap) -> Result<Scope, ApiError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "MissingAuthenticationTokenException",
-            "Missing Authentication Token: sign requests with AWS Signature Version 4 (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, for example from 'ecrlab env')",
-        ));
-    };
-    let incomplete = |reason: &str| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "IncompleteSignatureException",
-            format!("Authorization header is not a valid AWS Signature Version 4 header: {reason}"),
-        )
-    };
-    let text = value.to_str().map_err(|_| incomplete("it is not ASCII"))?;
-    let rest = text
-        .strip_prefix("AWS4-HMAC-SHA256 ")
-        .ok_or_else(|| incomplete("it must start with 'AWS4-HMAC-SHA256 '"))?;
-    let credential = rest
-        .split(',')
-        .map(str::trim)
-        .find_map(|part| part.strip_prefix("Credential="))
-        .ok_or_else(|| incomplete("the Credential= part is missing"))?;
-    let parts: Vec<&str> = credential.split('/').collect();
-    let [access_key, _date, region, _service, _terminator] = parts.as_slice() else {
-        return Err(incomplete(
-            "Credential must be <access key>/<date>/<region>/<service>/aws4_request",
-        ));
-    };
-    if access_key.is_empty() || region.is_empty() {
-        return Err(incomplete(
-            "the access key and region in Credential must not be empty",
-        ));
-    }
-    Ok(Scope {
-        account: registry.settings().default_account.clone(),
-        region: (*region).to_owned(),
-    })
-}
-
-async fn read_input(body: Body) -> Result<Value, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_REQUEST_BYTES)
+async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(body, MAX_REQUEST_BYTES)
         .await
         .map_err(|error| {
             ApiError::new(
@@ -234,11 +257,14 @@ async fn read_input(body: Body) -> Result<Value, ApiError> {
                     "Request body could not be read (at most {MAX_REQUEST_BYTES} bytes): {error}"
                 ),
             )
-        })?;
+        })
+}
+
+fn parse_input(bytes: &[u8]) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
-    let value: Value = serde_json::from_slice(&bytes).map_err(|error| {
+    let value: Value = serde_json::from_slice(bytes).map_err(|error| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "SerializationException",
@@ -265,7 +291,7 @@ pub(crate) fn parse<T: DeserializeOwned>(input: Value) -> Result<T, ApiError> {
     })
 }
 
-fn dispatch(
+async fn dispatch(
     registry: &Registry,
     scope: &Scope,
     operation: &str,
@@ -287,6 +313,31 @@ fn dispatch(
         }
         "PutImageScanningConfiguration" => {
             repositories::put_image_scanning_configuration(registry, scope, parse(input)?)
+        }
+        "DescribeRegistry" => repositories::describe_registry(scope),
+        "TagResource" => resource_tags::tag_resource(registry, scope, parse(input)?),
+        "UntagResource" => resource_tags::untag_resource(registry, scope, parse(input)?),
+        "ListTagsForResource" => {
+            resource_tags::list_tags_for_resource(registry, scope, parse(input)?)
+        }
+        "SetRepositoryPolicy" => policies::set_repository_policy(registry, scope, parse(input)?),
+        "GetRepositoryPolicy" => policies::get_repository_policy(registry, scope, parse(input)?),
+        "DeleteRepositoryPolicy" => {
+            policies::delete_repository_policy(registry, scope, parse(input)?)
+        }
+        "PutImage" => images::put_image(registry, scope, parse(input)?),
+        "BatchCheckLayerAvailability" => {
+            layers::batch_check_layer_availability(registry, scope, parse(input)?)
+        }
+        "InitiateLayerUpload" => {
+            layers::initiate_layer_upload(registry, scope, parse(input)?).await
+        }
+        "UploadLayerPart" => layers::upload_layer_part(registry, scope, parse(input)?).await,
+        "CompleteLayerUpload" => {
+            layers::complete_layer_upload(registry, scope, parse(input)?).await
+        }
+        "GetDownloadUrlForLayer" => {
+            layers::get_download_url_for_layer(registry, scope, parse(input)?)
         }
         other => Err(ApiError::new(
             StatusCode::BAD_REQUEST,

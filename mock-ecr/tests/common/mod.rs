@@ -100,18 +100,15 @@ impl TestMock {
         }
     }
 
-    /// Calls an ECR API operation.
+    /// Calls an ECR API operation, signed with the default test key pair at the mock's time.
     pub async fn api(&self, operation: &str, input: Value) -> Reply {
-        let request = Request::post("/")
-            .header(
-                "x-amz-target",
-                format!("AmazonEC2ContainerRegistry_V20150921.{operation}"),
-            )
-            .header("content-type", "application/x-amz-json-1.1")
-            .header("authorization", SIGV4)
-            .header("user-agent", "test-sdk/1.0")
-            .body(Body::from(input.to_string()))
-            .unwrap();
+        let signer = Signer {
+            access_key_id: mock_ecr::credentials::DEFAULT_ACCESS_KEY_ID,
+            secret_access_key: mock_ecr::credentials::DEFAULT_SECRET_ACCESS_KEY,
+            region: "us-east-1",
+            at: self.clock.unshifted_now(),
+        };
+        let request = signer.request(operation, input.to_string().as_bytes());
         self.send(request).await
     }
 
@@ -217,6 +214,68 @@ impl TestMock {
             .as_array()
             .cloned()
             .unwrap_or_default()
+    }
+}
+
+/// Signs ECR API requests with Signature Version 4, as the AWS SDKs do.
+#[derive(Debug, Clone, Copy)]
+pub struct Signer<'a> {
+    pub access_key_id: &'a str,
+    pub secret_access_key: &'a str,
+    pub region: &'a str,
+    pub at: time::OffsetDateTime,
+}
+
+impl Signer<'_> {
+    /// Builds a signed `POST /` request for `operation` with `body`.
+    pub fn request(&self, operation: &str, body: &[u8]) -> Request<Body> {
+        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+
+        let mut request = Request::post("/")
+            .header("host", HOST)
+            .header(
+                "x-amz-target",
+                format!("AmazonEC2ContainerRegistry_V20150921.{operation}"),
+            )
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("user-agent", "test-sdk/1.0")
+            .body(Body::from(body.to_vec()))
+            .unwrap();
+        let identity: aws_smithy_runtime_api::client::identity::Identity =
+            aws_credential_types::Credentials::new(
+                self.access_key_id,
+                self.secret_access_key,
+                None,
+                None,
+                "test",
+            )
+            .into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(self.region)
+            .name("ecr")
+            .time(std::time::SystemTime::from(self.at))
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        let headers: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+            .collect();
+        let signable = SignableRequest::new(
+            "POST",
+            "/",
+            headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+            SignableBody::Bytes(body),
+        )
+        .unwrap();
+        let (instructions, _signature) = sign(signable, &params).unwrap().into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        request
     }
 }
 
