@@ -1,6 +1,8 @@
 //! Parsing of the manifests the registry accepts: Docker image manifest schema 2, Docker
 //! manifest lists, OCI image manifests and OCI image indexes.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use crate::digest::Digest;
@@ -31,6 +33,13 @@ pub enum ManifestKind {
 pub struct Manifest {
     pub media_type: String,
     pub kind: ManifestKind,
+    /// The manifest this one refers to (OCI image specification 1.1, `subject`), which makes
+    /// this manifest a referrer of it, such as a signature or an SBOM.
+    pub subject: Option<Descriptor>,
+    /// The manifest's own `artifactType` (OCI image specification 1.1).
+    pub artifact_type: Option<String>,
+    /// The manifest's `annotations`.
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// A content descriptor (OCI image specification, "Descriptors").
@@ -51,6 +60,10 @@ struct RawManifest {
     config: Option<RawDescriptor>,
     layers: Option<Vec<RawDescriptor>>,
     manifests: Option<Vec<RawDescriptor>>,
+    subject: Option<RawDescriptor>,
+    artifact_type: Option<String>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -107,7 +120,22 @@ impl Manifest {
                 layers: descriptors(raw.layers.unwrap_or_default())?,
             }
         };
-        Ok(Self { media_type, kind })
+        let subject = raw.subject.map(descriptor).transpose()?;
+        Ok(Self {
+            media_type,
+            kind,
+            subject,
+            artifact_type: raw.artifact_type,
+            annotations: raw.annotations,
+        })
+    }
+
+    /// The artifact type a referrers listing reports: `artifactType`, else the config blob's
+    /// media type (OCI distribution specification 1.1, "Listing Referrers").
+    pub fn referrer_artifact_type(&self) -> Option<&str> {
+        self.artifact_type
+            .as_deref()
+            .or_else(|| self.config_media_type())
     }
 
     /// The media type of the config blob, which ECR reports as `artifactMediaType`.
@@ -253,5 +281,31 @@ mod tests {
             matches!(manifest.kind, ManifestKind::Index { ref manifests } if manifests.len() == 1)
         );
         assert_eq!(manifest.config_media_type(), None);
+    }
+
+    #[test]
+    fn reads_subject_and_artifact_type() {
+        let body = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","artifactType":"application/vnd.example.sbom",
+                "config":{{"mediaType":"application/vnd.oci.empty.v1+json","digest":"{CONFIG}","size":2}},
+                "layers":[],
+                "subject":{{"mediaType":"{OCI_MANIFEST}","digest":"{LAYER}","size":100}},
+                "annotations":{{"org.example.kind":"sbom"}}}}"#
+        );
+        let manifest = Manifest::parse(body.as_bytes(), None).unwrap();
+        let subject = manifest.subject.as_ref().expect("a subject");
+        assert_eq!(subject.digest.to_string(), LAYER);
+        assert_eq!(
+            manifest.referrer_artifact_type(),
+            Some("application/vnd.example.sbom")
+        );
+        assert_eq!(manifest.annotations["org.example.kind"], "sbom");
+
+        let plain = Manifest::parse(image_manifest(OCI_MANIFEST).as_bytes(), None).unwrap();
+        assert_eq!(plain.subject, None);
+        assert_eq!(
+            plain.referrer_artifact_type(),
+            Some("application/vnd.oci.image.config.v1+json")
+        );
     }
 }

@@ -448,3 +448,473 @@ async fn list_parameters_respect_model_sizes() {
         assert!(message.contains(field), "{operation}: {message}");
     }
 }
+
+/// Pushes an OCI 1.1 artifact whose `subject` is `subject` and returns its manifest.
+async fn push_referrer(
+    mock: &TestMock,
+    auth: &str,
+    subject: &str,
+    artifact_type: &str,
+    content: &str,
+) -> Vec<u8> {
+    let config = mock.push_blob(auth, "my-app", b"{}").await;
+    let layer = mock.push_blob(auth, "my-app", content.as_bytes()).await;
+    // Fixed text, so the digest does not depend on serde_json's key order in this build.
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"{artifact_type}","config":{{"mediaType":"application/vnd.oci.empty.v1+json","digest":"{config}","size":2}},"layers":[{{"mediaType":"application/octet-stream","digest":"{layer}","size":{size}}}],"subject":{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{subject}","size":10}},"annotations":{{"org.opencontainers.image.created":"2026-12-04T12:00:00Z"}}}}"#,
+        size = content.len()
+    )
+    .into_bytes();
+    let digest = common::sha256(&manifest);
+    let reply = mock.put_manifest(auth, "my-app", &digest, &manifest).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    manifest
+}
+
+#[tokio::test]
+async fn list_image_referrers_finds_subject_artifacts() {
+    let _sorted = sorted_snapshots();
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let image = mock.push_image_blobs(&auth, "my-app", "one").await;
+    mock.put_manifest(&auth, "my-app", "latest", &image).await;
+    let subject = common::sha256(&image);
+    push_referrer(
+        &mock,
+        &auth,
+        &subject,
+        "application/vnd.example.sbom",
+        "sbom",
+    )
+    .await;
+    push_referrer(
+        &mock,
+        &auth,
+        &subject,
+        "application/vnd.example.signature",
+        "sig",
+    )
+    .await;
+
+    let all = mock
+        .api(
+            "ListImageReferrers",
+            json!({ "repositoryName": "my-app", "subjectId": { "imageDigest": subject } }),
+        )
+        .await;
+    assert_eq!(all.status, StatusCode::OK);
+    insta::assert_json_snapshot!("list_image_referrers", all.json());
+
+    let filtered = mock
+        .api(
+            "ListImageReferrers",
+            json!({
+                "repositoryName": "my-app",
+                "subjectId": { "imageDigest": subject },
+                "filter": { "artifactTypes": ["application/vnd.example.signature"] },
+            }),
+        )
+        .await
+        .json();
+    let referrers = filtered["referrers"].as_array().unwrap();
+    assert_eq!(referrers.len(), 1);
+    assert_eq!(
+        referrers[0]["artifactType"],
+        "application/vnd.example.signature"
+    );
+
+    let archived = mock
+        .api(
+            "ListImageReferrers",
+            json!({
+                "repositoryName": "my-app",
+                "subjectId": { "imageDigest": subject },
+                "filter": { "artifactStatus": "ARCHIVED" },
+            }),
+        )
+        .await
+        .json();
+    assert_eq!(archived["referrers"], json!([]));
+
+    let first = mock
+        .api(
+            "ListImageReferrers",
+            json!({ "repositoryName": "my-app", "subjectId": { "imageDigest": subject }, "maxResults": 1 }),
+        )
+        .await
+        .json();
+    let token = first["nextToken"].as_str().expect("a second page");
+    let second = mock
+        .api(
+            "ListImageReferrers",
+            json!({
+                "repositoryName": "my-app",
+                "subjectId": { "imageDigest": subject },
+                "maxResults": 1,
+                "nextToken": token,
+            }),
+        )
+        .await
+        .json();
+    assert_eq!(second["referrers"].as_array().unwrap().len(), 1);
+    assert_ne!(second["referrers"][0], first["referrers"][0]);
+    assert!(second.get("nextToken").is_none());
+
+    let unrelated = mock
+        .api(
+            "ListImageReferrers",
+            json!({ "repositoryName": "my-app", "subjectId": { "imageDigest": common::sha256(b"none") } }),
+        )
+        .await
+        .json();
+    assert_eq!(unrelated["referrers"], json!([]));
+}
+
+#[tokio::test]
+async fn list_image_referrers_rejects_bad_input() {
+    let _sorted = sorted_snapshots();
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let subject = common::sha256(b"subject");
+
+    let bad_digest = api_error(
+        &mock,
+        "ListImageReferrers",
+        json!({ "repositoryName": "my-app", "subjectId": { "imageDigest": "sha256:nothex" } }),
+    )
+    .await;
+    insta::assert_json_snapshot!("referrers_invalid_digest", bad_digest);
+
+    let too_many = api_error(
+        &mock,
+        "ListImageReferrers",
+        json!({ "repositoryName": "my-app", "subjectId": { "imageDigest": subject }, "maxResults": 51 }),
+    )
+    .await;
+    assert_eq!(too_many["__type"], "InvalidParameterException");
+    assert!(
+        too_many["message"]
+            .as_str()
+            .unwrap()
+            .contains("between 1 and 50")
+    );
+
+    let six_types = api_error(
+        &mock,
+        "ListImageReferrers",
+        json!({
+            "repositoryName": "my-app",
+            "subjectId": { "imageDigest": subject },
+            "filter": { "artifactTypes": ["a/1", "a/2", "a/3", "a/4", "a/5", "a/6"] },
+        }),
+    )
+    .await;
+    assert_eq!(six_types["__type"], "InvalidParameterException");
+
+    let bad_status = api_error(
+        &mock,
+        "ListImageReferrers",
+        json!({
+            "repositoryName": "my-app",
+            "subjectId": { "imageDigest": subject },
+            "filter": { "artifactStatus": "GONE" },
+        }),
+    )
+    .await;
+    assert_eq!(bad_status["__type"], "InvalidParameterException");
+
+    let missing = api_error(
+        &mock,
+        "ListImageReferrers",
+        json!({ "repositoryName": "nowhere", "subjectId": { "imageDigest": subject } }),
+    )
+    .await;
+    assert_eq!(missing["__type"], "RepositoryNotFoundException");
+}
+
+#[tokio::test]
+async fn next_token_is_bound_to_its_listing() {
+    let _sorted = sorted_snapshots();
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    mock.create_repository("other", "MUTABLE").await;
+    let auth = mock.login().await;
+    for (repository, seed) in [
+        ("my-app", "a"),
+        ("my-app", "b"),
+        ("other", "c"),
+        ("other", "d"),
+    ] {
+        let image = mock.push_image_blobs(&auth, repository, seed).await;
+        mock.put_manifest(&auth, repository, seed, &image).await;
+    }
+    let first = mock
+        .api(
+            "ListImages",
+            json!({ "repositoryName": "my-app", "maxResults": 1 }),
+        )
+        .await
+        .json();
+    let token = first["nextToken"]
+        .as_str()
+        .expect("a second page")
+        .to_owned();
+
+    let resumed = mock
+        .api(
+            "ListImages",
+            json!({ "repositoryName": "my-app", "maxResults": 1, "nextToken": token }),
+        )
+        .await;
+    assert_eq!(resumed.status, StatusCode::OK);
+    assert_eq!(resumed.json()["imageIds"][0]["imageTag"], "b");
+
+    let other_repository = api_error(
+        &mock,
+        "ListImages",
+        json!({ "repositoryName": "other", "maxResults": 1, "nextToken": token }),
+    )
+    .await;
+    // The token's HMAC key is random per mock, so the snapshot shows the message without it.
+    let message = other_repository["message"].as_str().unwrap();
+    assert!(message.contains(&token), "{message}");
+    let redacted = json!({
+        "__type": other_repository["__type"],
+        "message": message.replace(&token, "<nextToken>"),
+    });
+    insta::assert_json_snapshot!("next_token_of_another_listing", redacted);
+
+    let other_filter = api_error(
+        &mock,
+        "ListImages",
+        json!({ "repositoryName": "my-app", "filter": { "tagStatus": "TAGGED" }, "nextToken": token }),
+    )
+    .await;
+    assert_eq!(other_filter["__type"], "InvalidParameterException");
+
+    let other_operation = api_error(
+        &mock,
+        "DescribeImages",
+        json!({ "repositoryName": "my-app", "nextToken": token }),
+    )
+    .await;
+    assert_eq!(other_operation["__type"], "InvalidParameterException");
+
+    let other_mock = TestMock::new();
+    other_mock.create_repository("my-app", "MUTABLE").await;
+    let another_mock = api_error(
+        &other_mock,
+        "ListImages",
+        json!({ "repositoryName": "my-app", "nextToken": token }),
+    )
+    .await;
+    assert_eq!(another_mock["__type"], "InvalidParameterException");
+
+    let with_names = api_error(
+        &mock,
+        "DescribeRepositories",
+        json!({ "repositoryNames": ["my-app"], "maxResults": 1 }),
+    )
+    .await;
+    assert_eq!(with_names["__type"], "InvalidParameterException");
+}
+
+#[tokio::test]
+async fn batch_get_image_honours_accepted_media_types() {
+    let _sorted = sorted_snapshots();
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let image = mock.push_image_blobs(&auth, "my-app", "one").await;
+    mock.put_manifest(&auth, "my-app", "latest", &image).await;
+
+    let accepted = mock
+        .api(
+            "BatchGetImage",
+            json!({
+                "repositoryName": "my-app",
+                "imageIds": [{ "imageTag": "latest" }],
+                "acceptedMediaTypes": ["application/vnd.oci.image.manifest.v1+json"],
+            }),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::OK);
+    insta::assert_json_snapshot!("batch_get_image", accepted.json());
+
+    let docker_only = mock
+        .api(
+            "BatchGetImage",
+            json!({
+                "repositoryName": "my-app",
+                "imageIds": [{ "imageTag": "latest" }],
+                "acceptedMediaTypes": ["application/vnd.docker.distribution.manifest.v2+json"],
+            }),
+        )
+        .await;
+    assert_eq!(docker_only.status, StatusCode::OK);
+    let body = docker_only.json();
+    assert_eq!(body["images"], json!([]));
+    insta::assert_json_snapshot!("batch_get_image_unaccepted_media_type", body);
+
+    let empty = api_error(
+        &mock,
+        "BatchGetImage",
+        json!({ "repositoryName": "my-app", "imageIds": [{ "imageTag": "latest" }], "acceptedMediaTypes": [] }),
+    )
+    .await;
+    assert_eq!(empty["__type"], "InvalidParameterException");
+    let not_a_type = api_error(
+        &mock,
+        "BatchGetImage",
+        json!({ "repositoryName": "my-app", "imageIds": [{ "imageTag": "latest" }], "acceptedMediaTypes": ["json"] }),
+    )
+    .await;
+    assert!(not_a_type["message"].as_str().unwrap().contains("'json'"));
+}
+
+#[tokio::test]
+async fn journal_names_repository_by_arn_and_digests() {
+    let mock = TestMock::new();
+    mock.create_repository("team/app", "MUTABLE").await;
+    let arn = "arn:aws:ecr:us-east-1:123456789012:repository/team/app";
+    let tagged = mock
+        .api(
+            "TagResource",
+            json!({ "resourceArn": arn, "tags": [{ "Key": "env", "Value": "lab" }] }),
+        )
+        .await;
+    assert_eq!(tagged.status, StatusCode::OK);
+    mock.api("ListTagsForResource", json!({ "resourceArn": arn }))
+        .await;
+    mock.api(
+        "UntagResource",
+        json!({ "resourceArn": arn, "tagKeys": ["env"] }),
+    )
+    .await;
+
+    let initiated = mock
+        .api(
+            "InitiateLayerUpload",
+            json!({ "repositoryName": "team/app" }),
+        )
+        .await
+        .json();
+    let upload_id = initiated["uploadId"].as_str().unwrap();
+    let layer = b"layer bytes";
+    let layer_digest = common::sha256(layer);
+    let part = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, layer);
+    mock.api(
+        "UploadLayerPart",
+        json!({
+            "repositoryName": "team/app",
+            "uploadId": upload_id,
+            "partFirstByte": 0,
+            "partLastByte": layer.len() - 1,
+            "layerPartBlob": part,
+        }),
+    )
+    .await;
+    let completed = mock
+        .api(
+            "CompleteLayerUpload",
+            json!({ "repositoryName": "team/app", "uploadId": upload_id, "layerDigests": [layer_digest] }),
+        )
+        .await;
+    assert_eq!(
+        completed.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&completed.body)
+    );
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": { "mediaType": "application/vnd.oci.image.config.v1+json", "digest": layer_digest, "size": layer.len() },
+        "layers": [],
+    })
+    .to_string();
+    let put = mock
+        .api(
+            "PutImage",
+            json!({ "repositoryName": "team/app", "imageManifest": manifest, "imageTag": "v1" }),
+        )
+        .await;
+    assert_eq!(
+        put.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&put.body)
+    );
+
+    let journal = mock.journal().await;
+    let event = |action: &str| {
+        journal
+            .iter()
+            .find(|event| event["action"] == action)
+            .unwrap_or_else(|| panic!("no {action} event"))
+            .clone()
+    };
+    for action in ["TagResource", "ListTagsForResource", "UntagResource"] {
+        assert_eq!(event(action)["repository"], "team/app", "{action}");
+    }
+    assert_eq!(
+        event("CompleteLayerUpload")["digest"],
+        layer_digest.as_str()
+    );
+    let image_digest = common::sha256(manifest.as_bytes());
+    assert_eq!(event("PutImage")["digest"], image_digest.as_str());
+    assert_eq!(event("PutImage")["repository"], "team/app");
+}
+
+#[tokio::test]
+async fn remaining_bodies_match_snapshots() {
+    let _sorted = sorted_snapshots();
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+
+    let described = mock.api("DescribeRepositories", json!({})).await;
+    assert_eq!(described.status, StatusCode::OK);
+    insta::assert_json_snapshot!("describe_repositories", described.json());
+
+    let scanning = mock
+        .api(
+            "PutImageScanningConfiguration",
+            json!({ "repositoryName": "my-app", "imageScanningConfiguration": { "scanOnPush": true } }),
+        )
+        .await;
+    assert_eq!(scanning.status, StatusCode::OK);
+    insta::assert_json_snapshot!("put_image_scanning_configuration", scanning.json());
+
+    // The password in the token is random, so the snapshot shows the body without it.
+    let mut token = mock.api("GetAuthorizationToken", json!({})).await.json();
+    let issued = &mut token["authorizationData"][0]["authorizationToken"];
+    assert!(issued.is_string());
+    *issued = json!("<base64 of AWS:password>");
+    insta::assert_json_snapshot!("get_authorization_token", token);
+
+    let image_missing = api_error(
+        &mock,
+        "DescribeImages",
+        json!({ "repositoryName": "my-app", "imageIds": [{ "imageTag": "absent" }] }),
+    )
+    .await;
+    insta::assert_json_snapshot!("image_not_found", image_missing);
+
+    let unknown = api_error(&mock, "LaunchRocket", json!({})).await;
+    insta::assert_json_snapshot!("unknown_operation", unknown);
+
+    let wrong_shape = api_error(&mock, "CreateRepository", json!({ "repositoryName": 7 })).await;
+    insta::assert_json_snapshot!("serialization_error", wrong_shape);
+
+    let deleted = mock
+        .api("DeleteRepository", json!({ "repositoryName": "my-app" }))
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    insta::assert_json_snapshot!("delete_repository", deleted.json());
+}

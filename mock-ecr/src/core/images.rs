@@ -8,7 +8,49 @@ use crate::error::CoreError;
 use crate::manifest::{Manifest, ManifestKind};
 use crate::store::db::{self, ImageRow, Scope};
 
+/// A manifest whose `subject` names another manifest, as ListImageReferrers reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referrer {
+    pub digest: String,
+    pub media_type: String,
+    pub artifact_type: Option<String>,
+    /// The size of the referrer's manifest in bytes, as in an OCI referrers index descriptor.
+    pub size: i64,
+    pub annotations: std::collections::BTreeMap<String, String>,
+}
+
 impl Registry {
+    /// Lists the manifests in the repository whose `subject` is `subject`, in push order. The
+    /// subject itself need not be in the repository (OCI distribution specification 1.1).
+    pub fn referrers(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        subject: &Digest,
+    ) -> Result<Vec<Referrer>, CoreError> {
+        let rows = self.db.transaction(|tx| {
+            self.require_repository(tx, scope, repository)?;
+            db::images(tx, scope, repository)
+        })?;
+        let mut referrers = Vec::new();
+        for row in rows {
+            let Ok(manifest) = Manifest::parse(&row.manifest, Some(&row.media_type)) else {
+                continue;
+            };
+            if manifest.subject.as_ref().map(|named| &named.digest) != Some(subject) {
+                continue;
+            }
+            referrers.push(Referrer {
+                artifact_type: manifest.referrer_artifact_type().map(str::to_owned),
+                size: i64::try_from(row.manifest.len()).unwrap_or(i64::MAX),
+                media_type: row.media_type,
+                digest: row.digest,
+                annotations: manifest.annotations,
+            });
+        }
+        Ok(referrers)
+    }
+
     /// Lists a repository's images with their tags.
     pub fn images(&self, scope: &Scope, repository: &str) -> Result<Vec<Image>, CoreError> {
         self.db.transaction(|tx| {

@@ -1,10 +1,11 @@
-//! Image operations: ListImages, DescribeImages, BatchGetImage, BatchDeleteImage, PutImage.
+//! Image operations: ListImages, DescribeImages, BatchGetImage, BatchDeleteImage, PutImage,
+//! ListImageReferrers.
 
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::pagination::{max_results, paginate, with_next_token};
+use super::pagination::{Pager, max_results, max_results_up_to, with_next_token};
 use super::{ApiError, epoch_seconds};
 use crate::core::Image;
 use crate::core::PutImageRejection;
@@ -19,7 +20,7 @@ pub(super) struct TagStatusFilter {
     tag_status: Option<String>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum TagStatus {
     Tagged,
     Untagged,
@@ -73,7 +74,10 @@ pub(super) fn list_images(
             ids.push(json!({ "imageDigest": image.row.digest, "imageTag": tag }));
         }
     }
-    let (page, next) = paginate(ids, max, input.next_token.as_deref())?;
+    let pager = Pager::new(registry, scope, "ListImages")
+        .bind("repositoryName", &input.repository_name)
+        .bind("tagStatus", &format!("{status:?}"));
+    let (page, next) = pager.page(ids, max, input.next_token.as_deref())?;
     Ok(with_next_token(json!({ "imageIds": page }), next))
 }
 
@@ -183,7 +187,10 @@ pub(super) fn describe_images(
         .filter(|image| matches_status(image, status))
         .map(|image| image_detail(scope, repository, image))
         .collect();
-    let (page, next) = paginate(details, max, input.next_token.as_deref())?;
+    let pager = Pager::new(registry, scope, "DescribeImages")
+        .bind("repositoryName", repository)
+        .bind("tagStatus", &format!("{status:?}"));
+    let (page, next) = pager.page(details, max, input.next_token.as_deref())?;
     Ok(with_next_token(json!({ "imageDetails": page }), next))
 }
 
@@ -192,6 +199,7 @@ pub(super) fn describe_images(
 pub(super) struct BatchGetImageInput {
     repository_name: String,
     image_ids: Vec<ImageIdentifier>,
+    accepted_media_types: Option<Vec<String>>,
 }
 
 pub(super) fn batch_get_image(
@@ -200,6 +208,10 @@ pub(super) fn batch_get_image(
     input: BatchGetImageInput,
 ) -> Result<Value, ApiError> {
     check_list_size("imageIds", input.image_ids.len())?;
+    let accepted = input.accepted_media_types.as_deref();
+    if let Some(accepted) = accepted {
+        check_media_types(accepted)?;
+    }
     let repository = &input.repository_name;
     registry.repository(scope, repository)?;
     let mut images = Vec::new();
@@ -243,6 +255,20 @@ pub(super) fn batch_get_image(
             }
             continue;
         };
+        if let Some(accepted) = accepted {
+            if !accepted.contains(&image.row.media_type) {
+                // NOTE: ECR converts a Docker schema 2 manifest to schema 1 when only schema 1
+                // is accepted (BatchGetImage documentation); the mock stores no schema 1 form,
+                // so it reports the image as not found in an accepted media type. The API
+                // model's ImageFailureCode has no code for this case.
+                let reason = format!(
+                    "Requested image not found in an accepted media type: its manifest is {}; add that type to acceptedMediaTypes",
+                    image.row.media_type
+                );
+                failures.push(failure(id, "ImageNotFound", &reason));
+                continue;
+            }
+        }
         let manifest = String::from_utf8_lossy(&image.row.manifest).into_owned();
         let mut image_id = json!({ "imageDigest": image.row.digest });
         if let Some(tag) = &id.image_tag {
@@ -315,6 +341,19 @@ pub(super) fn batch_delete_image(
         }
     }
     Ok(json!({ "imageIds": deleted, "failures": failures }))
+}
+
+/// Checks `acceptedMediaTypes` against the API model's `MediaTypeList`: 1 to 100 media types.
+fn check_media_types(accepted: &[String]) -> Result<(), ApiError> {
+    check_list_size("acceptedMediaTypes", accepted.len())?;
+    for media_type in accepted {
+        if media_type.is_empty() || !media_type.contains('/') {
+            return Err(ApiError::invalid(format!(
+                "Invalid parameter at 'acceptedMediaTypes': '{media_type}' is not a media type; use a manifest type such as application/vnd.oci.image.manifest.v1+json"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Checks the size of a list parameter against the API model's 1 to 100 items.
@@ -396,4 +435,115 @@ pub(super) fn put_image(
             "imageManifestMediaType": image.row.media_type,
         }
     }))
+}
+
+/// The largest `maxResults` of ListImageReferrers (the API model's `FiftyMaxResults`).
+const MAX_REFERRER_RESULTS: i64 = 50;
+
+/// The most artifact types one filter names (the API model's `ArtifactTypeList`).
+const MAX_ARTIFACT_TYPES: usize = 5;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SubjectIdentifier {
+    image_digest: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ReferrersFilter {
+    artifact_types: Option<Vec<String>>,
+    artifact_status: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ListImageReferrersInput {
+    repository_name: String,
+    subject_id: SubjectIdentifier,
+    filter: Option<ReferrersFilter>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+/// Reads the filter into the artifact types to keep (empty keeps all) and whether `ACTIVE`
+/// artifacts, the only status the mock has, are selected.
+fn referrers_filter(filter: Option<&ReferrersFilter>) -> Result<(Vec<String>, bool), ApiError> {
+    let types = filter
+        .and_then(|filter| filter.artifact_types.clone())
+        .unwrap_or_default();
+    if types.len() > MAX_ARTIFACT_TYPES {
+        return Err(ApiError::invalid(format!(
+            "Invalid parameter at 'filter.artifactTypes' failed to satisfy constraint: 'Member must have length less than or equal to {MAX_ARTIFACT_TYPES}' (got {} items)",
+            types.len()
+        )));
+    }
+    if let Some(bad) = types.iter().find(|kind| !(1..=255).contains(&kind.len())) {
+        return Err(ApiError::invalid(format!(
+            "Invalid parameter at 'filter.artifactTypes' failed to satisfy constraint: 'Member must have length between 1 and 255' (got '{bad}')"
+        )));
+    }
+    let active = match filter.and_then(|filter| filter.artifact_status.as_deref()) {
+        None | Some("ACTIVE") | Some("ANY") => true,
+        Some("ARCHIVED") | Some("ACTIVATING") => false,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "Invalid parameter at 'filter.artifactStatus' failed to satisfy constraint: 'Member must satisfy enum value set: [ACTIVE, ARCHIVED, ACTIVATING, ANY]' (got '{other}')"
+            )));
+        }
+    };
+    Ok((types, active))
+}
+
+pub(super) fn list_image_referrers(
+    registry: &Registry,
+    scope: &Scope,
+    input: ListImageReferrersInput,
+) -> Result<Value, ApiError> {
+    let max = max_results_up_to(input.max_results, MAX_REFERRER_RESULTS)?;
+    let subject = crate::digest::Digest::parse(&input.subject_id.image_digest)?;
+    let (types, active) = referrers_filter(input.filter.as_ref())?;
+    let repository = &input.repository_name;
+
+    // The mock never archives images, so every referrer is ACTIVE.
+    let referrers: Vec<Value> = registry
+        .referrers(scope, repository, &subject)?
+        .into_iter()
+        .filter(|_| active)
+        .filter(|referrer| {
+            types.is_empty()
+                || referrer
+                    .artifact_type
+                    .as_ref()
+                    .is_some_and(|kind| types.contains(kind))
+        })
+        .map(|referrer| {
+            let mut output = json!({
+                "digest": referrer.digest,
+                "mediaType": referrer.media_type,
+                "size": referrer.size,
+                "artifactStatus": "ACTIVE",
+            });
+            if let Some(kind) = referrer.artifact_type {
+                output["artifactType"] = json!(kind);
+            }
+            if !referrer.annotations.is_empty() {
+                output["annotations"] = json!(referrer.annotations);
+            }
+            output
+        })
+        .collect();
+
+    let status = input
+        .filter
+        .as_ref()
+        .and_then(|filter| filter.artifact_status.as_deref())
+        .unwrap_or("ACTIVE");
+    let pager = Pager::new(registry, scope, "ListImageReferrers")
+        .bind("repositoryName", repository)
+        .bind("subjectId", &subject.to_string())
+        .bind("artifactTypes", &types.join("\n"))
+        .bind("artifactStatus", status);
+    let (page, next) = pager.page(referrers, max, input.next_token.as_deref())?;
+    Ok(with_next_token(json!({ "referrers": page }), next))
 }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::pagination::{max_results, paginate, with_next_token};
+use super::pagination::{Pager, max_results, with_next_token};
 use super::resource_tags::TagInput;
 use super::{ApiError, epoch_seconds};
 use crate::core::Registry;
@@ -163,7 +163,11 @@ pub(super) fn describe_repositories(
         super::images::check_list_size("repositoryNames", names.len())?;
     }
     let repositories = registry.describe_repositories(scope, input.repository_names.as_deref())?;
-    let (page, next) = paginate(repositories, max, input.next_token.as_deref())?;
+    let (page, next) = Pager::new(registry, scope, "DescribeRepositories").page(
+        repositories,
+        max,
+        input.next_token.as_deref(),
+    )?;
     let repositories: Vec<Value> = page.iter().map(repository_json).collect();
     Ok(with_next_token(
         json!({ "repositories": repositories }),
