@@ -1,4 +1,5 @@
-//! The admin API under `/_ecrlab/`: health and the journal, read by `ecrlab check`.
+//! The admin API under `/_ecrlab/`: health and the journal, read by `ecrlab check`, and the
+//! on-demand run of lifecycle policies, called by `ecrlab lifecycle run`.
 
 use std::sync::Arc;
 
@@ -114,6 +115,88 @@ pub fn journal(registry: &Arc<Registry>, query: Option<&str>) -> Response {
         }
         Err(error) => {
             tracing::error!(%error, "failed to read the journal");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({ "error": error.to_string() })),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The path of the admin request that evaluates lifecycle policies now.
+pub const LIFECYCLE_RUN_PATH: &str = "/_ecrlab/lifecycle/run";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExpiredImageJson {
+    account: String,
+    region: String,
+    repository: String,
+    image_digest: String,
+    image_tags: Vec<String>,
+    image_pushed_at: String,
+    applied_rule_priority: i64,
+}
+
+/// `POST /_ecrlab/lifecycle/run?repository=NAME`: evaluates every lifecycle policy, or those of
+/// the repositories named NAME in any account and region, and returns the images expired.
+pub fn run_lifecycle(registry: &Registry, query: Option<&str>) -> Response {
+    let mut repository = None;
+    for pair in query
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+    {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match (key, value) {
+            ("repository", "") => {
+                return bad_request(
+                    "query parameter 'repository' needs a repository name, as repository=my-app"
+                        .to_owned(),
+                );
+            }
+            // Repository names contain only lowercase letters, digits, `.`, `_`, `-` and `/`,
+            // so `/` is the only character a client percent-encodes.
+            ("repository", name) => {
+                repository = Some(name.replace("%2F", "/").replace("%2f", "/"));
+            }
+            _ => {
+                return bad_request(format!("unknown query parameter '{key}': use 'repository'"));
+            }
+        }
+    }
+    let repository = repository.as_deref();
+
+    match registry.run_lifecycle_policies(repository) {
+        Ok((_, 0)) if repository.is_some() => (
+            StatusCode::NOT_FOUND,
+            Json(json!({
+                "error": format!(
+                    "no repository named '{}' has a lifecycle policy: set one with PutLifecyclePolicy first",
+                    repository.unwrap_or_default()
+                )
+            })),
+        )
+            .into_response(),
+        Ok((expired, evaluated)) => {
+            let expired: Vec<ExpiredImageJson> = expired
+                .into_iter()
+                .map(|image| ExpiredImageJson {
+                    account: image.scope.account,
+                    region: image.scope.region,
+                    repository: image.repository,
+                    image_digest: image.digest,
+                    image_tags: image.tags,
+                    image_pushed_at: crate::clock::rfc3339(image.pushed_at),
+                    applied_rule_priority: image.applied_rule_priority,
+                })
+                .collect();
+            Json(json!({ "evaluatedPolicies": evaluated, "expiredImages": expired }))
+                .into_response()
+        }
+        Err(error) => {
+            tracing::error!(%error, "failed to evaluate lifecycle policies");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 Json(json!({ "error": error.to_string() })),

@@ -43,6 +43,16 @@ pub enum CoreError {
     RepositoryPolicyNotFound { name: String, registry_id: String },
 
     #[error(
+        "Lifecycle policy does not exist for the repository with name '{name}' in the registry with id '{registry_id}'"
+    )]
+    LifecyclePolicyNotFound { name: String, registry_id: String },
+
+    #[error(
+        "There is no lifecycle policy preview for the repository with name '{name}' in the registry with id '{registry_id}': start one with StartLifecyclePolicyPreview"
+    )]
+    LifecyclePolicyPreviewNotFound { name: String, registry_id: String },
+
+    #[error(
         "The image with imageId {{{image}}} does not exist within the repository with name '{repository}' in the registry with id '{registry_id}'"
     )]
     ImageNotFound {

@@ -168,10 +168,13 @@ impl From<CoreError> for RegistryError {
             CoreError::RepositoryAlreadyExists { .. } | CoreError::RepositoryNotEmpty { .. } => {
                 (S::BAD_REQUEST, "UNSUPPORTED")
             }
-            // Raised only by ECR API operations (resource tags and policies).
+            // Raised only by ECR API operations (resource tags, repository and lifecycle
+            // policies).
             CoreError::InvalidTagParameter { .. }
             | CoreError::TooManyTags { .. }
-            | CoreError::RepositoryPolicyNotFound { .. } => (S::BAD_REQUEST, "UNSUPPORTED"),
+            | CoreError::RepositoryPolicyNotFound { .. }
+            | CoreError::LifecyclePolicyNotFound { .. }
+            | CoreError::LifecyclePolicyPreviewNotFound { .. } => (S::BAD_REQUEST, "UNSUPPORTED"),
             CoreError::Storage(_) => {
                 tracing::error!(%error, "registry request failed in storage");
                 (S::INTERNAL_SERVER_ERROR, "UNKNOWN")

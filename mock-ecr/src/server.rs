@@ -329,6 +329,12 @@ async fn route(State(state): State<AppState>, request: Request) -> Response {
     let path = parts.uri.path();
     let registry = state.registry.clone();
 
+    // Lifecycle policies are evaluated lazily: the first request after the mock's clock passes
+    // a policy's next evaluation time expires that policy's images before it is handled.
+    if let Err(error) = registry.run_due_lifecycle_policies() {
+        tracing::error!(%error, "failed to evaluate lifecycle policies that were due");
+    }
+
     if path == "/v2" || path.starts_with("/v2/") {
         return registry::handle(registry, parts.method, parts.uri, parts.headers, body).await;
     }
@@ -346,6 +352,9 @@ async fn route(State(state): State<AppState>, request: Request) -> Response {
         }
         (&Method::GET, "/_ecrlab/health") => admin::health(&registry, &state.endpoint),
         (&Method::GET, "/_ecrlab/journal") => admin::journal(&registry, parts.uri.query()),
+        (&Method::POST, admin::LIFECYCLE_RUN_PATH) => {
+            admin::run_lifecycle(&registry, parts.uri.query())
+        }
         (&Method::GET, path) if path.starts_with(ecr_api::DOWNLOAD_PATH) => {
             ecr_api::download_layer(&registry, path).await
         }
@@ -395,12 +404,18 @@ pub async fn serve_until_signal(
 ) -> Result<(), StartError> {
     // The handlers are installed before the mock starts, so a signal sent as soon as the
     // endpoint is printed still stops the server cleanly instead of killing it.
-    let signals = ShutdownSignals::install();
+    let mut signals = ShutdownSignals::install();
     let mock = MockEcr::start(config).await?;
     on_start(&mock);
     signals.wait().await;
     tracing::info!("shutdown signal received, stopping");
-    mock.shutdown().await;
+    // A second signal during the grace period stops at once, as users expect of Ctrl-C twice.
+    tokio::select! {
+        () = mock.shutdown() => {}
+        () = signals.wait() => {
+            tracing::warn!("second shutdown signal received, stopping without waiting for requests");
+        }
+    }
     Ok(())
 }
 
@@ -425,10 +440,10 @@ impl ShutdownSignals {
         }
     }
 
-    async fn wait(self) {
+    async fn wait(&mut self) {
         #[cfg(unix)]
-        match self.streams {
-            Ok((mut interrupt, mut terminate)) => {
+        match &mut self.streams {
+            Ok((interrupt, terminate)) => {
                 tokio::select! {
                     _ = interrupt.recv() => {}
                     _ = terminate.recv() => {}

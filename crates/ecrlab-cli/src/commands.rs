@@ -66,14 +66,41 @@ pub async fn env(endpoint: &str, out: &mut impl Write) -> anyhow::Result<ExitCod
         eprintln!("ecrlab: note: {}", exports.endpoint_note);
     }
     out.flush()?;
+    if let Some(version) = installed_aws_cli_ignoring_endpoint_env().await {
+        eprintln!(
+            "ecrlab: warning: the aws command on PATH is aws-cli/{version}, which ignores \
+             AWS_ENDPOINT_URL and would send lab commands to real AWS: add --endpoint-url \
+             {endpoint} to every aws command, or install a newer AWS CLI"
+        );
+    }
     match exports.error {
         None => Ok(ExitCode::SUCCESS),
         Some(error) => Err(anyhow::Error::new(error).context(format!(
             "cannot read the mock's settings from {endpoint}, so the exports name that endpoint \
-             with region {DEFAULT_REGION} and AWS commands fail instead of reaching AWS; start \
-             the mock and run `ecrlab env` again"
+             with region {DEFAULT_REGION}: AWS CLIs and SDKs that read AWS_ENDPOINT_URL then \
+             fail instead of reaching AWS; start the mock and run `ecrlab env` again"
         ))),
     }
+}
+
+/// Runs `aws --version` and returns the version when that CLI ignores `AWS_ENDPOINT_URL`.
+/// A missing or hanging `aws` is not an error here: the warning is only advice.
+async fn installed_aws_cli_ignoring_endpoint_env() -> Option<String> {
+    let run = tokio::process::Command::new("aws")
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .output();
+    let output = tokio::time::timeout(std::time::Duration::from_secs(10), run)
+        .await
+        .ok()?
+        .ok()?;
+    // AWS CLI v1 prints its version on stderr, v2 on stdout.
+    let text = format!(
+        "{} {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    ecrlab_core::clients::aws_cli_ignoring_endpoint_env(&text)
 }
 
 /// Collects the evidence from the mock at `endpoint` and checks the lab's steps against it.
@@ -208,4 +235,96 @@ fn quiz_cmd_reference(lab: &Lab, out: &mut impl Write) -> anyhow::Result<bool> {
         )?;
     }
     Ok(all_correct)
+}
+
+/// Asks the mock at `endpoint` to evaluate its lifecycle policies now, or only the policy of
+/// `repository`, and prints one line per expired image.
+pub async fn lifecycle_run(
+    endpoint: &str,
+    repository: Option<&str>,
+    out: &mut impl Write,
+) -> anyhow::Result<ExitCode> {
+    let url = format!(
+        "{}{}",
+        endpoint.trim_end_matches('/'),
+        mock_ecr::admin::LIFECYCLE_RUN_PATH
+    );
+    let mut request = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .context("cannot build an HTTP client")?
+        .post(&url);
+    if let Some(repository) = repository {
+        request = request.query(&[("repository", repository)]);
+    }
+    let response = request.send().await.with_context(|| {
+        format!("cannot reach the mock at {url}: is `ecrlab serve` running there?")
+    })?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.with_context(|| {
+        format!("the response from {url} is not JSON: is this endpoint the mock?")
+    })?;
+    if !status.is_success() {
+        let message = body["error"].as_str().unwrap_or("no error message");
+        anyhow::bail!("the mock at {url} returned {status}: {message}");
+    }
+
+    let expired = body["expiredImages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "Evaluated {} lifecycle policies; expired {} images.",
+        body["evaluatedPolicies"],
+        expired.len()
+    )?;
+    for image in expired {
+        let tags: Vec<&str> = image["imageTags"]
+            .as_array()
+            .map(|tags| tags.iter().filter_map(serde_json::Value::as_str).collect())
+            .unwrap_or_default();
+        let tags = if tags.is_empty() {
+            "untagged".to_owned()
+        } else {
+            tags.join(", ")
+        };
+        writeln!(
+            out,
+            "  {} {} ({tags}) by rule {}",
+            image["repository"].as_str().unwrap_or_default(),
+            image["imageDigest"].as_str().unwrap_or_default(),
+            image["appliedRulePriority"]
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn lifecycle_run_reports_policies() {
+        let data = tempfile::tempdir().unwrap();
+        let mock = mock_ecr::MockEcr::start(mock_ecr::Config::new(data.path()))
+            .await
+            .unwrap();
+
+        let mut out = Vec::new();
+        let code = lifecycle_run(mock.endpoint(), None, &mut out)
+            .await
+            .unwrap();
+        assert_eq!(code, ExitCode::SUCCESS);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, "Evaluated 0 lifecycle policies; expired 0 images.\n");
+
+        let error = lifecycle_run(mock.endpoint(), Some("team/my-app"), &mut Vec::new())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("404"), "{error}");
+        assert!(error.contains("'team/my-app'"), "{error}");
+        mock.shutdown().await;
+    }
 }

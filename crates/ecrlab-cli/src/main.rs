@@ -36,6 +36,25 @@ enum Command {
     Quiz(QuizArguments),
     /// Start a mock in-process, perform the whole lab with ecrlab's own clients, and grade it.
     Demo(DemoArguments),
+    /// Work with the mock's lifecycle policies.
+    #[command(subcommand)]
+    Lifecycle(LifecycleCommand),
+}
+
+#[derive(Subcommand)]
+enum LifecycleCommand {
+    /// Evaluate lifecycle policies now, instead of waiting for the mock's daily evaluation,
+    /// and print the images they expired.
+    Run(LifecycleRunArguments),
+}
+
+#[derive(clap::Args)]
+struct LifecycleRunArguments {
+    #[command(flatten)]
+    endpoint: EndpointArguments,
+    /// Evaluate only the policy of this repository; every policy when omitted.
+    #[arg(long)]
+    repository: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -154,6 +173,14 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Demo(arguments) => commands::demo(arguments.data, &mut stdout).await?,
+        Command::Lifecycle(LifecycleCommand::Run(arguments)) => {
+            commands::lifecycle_run(
+                &arguments.endpoint.endpoint,
+                arguments.repository.as_deref(),
+                &mut stdout,
+            )
+            .await?
+        }
     };
     stdout.flush()?;
     Ok(code)

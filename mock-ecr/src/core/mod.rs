@@ -6,6 +6,7 @@
 
 mod downloads;
 mod images;
+mod lifecycle;
 mod policies;
 mod repositories;
 mod resource_tags;
@@ -13,7 +14,11 @@ mod tokens;
 mod uploads;
 
 pub use downloads::{DOWNLOAD_URL_LIFETIME, DownloadError, GrantedLayer};
-pub use images::PutImageRejection;
+pub use images::{PutImageRejection, Referrer};
+pub use lifecycle::{
+    ExpiredImage, LIFECYCLE_EVALUATION_INTERVAL, LifecyclePolicyView, LifecyclePreview,
+    MAX_LIFECYCLE_POLICY_LENGTH, MIN_LIFECYCLE_POLICY_LENGTH, PreviewResult,
+};
 pub use uploads::{LAYER_PART_SIZE, MIN_LAYER_PART_BYTES, UploadError};
 
 pub use policies::{MAX_POLICY_LENGTH, RepositoryPolicy};
@@ -231,6 +236,8 @@ pub struct Registry {
     settings: Settings,
     uploads: tokio::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<UploadState>>>>,
     download_grants: downloads::DownloadGrants,
+    /// Random key, new for every mock, that signs the ECR API's `nextToken`s.
+    page_token_key: [u8; 32],
 }
 
 impl Registry {
@@ -242,7 +249,14 @@ impl Registry {
             settings,
             uploads: tokio::sync::Mutex::new(HashMap::new()),
             download_grants: downloads::DownloadGrants::default(),
+            page_token_key: random_key(),
         }
+    }
+
+    /// The key that signs pagination tokens, so a token is only accepted by the mock that
+    /// issued it.
+    pub fn page_token_key(&self) -> &[u8; 32] {
+        &self.page_token_key
     }
 
     pub fn settings(&self) -> &Settings {
@@ -331,4 +345,13 @@ impl Registry {
         self.db
             .transaction(|tx| db::journal_after(tx, after, limit))
     }
+}
+
+/// Returns a 32-byte key from two version 4 UUIDs: 244 bits from the operating system's
+/// random generator.
+fn random_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    key
 }

@@ -7,6 +7,7 @@
 mod auth;
 mod images;
 mod layers;
+mod lifecycle;
 mod pagination;
 mod policies;
 mod repositories;
@@ -87,6 +88,10 @@ impl From<CoreError> for ApiError {
             CoreError::InvalidTagParameter { .. } => "InvalidTagParameterException",
             CoreError::TooManyTags { .. } => "TooManyTagsException",
             CoreError::RepositoryPolicyNotFound { .. } => "RepositoryPolicyNotFoundException",
+            CoreError::LifecyclePolicyNotFound { .. } => "LifecyclePolicyNotFoundException",
+            CoreError::LifecyclePolicyPreviewNotFound { .. } => {
+                "LifecyclePolicyPreviewNotFoundException"
+            }
             CoreError::Storage(_) => {
                 tracing::error!(%error, "ECR API request failed in storage");
                 return Self::new(
@@ -169,20 +174,26 @@ pub async fn handle(
     let input = match parse_input(&body) {
         Ok(input) => input,
         Err(error) => {
-            record(&registry, &caller, &operation, None, Some(&error));
+            record(
+                &registry,
+                &caller,
+                &operation,
+                Detail::default(),
+                Some(&error),
+            );
             return error.into_response();
         }
     };
-    let repository = input
-        .get("repositoryName")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let mut detail = Detail::of_input(&input);
     let result = dispatch(&registry, &caller.scope, &operation, input).await;
+    if let Ok(output) = &result {
+        detail.digest = output_digest(&operation, output);
+    }
     record(
         &registry,
         &caller,
         &operation,
-        repository,
+        detail,
         result.as_ref().err(),
     );
 
@@ -216,23 +227,70 @@ fn reject_unauthenticated(
         "ECR API request failed authentication"
     );
     if let Some(operation) = operation {
-        record(registry, caller, operation, None, Some(&error));
+        record(registry, caller, operation, Detail::default(), Some(&error));
     }
     error.into_response()
+}
+
+/// What the journal records about an ECR API call besides its operation and outcome.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Detail {
+    repository: Option<String>,
+    digest: Option<String>,
+}
+
+impl Detail {
+    /// Reads the repository from `repositoryName`, or from `resourceArn` for the operations
+    /// that name a repository by ARN (TagResource, UntagResource, ListTagsForResource).
+    fn of_input(input: &Value) -> Self {
+        let by_name = input.get("repositoryName").and_then(Value::as_str);
+        let by_arn = input
+            .get("resourceArn")
+            .and_then(Value::as_str)
+            .and_then(repository_in_arn);
+        Self {
+            repository: by_name.or(by_arn).map(str::to_owned),
+            digest: None,
+        }
+    }
+}
+
+/// Reads `<name>` out of `arn:<partition>:ecr:<region>:<account>:repository/<name>`, for the
+/// journal only: the operations check the ARN themselves.
+fn repository_in_arn(arn: &str) -> Option<&str> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "ecr", _, _, resource] => resource
+            .strip_prefix("repository/")
+            .filter(|name| !name.is_empty()),
+        _ => None,
+    }
+}
+
+/// The digest an operation's output reports, for PutImage (the image) and
+/// CompleteLayerUpload (the layer).
+fn output_digest(operation: &str, output: &Value) -> Option<String> {
+    let digest = match operation {
+        "PutImage" => &output["image"]["imageId"]["imageDigest"],
+        "CompleteLayerUpload" => &output["layerDigest"],
+        _ => return None,
+    };
+    digest.as_str().map(str::to_owned)
 }
 
 fn record(
     registry: &Registry,
     caller: &Caller,
     operation: &str,
-    repository: Option<String>,
+    detail: Detail,
     error: Option<&ApiError>,
 ) {
     registry.record(
         caller,
         Event {
             action: operation.to_owned(),
-            repository,
+            repository: detail.repository,
+            digest: detail.digest,
             error: error.map(|error| (error.kind.to_owned(), error.message.clone())),
             ..Event::default()
         },
@@ -308,6 +366,7 @@ async fn dispatch(
         "DescribeImages" => images::describe_images(registry, scope, parse(input)?),
         "BatchGetImage" => images::batch_get_image(registry, scope, parse(input)?),
         "BatchDeleteImage" => images::batch_delete_image(registry, scope, parse(input)?),
+        "ListImageReferrers" => images::list_image_referrers(registry, scope, parse(input)?),
         "PutImageTagMutability" => {
             repositories::put_image_tag_mutability(registry, scope, parse(input)?)
         }
@@ -326,6 +385,17 @@ async fn dispatch(
             policies::delete_repository_policy(registry, scope, parse(input)?)
         }
         "PutImage" => images::put_image(registry, scope, parse(input)?),
+        "PutLifecyclePolicy" => lifecycle::put_lifecycle_policy(registry, scope, parse(input)?),
+        "GetLifecyclePolicy" => lifecycle::get_lifecycle_policy(registry, scope, parse(input)?),
+        "DeleteLifecyclePolicy" => {
+            lifecycle::delete_lifecycle_policy(registry, scope, parse(input)?)
+        }
+        "StartLifecyclePolicyPreview" => {
+            lifecycle::start_lifecycle_policy_preview(registry, scope, parse(input)?)
+        }
+        "GetLifecyclePolicyPreview" => {
+            lifecycle::get_lifecycle_policy_preview(registry, scope, parse(input)?)
+        }
         "BatchCheckLayerAvailability" => {
             layers::batch_check_layer_availability(registry, scope, parse(input)?)
         }
@@ -350,4 +420,41 @@ async fn dispatch(
 /// Seconds since the epoch with millisecond precision: awsJson1_1's timestamp format.
 pub(crate) fn epoch_seconds(at: OffsetDateTime) -> f64 {
     (at.unix_timestamp_nanos() / 1_000_000) as f64 / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_detail_reads_repository_from_arn() {
+        let input =
+            json!({ "resourceArn": "arn:aws:ecr:us-east-1:123456789012:repository/team/app" });
+        assert_eq!(
+            Detail::of_input(&input).repository.as_deref(),
+            Some("team/app")
+        );
+        for arn in [
+            "arn:aws:s3:::bucket",
+            "arn:aws:ecr:us-east-1:123456789012:repository/",
+            "not an arn",
+        ] {
+            assert_eq!(repository_in_arn(arn), None, "{arn}");
+        }
+    }
+
+    #[test]
+    fn journal_detail_reads_output_digests() {
+        let put = json!({ "image": { "imageId": { "imageDigest": "sha256:aa" } } });
+        assert_eq!(
+            output_digest("PutImage", &put).as_deref(),
+            Some("sha256:aa")
+        );
+        let layer = json!({ "layerDigest": "sha256:bb" });
+        assert_eq!(
+            output_digest("CompleteLayerUpload", &layer).as_deref(),
+            Some("sha256:bb")
+        );
+        assert_eq!(output_digest("ListImages", &layer), None);
+    }
 }

@@ -8,8 +8,10 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use crate::error::CoreError;
 
 /// Version of the schema below, stored in SQLite's `user_version`. Version 2 added tag
-/// mutability exclusion filters, resource tags and repository policies.
-const SCHEMA_VERSION: i64 = 2;
+/// mutability exclusion filters, resource tags and repository policies. Version 3 added
+/// lifecycle policies and their previews, in new tables only, so [`SCHEMA`] migrates a
+/// version-2 database by creating them.
+const SCHEMA_VERSION: i64 = 3;
 
 /// Brings a version-1 database to version 2. The tables that version 2 adds are created by
 /// [`SCHEMA`] afterwards.
@@ -90,6 +92,23 @@ CREATE TABLE IF NOT EXISTS tokens (
     issued_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS lifecycle_policies (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    policy_text TEXT NOT NULL,
+    last_evaluated_at INTEGER,
+    next_evaluation_at INTEGER NOT NULL,
+    PRIMARY KEY (account, region, repository)
+);
+CREATE TABLE IF NOT EXISTS lifecycle_previews (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    policy_text TEXT NOT NULL,
+    results TEXT NOT NULL,
+    PRIMARY KEY (account, region, repository)
+);
 CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     time TEXT NOT NULL,
@@ -115,6 +134,8 @@ fn verify_schema(connection: &Connection) -> rusqlite::Result<()> {
         "SELECT account, region, name, created_at, tag_mutability, scan_on_push, encryption_type, kms_key, tag_mutability_exclusions FROM repositories",
         "SELECT account, region, repository, key, value FROM repository_tags",
         "SELECT account, region, repository, policy_text FROM repository_policies",
+        "SELECT account, region, repository, policy_text, last_evaluated_at, next_evaluation_at FROM lifecycle_policies",
+        "SELECT account, region, repository, policy_text, results FROM lifecycle_previews",
         "SELECT account, region, repository, digest, manifest, media_type, artifact_media_type, size, pushed_at, last_pulled_at FROM images",
         "SELECT account, region, repository, tag, digest FROM tags",
         "SELECT account, region, repository, digest, size, uploaded_at FROM layers",
@@ -382,6 +403,8 @@ pub fn delete_repository(conn: &Connection, scope: &Scope, name: &str) -> Result
         "uploads",
         "repository_tags",
         "repository_policies",
+        "lifecycle_policies",
+        "lifecycle_previews",
     ];
     for table in tables {
         conn.execute(
@@ -798,6 +821,167 @@ pub fn token(conn: &Connection, token_sha256: &str) -> Result<Option<TokenRow>, 
     Ok(row)
 }
 
+/// A repository's lifecycle policy row, with the times of mock evaluation in milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecyclePolicyRow {
+    pub scope: Scope,
+    pub repository: String,
+    pub policy_text: String,
+    pub last_evaluated_at: Option<i64>,
+    pub next_evaluation_at: i64,
+}
+
+const LIFECYCLE_POLICY_COLUMNS: &str =
+    "account, region, repository, policy_text, last_evaluated_at, next_evaluation_at";
+
+fn lifecycle_policy_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LifecyclePolicyRow> {
+    Ok(LifecyclePolicyRow {
+        scope: Scope {
+            account: row.get(0)?,
+            region: row.get(1)?,
+        },
+        repository: row.get(2)?,
+        policy_text: row.get(3)?,
+        last_evaluated_at: row.get(4)?,
+        next_evaluation_at: row.get(5)?,
+    })
+}
+
+/// Sets a repository's lifecycle policy, keeping the time it was last evaluated.
+pub fn set_lifecycle_policy(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    policy_text: &str,
+    next_evaluation_at: i64,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "INSERT INTO lifecycle_policies
+         (account, region, repository, policy_text, last_evaluated_at, next_evaluation_at)
+         VALUES (?1, ?2, ?3, ?4, NULL, ?5)
+         ON CONFLICT (account, region, repository) DO UPDATE
+         SET policy_text = excluded.policy_text, next_evaluation_at = excluded.next_evaluation_at",
+        params![
+            scope.account,
+            scope.region,
+            repository,
+            policy_text,
+            next_evaluation_at
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn lifecycle_policy(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+) -> Result<Option<LifecyclePolicyRow>, CoreError> {
+    let row = conn
+        .query_row(
+            &format!(
+                "SELECT {LIFECYCLE_POLICY_COLUMNS} FROM lifecycle_policies
+                 WHERE account = ?1 AND region = ?2 AND repository = ?3"
+            ),
+            params![scope.account, scope.region, repository],
+            lifecycle_policy_from_row,
+        )
+        .optional()?;
+    Ok(row)
+}
+
+/// Lists the lifecycle policies of every account and region whose next evaluation is at or
+/// before `due_at`, or all of them when `due_at` is `None`.
+pub fn lifecycle_policies(
+    conn: &Connection,
+    due_at: Option<i64>,
+) -> Result<Vec<LifecyclePolicyRow>, CoreError> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {LIFECYCLE_POLICY_COLUMNS} FROM lifecycle_policies
+         WHERE ?1 IS NULL OR next_evaluation_at <= ?1 ORDER BY account, region, repository"
+    ))?;
+    let rows = statement
+        .query_map(params![due_at], lifecycle_policy_from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+pub fn delete_lifecycle_policy(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "DELETE FROM lifecycle_policies WHERE account = ?1 AND region = ?2 AND repository = ?3",
+        params![scope.account, scope.region, repository],
+    )?;
+    Ok(())
+}
+
+/// Records that a lifecycle policy was evaluated at `at` and schedules the next evaluation.
+pub fn record_lifecycle_evaluation(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    at: i64,
+    next_evaluation_at: i64,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "UPDATE lifecycle_policies SET last_evaluated_at = ?4, next_evaluation_at = ?5
+         WHERE account = ?1 AND region = ?2 AND repository = ?3",
+        params![
+            scope.account,
+            scope.region,
+            repository,
+            at,
+            next_evaluation_at
+        ],
+    )?;
+    Ok(())
+}
+
+/// Stores a repository's lifecycle policy preview, replacing the one before. `results` is
+/// the JSON text of the preview's expirations.
+pub fn set_lifecycle_preview(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+    policy_text: &str,
+    results: &str,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "INSERT INTO lifecycle_previews (account, region, repository, policy_text, results)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (account, region, repository) DO UPDATE
+         SET policy_text = excluded.policy_text, results = excluded.results",
+        params![
+            scope.account,
+            scope.region,
+            repository,
+            policy_text,
+            results
+        ],
+    )?;
+    Ok(())
+}
+
+/// Returns a repository's lifecycle policy preview as (policy text, results JSON).
+pub fn lifecycle_preview(
+    conn: &Connection,
+    scope: &Scope,
+    repository: &str,
+) -> Result<Option<(String, String)>, CoreError> {
+    let row = conn
+        .query_row(
+            "SELECT policy_text, results FROM lifecycle_previews
+             WHERE account = ?1 AND region = ?2 AND repository = ?3",
+            params![scope.account, scope.region, repository],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    Ok(row)
+}
+
 /// Appends a journal row and returns its sequence number.
 pub fn append_journal(conn: &Connection, row: &JournalRow) -> Result<i64, CoreError> {
     conn.execute(
@@ -948,6 +1132,74 @@ mod tests {
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    /// The lifecycle-free tables of schema version 2 that the test below needs, with one
+    /// repository row; `Database::open` creates the remaining version-2 tables itself.
+    const VERSION_2_REPOSITORY: &str = "
+        CREATE TABLE repositories (
+            account TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            tag_mutability TEXT NOT NULL,
+            scan_on_push INTEGER NOT NULL,
+            encryption_type TEXT NOT NULL,
+            kms_key TEXT,
+            tag_mutability_exclusions TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (account, region, name)
+        );
+        CREATE TABLE repository_policies (
+            account TEXT NOT NULL,
+            region TEXT NOT NULL,
+            repository TEXT NOT NULL,
+            policy_text TEXT NOT NULL,
+            PRIMARY KEY (account, region, repository)
+        );
+        INSERT INTO repositories VALUES
+            ('123456789012', 'us-east-1', 'my-app', 1796385600000, 'MUTABLE', 0, 'AES256', NULL, '[\"release-*\"]');
+        INSERT INTO repository_policies VALUES ('123456789012', 'us-east-1', 'my-app', '{}');
+        PRAGMA user_version = 2;
+    ";
+
+    #[test]
+    fn version_2_database_is_migrated() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("mock-ecr.sqlite3");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(VERSION_2_REPOSITORY).unwrap();
+        drop(old);
+
+        let database = Database::open(&path).expect("a version-2 database opens");
+        let scope = Scope {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+        };
+        let row = database
+            .transaction(|tx| repository(tx, &scope, "my-app"))
+            .unwrap()
+            .expect("the repository survives the migration");
+        assert_eq!(row.tag_mutability_exclusions, vec!["release-*".to_owned()]);
+        let policy = database
+            .transaction(|tx| repository_policy(tx, &scope, "my-app"))
+            .unwrap();
+        assert_eq!(policy.as_deref(), Some("{}"));
+
+        let stored = database
+            .transaction(|tx| {
+                set_lifecycle_policy(tx, &scope, "my-app", "{\"rules\":[]}", 42)?;
+                set_lifecycle_preview(tx, &scope, "my-app", "{\"rules\":[]}", "[]")?;
+                lifecycle_policy(tx, &scope, "my-app")
+            })
+            .expect("the tables added by version 3 exist")
+            .expect("the lifecycle policy is stored");
+        assert_eq!(stored.next_evaluation_at, 42);
+        assert_eq!(stored.last_evaluated_at, None);
+        let version: i64 = database
+            .lock()
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, 3);
     }
 
     #[test]
