@@ -660,8 +660,19 @@ async fn env_command_exports_endpoint_for_check() {
         "{stdout}"
     );
     assert!(
-        stdout.lines().all(|line| line.starts_with("export ")),
+        stdout
+            .lines()
+            .all(|line| line.starts_with("export ") || line.starts_with("unset ")),
         "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .is_some_and(|line| line.starts_with("unset ")
+                && line.contains("AWS_ENDPOINT_URL_ECR")
+                && line.contains("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")),
+        "variables that would override the exports are unset first: {stdout}"
     );
     // stdout is a pipe here, as under eval, so the note goes to stderr.
     assert!(stderr.contains("ignore AWS_ENDPOINT_URL"), "{stderr}");

@@ -188,3 +188,62 @@ async fn serve_stops_despite_stalled_upload() {
     );
     drop(stalled);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn second_signal_stops_at_once() {
+    use std::io::Write;
+
+    let data = tempfile::tempdir().expect("temporary folder");
+    let server = serve(data.path(), "127.0.0.1:0");
+    let ecr = EcrSettings::for_mock(&server.endpoint)
+        .unwrap()
+        .ecr_client();
+    ecr.create_repository()
+        .repository_name("stall")
+        .send()
+        .await
+        .expect("repository created");
+    let credentials = login_password(&server.endpoint).await;
+    let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, credentials);
+    let started = reqwest::Client::new()
+        .post(format!("{}/v2/stall/blobs/uploads/", server.endpoint))
+        .header("authorization", format!("Basic {basic}"))
+        .send()
+        .await
+        .expect("upload starts");
+    let location = started.headers()["location"].to_str().unwrap().to_owned();
+    let address = server.endpoint.trim_start_matches("http://").to_owned();
+    let mut stalled = std::net::TcpStream::connect(&address).expect("connect");
+    write!(
+        stalled,
+        "PATCH {location} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Basic {basic}\r\nContent-Length: 1000000\r\n\r\n"
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    let mut child = server.child;
+    let pid = child.id().to_string();
+    let started_at = Instant::now();
+    for signal in ["-TERM", "-INT"] {
+        let status = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(status.success(), "kill {signal}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("child status") {
+            break status;
+        }
+        assert!(
+            started_at.elapsed() < Duration::from_secs(10),
+            "server did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        started_at.elapsed() < Duration::from_secs(3),
+        "the second signal did not cut the grace period short: {:?}",
+        started_at.elapsed()
+    );
+    drop(stalled);
+}

@@ -631,7 +631,12 @@ fn export_lines(settings: &EcrSettings, endpoint: &str, region: &str, registry: 
         // `ecrlab check` reads this, so it grades the mock that the other variables name.
         ("ECRLAB_ENDPOINT", endpoint),
     ];
-    let mut script = String::new();
+    // Each of these would send AWS commands elsewhere or sign them differently, whatever the
+    // exports below say: a service-specific endpoint, an instruction to ignore endpoint
+    // variables, a session token that belongs with other keys, or a profile's settings.
+    let mut script = String::from(
+        "unset AWS_ENDPOINT_URL_ECR AWS_IGNORE_CONFIGURED_ENDPOINT_URLS AWS_SESSION_TOKEN AWS_PROFILE\n",
+    );
     for (name, value) in variables {
         script.push_str(&format!("export {name}={}\n", shell_quote(value)));
     }
@@ -649,6 +654,29 @@ pub fn endpoint_note(settings: &EcrSettings) -> String {
     )
 }
 
+/// Reads the output of `aws --version` (`aws-cli/2.9.19 Python/3.11.2 ...`) and returns the
+/// version when it is one that ignores `AWS_ENDPOINT_URL`: v1 before 1.29.0 and v2 before
+/// 2.13.0 (aws-cli CHANGELOG). Such a CLI sends a student's commands to real AWS.
+pub fn aws_cli_ignoring_endpoint_env(version_output: &str) -> Option<String> {
+    let version = version_output
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("aws-cli/"))?;
+    let numbers: Vec<u32> = version
+        .split('.')
+        .take(2)
+        .map(|part| part.parse().ok())
+        .collect::<Option<_>>()?;
+    let [major, minor] = numbers[..] else {
+        return None;
+    };
+    let ignores = match major {
+        1 => minor < 29,
+        2 => minor < 13,
+        _ => false,
+    };
+    ignores.then(|| version.to_owned())
+}
+
 /// Quotes `value` for a POSIX shell, leaving it bare when it contains only safe characters.
 fn shell_quote(value: &str) -> String {
     let safe = !value.is_empty()
@@ -664,6 +692,34 @@ fn shell_quote(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn old_aws_clis_are_recognised() {
+        let cases = [
+            (
+                "aws-cli/2.9.19 Python/3.11.2 Linux/6.1 source/x86_64.debian.12",
+                Some("2.9.19"),
+            ),
+            (
+                "aws-cli/1.27.0 Python/3.11.7 Linux/6.18 botocore/1.29.0",
+                Some("1.27.0"),
+            ),
+            (
+                "aws-cli/1.45.11 Python/3.11.7 Linux/6.18 botocore/1.43.11",
+                None,
+            ),
+            ("aws-cli/2.13.0 Python/3.11.4", None),
+            ("aws-cli/2.31.5 Python/3.13.7", None),
+            ("command not found", None),
+        ];
+        for (output, expected) in cases {
+            assert_eq!(
+                aws_cli_ignoring_endpoint_env(output).as_deref(),
+                expected,
+                "{output}"
+            );
+        }
+    }
+
     #[test]
     fn error_body_of_another_server_is_named_not_printed() {
         let page = "<!DOCTYPE HTML>\n<html lang=\"en\"><head><title>Error</title></head></html>";
@@ -961,6 +1017,7 @@ mod tests {
         let settings = EcrSettings::for_mock("http://127.0.0.1:5000/").unwrap();
         let script = env_script(&settings, &health("us-east-1", "localhost:5000"));
         let expected = "\
+unset AWS_ENDPOINT_URL_ECR AWS_IGNORE_CONFIGURED_ENDPOINT_URLS AWS_SESSION_TOKEN AWS_PROFILE
 export AWS_ENDPOINT_URL=http://127.0.0.1:5000
 export AWS_ACCESS_KEY_ID=AKIAECRLABSTUDENT001
 export AWS_SECRET_ACCESS_KEY=ecrlab-local-secret-not-for-aws
@@ -987,6 +1044,7 @@ export ECRLAB_ENDPOINT=http://127.0.0.1:5000
         let settings = EcrSettings::for_mock("http://127.0.0.1:5103").unwrap();
         let script = offline_env_script(&settings).unwrap();
         let expected = "\
+unset AWS_ENDPOINT_URL_ECR AWS_IGNORE_CONFIGURED_ENDPOINT_URLS AWS_SESSION_TOKEN AWS_PROFILE
 export AWS_ENDPOINT_URL=http://127.0.0.1:5103
 export AWS_ACCESS_KEY_ID=AKIAECRLABSTUDENT001
 export AWS_SECRET_ACCESS_KEY=ecrlab-local-secret-not-for-aws
