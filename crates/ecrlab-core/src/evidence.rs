@@ -24,6 +24,11 @@ pub enum Source {
     EcrApi,
     /// The OCI/Docker Registry v2 API under `/v2/`, used by docker, podman, skopeo and oras.
     Registry,
+    /// The mock itself, applying a lifecycle policy.
+    Lifecycle,
+    /// A source this version of ecrlab does not know, from a newer mock; checks ignore it.
+    #[serde(other)]
+    Other,
 }
 
 /// Whether the request that produced an event succeeded.
@@ -94,4 +99,24 @@ pub struct ImageState {
     pub manifest_media_type: Option<String>,
     /// RFC 3339 in UTC.
     pub pushed_at: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_source_is_read_as_other() {
+        let sources: Vec<Source> =
+            serde_json::from_str(r#"["ecr-api", "registry", "lifecycle", "replication"]"#).unwrap();
+        assert_eq!(
+            sources,
+            [
+                Source::EcrApi,
+                Source::Registry,
+                Source::Lifecycle,
+                Source::Other
+            ]
+        );
+    }
 }

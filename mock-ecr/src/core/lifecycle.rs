@@ -241,7 +241,7 @@ impl Registry {
 
         let caller = Caller {
             scope: scope.clone(),
-            source: Source::EcrApi,
+            source: Source::Lifecycle,
             user_agent: None,
             host: None,
         };

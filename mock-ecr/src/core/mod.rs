@@ -58,6 +58,8 @@ pub const MUTABLE_WITH_EXCLUSION: &str = "MUTABLE_WITH_EXCLUSION";
 pub enum Source {
     EcrApi,
     Registry,
+    /// The mock itself, applying a lifecycle policy.
+    Lifecycle,
 }
 
 impl Source {
@@ -65,6 +67,7 @@ impl Source {
         match self {
             Self::EcrApi => "ecr-api",
             Self::Registry => "registry",
+            Self::Lifecycle => "lifecycle",
         }
     }
 }

@@ -860,7 +860,9 @@ fn done_by_demo(mut evidence: Evidence) -> Evidence {
                 "aws-sdk-rust/1.3.9 ua/2.1 api/ecr/1.138.0 os/linux lang/rust/1.89.0 app/ecrlab-demo"
                     .to_owned()
             }
-            Source::Registry => crate::demo::DEMO_USER_AGENT.to_owned(),
+            Source::Registry | Source::Lifecycle | Source::Other => {
+                crate::demo::DEMO_USER_AGENT.to_owned()
+            }
         });
     }
     evidence
