@@ -384,6 +384,8 @@ async fn run_expires_selected_images() {
         .filter(|event| event["action"] == "LifecycleExpire")
         .map(|event| {
             assert_eq!(event["repository"], REPOSITORY);
+            assert_eq!(event["source"], "lifecycle");
+            assert_eq!(event["outcome"], "ok");
             event["digest"].as_str().unwrap().to_owned()
         })
         .collect();
