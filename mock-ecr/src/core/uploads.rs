@@ -112,6 +112,21 @@ impl Registry {
         }
     }
 
+    /// Locks an existing upload of `repository` for one request. The upload is checked again
+    /// once the lock is held, because another request may have completed or cancelled it
+    /// while this one waited.
+    async fn lock_upload(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        id: &str,
+    ) -> Result<tokio::sync::OwnedMutexGuard<UploadState>, CoreError> {
+        self.require_upload(scope, repository, id)?;
+        let locked = self.upload_state(id).await.lock_owned().await;
+        self.require_upload(scope, repository, id)?;
+        Ok(locked)
+    }
+
     async fn upload_state(&self, id: &str) -> Arc<tokio::sync::Mutex<UploadState>> {
         self.uploads
             .lock()
@@ -150,11 +165,7 @@ impl Registry {
         B: AsRef<[u8]>,
         E: std::fmt::Display,
     {
-        self.require_upload(scope, repository, id)?;
-        let state = self.upload_state(id).await;
-        let mut state = state.lock().await;
-        // Another request may have completed or cancelled the upload while this one waited.
-        self.require_upload(scope, repository, id)?;
+        let mut state = self.lock_upload(scope, repository, id).await?;
         self.append_locked(&mut state, id, start, body).await
     }
 
@@ -207,10 +218,7 @@ impl Registry {
         B: AsRef<[u8]>,
         E: std::fmt::Display,
     {
-        self.require_upload(scope, repository, id)?;
-        let state = self.upload_state(id).await;
-        let mut state = state.lock().await;
-        self.require_upload(scope, repository, id)?;
+        let mut state = self.lock_upload(scope, repository, id).await?;
 
         let size = self.append_locked(&mut state, id, None, body).await?;
         let hasher = match state.hasher.take() {
@@ -259,10 +267,7 @@ impl Registry {
         repository: &str,
         id: &str,
     ) -> Result<(), CoreError> {
-        self.require_upload(scope, repository, id)?;
-        let state = self.upload_state(id).await;
-        let _locked = state.lock().await;
-        self.require_upload(scope, repository, id)?;
+        let _locked = self.lock_upload(scope, repository, id).await?;
         self.cancel_upload_unchecked(id).await
     }
 
@@ -309,10 +314,7 @@ impl Registry {
         last: u64,
         part: Vec<u8>,
     ) -> Result<u64, UploadError> {
-        self.require_upload(scope, repository, id)?;
-        let state = self.upload_state(id).await;
-        let mut state = state.lock().await;
-        self.require_upload(scope, repository, id)?;
+        let mut state = self.lock_upload(scope, repository, id).await?;
 
         let received = self.received_bytes(id).await?;
         if first != received {
@@ -348,10 +350,7 @@ impl Registry {
         id: &str,
         expected: &Digest,
     ) -> Result<u64, UploadError> {
-        self.require_upload(scope, repository, id)?;
-        let state = self.upload_state(id).await;
-        let mut state = state.lock().await;
-        self.require_upload(scope, repository, id)?;
+        let mut state = self.lock_upload(scope, repository, id).await?;
 
         let size = self.received_bytes(id).await?;
         if size == 0 {
