@@ -19,6 +19,7 @@
 //! ```
 
 pub mod admin;
+pub mod cli;
 pub mod clock;
 pub mod core;
 pub mod credentials;

@@ -10,7 +10,7 @@ use ecrlab_core::clients::{DEFAULT_REGION, EcrSettings, collect_evidence, fetch_
 use ecrlab_core::demo::run_demo;
 use ecrlab_core::lab::Lab;
 
-use crate::ServeArguments;
+use mock_ecr::cli::ServeArguments;
 
 /// Whether output may use colour: only on a terminal, and never when `NO_COLOR` is set
 /// (<https://no-color.org>).
@@ -28,13 +28,8 @@ pub fn load_lab(path: Option<&Path>) -> anyhow::Result<Lab> {
 }
 
 pub async fn serve(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
-    let data = arguments.data.unwrap_or_else(mock_ecr::default_data_dir);
-    let mut config = mock_ecr::Config::new(&data);
-    config.listen = arguments.listen;
-    config.public_host = Some(arguments.public_host);
-    config.region = arguments.region;
-    config.accept_any_signature = arguments.accept_any_signature;
-    config.access_keys.extend(arguments.access_keys);
+    let data = arguments.data_dir();
+    let config = arguments.into_config();
 
     mock_ecr::serve_until_signal(config, |mock| {
         let banner = format!(

@@ -6,7 +6,6 @@ mod commands;
 mod quiz_cmd;
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -27,7 +26,7 @@ struct Arguments {
 #[derive(Subcommand)]
 enum Command {
     /// Run the mock ECR (ECR API and registry on one port) in the foreground until Ctrl-C.
-    Serve(ServeArguments),
+    Serve(mock_ecr::cli::ServeArguments),
     /// Print shell `export` lines that point the AWS CLI, SDKs and container tools at the mock.
     Env(EndpointArguments),
     /// Check the lab's steps against what the mock recorded, with evidence and hints.
@@ -55,34 +54,6 @@ struct LifecycleRunArguments {
     /// Evaluate only the policy of this repository; every policy when omitted.
     #[arg(long)]
     repository: Option<String>,
-}
-
-#[derive(clap::Args)]
-struct ServeArguments {
-    /// Address and port to listen on, such as 127.0.0.1:5000 or localhost:5000; port 0 picks a
-    /// free port.
-    #[arg(long, default_value = "127.0.0.1:5000", value_parser = mock_ecr::parse_listen_address)]
-    listen: SocketAddr,
-    /// Folder for the database and blobs, created if missing and kept across restarts
-    /// [default: $XDG_DATA_HOME/ecrlab/data, else ~/.local/share/ecrlab/data].
-    #[arg(long)]
-    data: Option<PathBuf>,
-    /// Host name clients use to reach the registry, used in repository URIs and the login
-    /// endpoint together with the listening port.
-    #[arg(long, default_value = "localhost")]
-    public_host: String,
-    /// AWS region reported where a request names none.
-    #[arg(long, default_value = mock_ecr::DEFAULT_REGION)]
-    region: String,
-    /// Accept ECR API requests with any signature and any access key; unknown keys act for
-    /// the default account. By default the mock checks each request's Signature V4.
-    #[arg(long)]
-    accept_any_signature: bool,
-    /// Add an access key that the ECR API accepts, as ACCESS_KEY_ID:SECRET:ACCOUNT (a 12-digit
-    /// account ID); repeat for several keys. The test key pair that `ecrlab env` prints is
-    /// always accepted, in account 123456789012.
-    #[arg(long = "access-key", value_name = "ACCESS_KEY_ID:SECRET:ACCOUNT", value_parser = mock_ecr::AccessKey::parse)]
-    access_keys: Vec<mock_ecr::AccessKey>,
 }
 
 #[derive(clap::Args)]
