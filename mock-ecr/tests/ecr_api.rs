@@ -918,3 +918,429 @@ async fn remaining_bodies_match_snapshots() {
     assert_eq!(deleted.status, StatusCode::OK);
     insta::assert_json_snapshot!("delete_repository", deleted.json());
 }
+
+/// Replaces every occurrence of `secret` in the strings of `body` with `placeholder`, for values
+/// such as upload ids that are random per run.
+fn redact(body: &Value, secret: &str, placeholder: &str) -> Value {
+    let text = body.to_string().replace(secret, placeholder);
+    serde_json::from_str(&text).expect("redacted body is JSON")
+}
+
+/// Calls an operation that must succeed and returns its output.
+async fn api_ok(mock: &TestMock, operation: &str, input: Value) -> Value {
+    let reply = mock.api(operation, input).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "{operation}: {}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    reply.json()
+}
+
+/// Uploads `bytes` as one layer part and returns the upload id, without completing it.
+async fn start_layer_upload(mock: &TestMock, repository: &str, bytes: &[u8]) -> String {
+    let initiated = api_ok(
+        mock,
+        "InitiateLayerUpload",
+        json!({ "repositoryName": repository }),
+    )
+    .await;
+    let upload_id = initiated["uploadId"].as_str().expect("uploadId").to_owned();
+    if !bytes.is_empty() {
+        api_ok(
+            mock,
+            "UploadLayerPart",
+            json!({
+                "repositoryName": repository,
+                "uploadId": upload_id,
+                "partFirstByte": 0,
+                "partLastByte": bytes.len() - 1,
+                "layerPartBlob": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes),
+            }),
+        )
+        .await;
+    }
+    upload_id
+}
+
+/// Calls CompleteLayerUpload for one layer digest.
+async fn complete_layer_upload(
+    mock: &TestMock,
+    repository: &str,
+    upload_id: &str,
+    digest: &str,
+) -> common::Reply {
+    mock.api(
+        "CompleteLayerUpload",
+        json!({ "repositoryName": repository, "uploadId": upload_id, "layerDigests": [digest] }),
+    )
+    .await
+}
+
+const PULL_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"AllowPull","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}"#;
+
+/// A lifecycle policy that expires untagged images after 14 days, padded past ECR's minimum
+/// length of 100 characters by its description.
+const UNTAGGED_LIFECYCLE_POLICY: &str = r#"{"rules":[{"rulePriority":1,"description":"Expire untagged images after 14 days","selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":14},"action":{"type":"expire"}}]}"#;
+
+#[tokio::test]
+async fn tag_and_policy_bodies_match_snapshots() {
+    let _sorted = sorted_snapshots();
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "IMMUTABLE").await;
+    let arn = "arn:aws:ecr:us-east-1:123456789012:repository/my-app";
+
+    let tagged = api_ok(
+        &mock,
+        "TagResource",
+        json!({ "resourceArn": arn, "tags": [{ "Key": "team", "Value": "platform" }] }),
+    )
+    .await;
+    insta::assert_json_snapshot!("tag_resource", tagged);
+    let untagged = api_ok(
+        &mock,
+        "UntagResource",
+        json!({ "resourceArn": arn, "tagKeys": ["team"] }),
+    )
+    .await;
+    insta::assert_json_snapshot!("untag_resource", untagged);
+
+    api_ok(
+        &mock,
+        "SetRepositoryPolicy",
+        json!({ "repositoryName": "my-app", "policyText": PULL_POLICY }),
+    )
+    .await;
+    let policy = api_ok(
+        &mock,
+        "GetRepositoryPolicy",
+        json!({ "repositoryName": "my-app" }),
+    )
+    .await;
+    assert_eq!(policy["policyText"], PULL_POLICY);
+    insta::assert_json_snapshot!("get_repository_policy", policy);
+    let deleted = api_ok(
+        &mock,
+        "DeleteRepositoryPolicy",
+        json!({ "repositoryName": "my-app" }),
+    )
+    .await;
+    insta::assert_json_snapshot!("delete_repository_policy", deleted);
+
+    let mutability = api_ok(
+        &mock,
+        "PutImageTagMutability",
+        json!({ "repositoryName": "my-app", "imageTagMutability": "MUTABLE" }),
+    )
+    .await;
+    insta::assert_json_snapshot!("put_image_tag_mutability", mutability);
+}
+
+#[tokio::test]
+async fn layer_bodies_match_snapshots() {
+    let _sorted = sorted_snapshots();
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+
+    let initiated = api_ok(
+        &mock,
+        "InitiateLayerUpload",
+        json!({ "repositoryName": "my-app" }),
+    )
+    .await;
+    let upload_id = initiated["uploadId"].as_str().expect("uploadId");
+    insta::assert_json_snapshot!(
+        "initiate_layer_upload",
+        redact(&initiated, upload_id, "<uploadId>")
+    );
+
+    let manifest = mock.push_image_blobs(&auth, "my-app", "one").await;
+    mock.put_manifest(&auth, "my-app", "v1", &manifest).await;
+    let layer_digest = common::sha256(b"layer for one");
+    let download = api_ok(
+        &mock,
+        "GetDownloadUrlForLayer",
+        json!({ "repositoryName": "my-app", "layerDigest": layer_digest }),
+    )
+    .await;
+    let url = download["downloadUrl"].as_str().expect("downloadUrl");
+    let token = url
+        .strip_prefix("http://localhost:5000/_ecrlab/layers/")
+        .unwrap_or_else(|| panic!("download URL is not on the mock: {url}"));
+    assert!(!token.is_empty(), "{url}");
+    insta::assert_json_snapshot!(
+        "get_download_url_for_layer",
+        redact(&download, token, "<token>")
+    );
+}
+
+#[tokio::test]
+async fn layer_errors_match_snapshots() {
+    let _sorted = sorted_snapshots();
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+
+    let unknown_upload = "0a1b2c3d-0000-4000-8000-000000000000";
+    let not_found = complete_layer_upload(&mock, "my-app", unknown_upload, &common::sha256(b"x"))
+        .await
+        .json();
+    insta::assert_json_snapshot!("upload_not_found", not_found);
+
+    let empty = start_layer_upload(&mock, "my-app", b"").await;
+    let reply = complete_layer_upload(&mock, "my-app", &empty, &common::sha256(b"")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!("empty_upload", redact(&reply.json(), &empty, "<uploadId>"));
+
+    let mismatched = start_layer_upload(&mock, "my-app", b"real content").await;
+    let reply = complete_layer_upload(
+        &mock,
+        "my-app",
+        &mismatched,
+        &common::sha256(b"claimed content"),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!(
+        "invalid_layer",
+        redact(&reply.json(), &mismatched, "<uploadId>")
+    );
+
+    let first = start_layer_upload(&mock, "my-app", b"shared layer").await;
+    let digest = common::sha256(b"shared layer");
+    let reply = complete_layer_upload(&mock, "my-app", &first, &digest).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let second = start_layer_upload(&mock, "my-app", b"shared layer").await;
+    let reply = complete_layer_upload(&mock, "my-app", &second, &digest).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!(
+        "layer_already_exists",
+        redact(&reply.json(), &second, "<uploadId>")
+    );
+
+    let inaccessible = api_error(
+        &mock,
+        "GetDownloadUrlForLayer",
+        json!({ "repositoryName": "my-app", "layerDigest": digest }),
+    )
+    .await;
+    insta::assert_json_snapshot!("layer_inaccessible", inaccessible);
+
+    let never_uploaded = api_error(
+        &mock,
+        "GetDownloadUrlForLayer",
+        json!({ "repositoryName": "my-app", "layerDigest": common::sha256(b"never uploaded") }),
+    )
+    .await;
+    insta::assert_json_snapshot!("download_layer_not_found", never_uploaded);
+}
+
+#[tokio::test]
+async fn put_image_errors_match_snapshots() {
+    let _sorted = sorted_snapshots();
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "IMMUTABLE").await;
+    let auth = mock.login().await;
+    let first = mock.push_image_blobs(&auth, "my-app", "one").await;
+    let second = mock.push_image_blobs(&auth, "my-app", "two").await;
+    let first = String::from_utf8(first).expect("manifest is text");
+    let second = String::from_utf8(second).expect("manifest is text");
+    api_ok(
+        &mock,
+        "PutImage",
+        json!({ "repositoryName": "my-app", "imageManifest": first, "imageTag": "v1" }),
+    )
+    .await;
+
+    let moved = api_error(
+        &mock,
+        "PutImage",
+        json!({ "repositoryName": "my-app", "imageManifest": second, "imageTag": "v1" }),
+    )
+    .await;
+    insta::assert_json_snapshot!("image_tag_already_exists", moved);
+
+    let wrong_digest = api_error(
+        &mock,
+        "PutImage",
+        json!({
+            "repositoryName": "my-app",
+            "imageManifest": second,
+            "imageDigest": common::sha256(b"something else"),
+        }),
+    )
+    .await;
+    insta::assert_json_snapshot!("image_digest_does_not_match", wrong_digest);
+
+    let missing_blobs = common::image_manifest(
+        &common::sha256(b"no config"),
+        9,
+        &common::sha256(b"no layer"),
+        8,
+    );
+    let layers = api_error(
+        &mock,
+        "PutImage",
+        json!({
+            "repositoryName": "my-app",
+            "imageManifest": String::from_utf8(missing_blobs).unwrap(),
+            "imageTag": "v2",
+        }),
+    )
+    .await;
+    insta::assert_json_snapshot!("put_image_layers_not_found", layers);
+
+    let absent = common::sha256(b"absent manifest");
+    let index = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{absent}","size":100}}]}}"#
+    );
+    let children = api_error(
+        &mock,
+        "PutImage",
+        json!({ "repositoryName": "my-app", "imageManifest": index, "imageTag": "multi" }),
+    )
+    .await;
+    insta::assert_json_snapshot!("referenced_images_not_found", children);
+}
+
+#[tokio::test]
+async fn tag_limit_error_matches_snapshot() {
+    let _sorted = sorted_snapshots();
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let manifest = mock.push_image_blobs(&auth, "my-app", "one").await;
+    for index in 0..1000 {
+        let reply = mock
+            .put_manifest(&auth, "my-app", &format!("t{index}"), &manifest)
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "tag {index}");
+    }
+
+    let over = api_error(
+        &mock,
+        "PutImage",
+        json!({
+            "repositoryName": "my-app",
+            "imageManifest": String::from_utf8(manifest).unwrap(),
+            "imageTag": "t1000",
+        }),
+    )
+    .await;
+    insta::assert_json_snapshot!("limit_exceeded", over);
+}
+
+#[tokio::test]
+async fn lifecycle_bodies_match_snapshots() {
+    let _sorted = sorted_snapshots();
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let name = json!({ "repositoryName": "my-app" });
+
+    let no_policy = api_error(&mock, "GetLifecyclePolicy", name.clone()).await;
+    insta::assert_json_snapshot!("lifecycle_policy_not_found", no_policy);
+    let no_preview = api_error(&mock, "GetLifecyclePolicyPreview", name.clone()).await;
+    insta::assert_json_snapshot!("lifecycle_policy_preview_not_found", no_preview);
+
+    api_ok(
+        &mock,
+        "PutLifecyclePolicy",
+        json!({ "repositoryName": "my-app", "lifecyclePolicyText": UNTAGGED_LIFECYCLE_POLICY }),
+    )
+    .await;
+    let started = api_ok(&mock, "StartLifecyclePolicyPreview", name.clone()).await;
+    insta::assert_json_snapshot!("start_lifecycle_policy_preview", started);
+    let deleted = api_ok(&mock, "DeleteLifecyclePolicy", name.clone()).await;
+    assert_eq!(deleted["lifecyclePolicyText"], UNTAGGED_LIFECYCLE_POLICY);
+    insta::assert_json_snapshot!("delete_lifecycle_policy", deleted);
+}
+
+#[tokio::test]
+async fn batch_get_image_failures_match_snapshot() {
+    let _sorted = sorted_snapshots();
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let first = mock.push_image_blobs(&auth, "my-app", "one").await;
+    let second = mock.push_image_blobs(&auth, "my-app", "two").await;
+    mock.put_manifest(&auth, "my-app", "latest", &first).await;
+    mock.put_manifest(&auth, "my-app", "other", &second).await;
+
+    let reply = api_ok(
+        &mock,
+        "BatchGetImage",
+        json!({
+            "repositoryName": "my-app",
+            "imageIds": [
+                { "imageTag": "missing" },
+                {},
+                { "imageDigest": "sha256:bad" },
+                { "imageTag": "latest", "imageDigest": common::sha256(&second) },
+            ],
+        }),
+    )
+    .await;
+    assert_eq!(reply["images"], json!([]));
+    insta::assert_json_snapshot!("batch_get_image_failures", reply);
+}
+
+#[tokio::test]
+async fn signature_errors_match_snapshots() {
+    let _sorted = sorted_snapshots();
+    let mock = TestMock::new();
+    let signer = common::Signer {
+        access_key_id: mock_ecr::credentials::DEFAULT_ACCESS_KEY_ID,
+        secret_access_key: mock_ecr::credentials::DEFAULT_SECRET_ACCESS_KEY,
+        region: "us-east-1",
+        at: mock.clock.unshifted_now(),
+    };
+    let describe = |signer: &common::Signer<'_>| signer.request("DescribeRepositories", b"{}");
+
+    let mut unsigned = describe(&signer);
+    unsigned.headers_mut().remove("authorization");
+    let reply = mock.send(unsigned).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    insta::assert_json_snapshot!("missing_authentication_token", reply.json());
+
+    let mut incomplete = describe(&signer);
+    incomplete.headers_mut().insert(
+        "authorization",
+        "AWS4-HMAC-SHA256 Signature=abc".parse().unwrap(),
+    );
+    let reply = mock.send(incomplete).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!("incomplete_signature", reply.json());
+
+    let unknown_key = common::Signer {
+        access_key_id: "AKIAUNKNOWNKEY000001",
+        ..signer
+    };
+    let reply = mock.send(describe(&unknown_key)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!("unrecognized_client", reply.json());
+
+    let wrong_secret = common::Signer {
+        secret_access_key: "not-the-secret",
+        ..signer
+    };
+    let reply = mock.send(describe(&wrong_secret)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!("invalid_signature", reply.json());
+
+    let late = common::Signer {
+        at: signer.at - time::Duration::minutes(16),
+        ..signer
+    };
+    let reply = mock.send(describe(&late)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!("signature_expired", reply.json());
+
+    let early = common::Signer {
+        at: signer.at + time::Duration::minutes(16),
+        ..signer
+    };
+    let reply = mock.send(describe(&early)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!("signature_not_yet_current", reply.json());
+}

@@ -11,13 +11,17 @@ Inputs use the ECR API's member names and wire forms (blobs in base64). A value
 Standard output is a JSON list with one object per step: {"output": {...}} with the wire
 forms (timestamps as epoch seconds, blobs in base64, no ResponseMetadata), {"error": CODE}
 for an error the service returned, or {"clientError": TEXT} when boto3 rejected the call
-before sending it.
+before sending it. The pseudo-operation "FetchUrl" GETs input["url"] without credentials and
+outputs {"status": HTTP_STATUS, "sha256": "sha256:<hex of the body>"}.
 """
 
 import base64
 import datetime
+import hashlib
 import json
 import sys
+import urllib.error
+import urllib.request
 
 import boto3
 import botocore.config
@@ -82,7 +86,21 @@ def make_client(endpoint, region, access_key_id, secret_access_key):
     ).client("ecr", endpoint_url=endpoint, config=config)
 
 
+def fetch_url(url):
+    """GET url without credentials, as the Rust runners do for the FetchUrl pseudo-operation."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+    except urllib.error.URLError as error:
+        return {"clientError": f"GET {url} failed: {error.reason}"}
+    return {"output": {"status": status, "sha256": "sha256:" + hashlib.sha256(body).hexdigest()}}
+
+
 def run_step(client, step, outputs):
+    if step["operation"] == "FetchUrl":
+        return fetch_url(resolve(step["input"], outputs)["url"])
     operation = client.meta.service_model.operation_model(step["operation"])
     arguments = decode_blobs(resolve(step["input"], outputs), operation.input_shape)
     method = getattr(client, xform_name(step["operation"]))
