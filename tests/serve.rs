@@ -247,3 +247,37 @@ async fn second_signal_stops_at_once() {
     );
     drop(stalled);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_answers_after_its_log_pipe_closes() {
+    // `ecrlab serve 2>&1 | head -1`: once the reader exits, every log line fails to write.
+    let data = tempfile::tempdir().expect("temporary folder");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecrlab"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ecrlab serve starts");
+    drop(child.stderr.take());
+    let stdout = child.stdout.take().expect("stdout");
+    let mut endpoint = None;
+    for line in BufReader::new(stdout).lines() {
+        if let Some(url) = line.expect("stdout").trim().strip_prefix("ECR API endpoint:") {
+            endpoint = Some(url.trim().to_owned());
+            break;
+        }
+    }
+    let endpoint = endpoint.expect("endpoint printed");
+
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        let health = client
+            .get(format!("{endpoint}/_ecrlab/health"))
+            .send()
+            .await
+            .expect("the mock still answers");
+        assert_eq!(health.status(), 200);
+    }
+    assert_eq!(terminate(Server { child, endpoint }), Some(0));
+}

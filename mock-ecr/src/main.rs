@@ -19,6 +19,9 @@ async fn main() -> ExitCode {
         && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // A failed log write would otherwise be reported with eprintln!, which panics when
+        // stderr is a closed pipe (`ecrlab serve 2>&1 | head`) and kills the request.
+        .log_internal_errors(false)
         .with_ansi(colour)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -167,6 +167,9 @@ fn init_logging(arguments: &Arguments) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // A failed log write would otherwise be reported with eprintln!, which panics when
+        // stderr is a closed pipe (`ecrlab serve 2>&1 | head`) and kills the request.
+        .log_internal_errors(false)
         .with_ansi(commands::colour_enabled())
         .with_env_filter(filter)
         .init();
