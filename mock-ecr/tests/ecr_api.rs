@@ -1344,3 +1344,52 @@ async fn signature_errors_match_snapshots() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     insta::assert_json_snapshot!("signature_not_yet_current", reply.json());
 }
+
+#[tokio::test]
+async fn registry_id_must_be_callers_account() {
+    let _sorted = sorted_snapshots();
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+
+    let own = mock
+        .api(
+            "DescribeRepositories",
+            json!({ "registryId": "123456789012" }),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK);
+
+    let malformed = api_error(
+        &mock,
+        "DescribeRepositories",
+        json!({ "registryId": "abc" }),
+    )
+    .await;
+    assert_eq!(malformed["__type"], "InvalidParameterException");
+    assert!(malformed["message"].as_str().unwrap().contains("'abc'"));
+
+    let other = api_error(
+        &mock,
+        "CreateRepository",
+        json!({ "repositoryName": "x4", "registryId": "222222222222" }),
+    )
+    .await;
+    insta::assert_json_snapshot!("registry_id_of_another_account", other);
+
+    let token = api_error(
+        &mock,
+        "GetAuthorizationToken",
+        json!({ "registryIds": ["12"] }),
+    )
+    .await;
+    assert_eq!(token["__type"], "InvalidParameterException");
+
+    let listed = mock.api("DescribeRepositories", json!({})).await.json();
+    let names: Vec<&str> = listed["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|repository| repository["repositoryName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["my-app"], "nothing was created in another registry");
+}

@@ -185,7 +185,10 @@ pub async fn handle(
         }
     };
     let mut detail = Detail::of_input(&input);
-    let result = dispatch(&registry, &caller.scope, &operation, input).await;
+    let result = match check_registry_ids(&caller.scope, &operation, &input) {
+        Ok(()) => dispatch(&registry, &caller.scope, &operation, input).await,
+        Err(error) => Err(error),
+    };
     if let Ok(output) = &result {
         detail.digest = output_digest(&operation, output);
     }
@@ -347,6 +350,45 @@ pub(crate) fn parse<T: DeserializeOwned>(input: Value) -> Result<T, ApiError> {
             format!("Request does not match the operation's input shape: {error}"),
         )
     })
+}
+
+/// Checks `registryId` (and GetAuthorizationToken's `registryIds`) against the API model's
+/// pattern, twelve digits, and against the caller's own account: the mock grants no
+/// cross-account access, so another account's registry is refused as AWS refuses an
+/// unauthorized caller.
+fn check_registry_ids(scope: &Scope, operation: &str, input: &Value) -> Result<(), ApiError> {
+    let mut ids: Vec<(&str, &Value)> = Vec::new();
+    if let Some(id) = input.get("registryId") {
+        ids.push(("registryId", id));
+    }
+    if let Some(Value::Array(list)) = input.get("registryIds") {
+        ids.extend(list.iter().map(|id| ("registryIds", id)));
+    }
+    for (field, id) in ids {
+        let Some(id) = id.as_str() else {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "SerializationException",
+                format!("{field} must be a string of 12 digits"),
+            ));
+        };
+        if id.len() != 12 || !id.bytes().all(|byte| byte.is_ascii_digit()) {
+            return Err(ApiError::invalid(format!(
+                "Invalid parameter at '{field}' failed to satisfy constraint: 'must satisfy regular expression '[0-9]{{12}}'' (got '{id}')"
+            )));
+        }
+        if id != scope.account {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "AccessDeniedException",
+                format!(
+                    "User in account {} is not authorized to perform: ecr:{operation} on registry {id}: mock-ecr grants no cross-account access, so use your own account's registry id or omit {field}",
+                    scope.account
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 async fn dispatch(
