@@ -263,7 +263,11 @@ async fn serve_answers_after_its_log_pipe_closes() {
     let stdout = child.stdout.take().expect("stdout");
     let mut endpoint = None;
     for line in BufReader::new(stdout).lines() {
-        if let Some(url) = line.expect("stdout").trim().strip_prefix("ECR API endpoint:") {
+        if let Some(url) = line
+            .expect("stdout")
+            .trim()
+            .strip_prefix("ECR API endpoint:")
+        {
             endpoint = Some(url.trim().to_owned());
             break;
         }
