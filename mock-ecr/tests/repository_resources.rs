@@ -175,6 +175,11 @@ async fn resource_tag_errors() {
     )
     .await;
     assert_eq!(reserved_untag["__type"], "InvalidTagParameterException");
+    let message = reserved_untag["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("tagKeys"),
+        "names the request member: {message}"
+    );
 
     let fifty: Vec<(String, String)> = (0..50)
         .map(|i| (format!("key-{i:02}"), "v".into()))

@@ -59,7 +59,7 @@ impl Registry {
     ) -> Result<(), CoreError> {
         let name = repository_name_from_arn(scope, arn)?;
         for key in keys {
-            validate_key(key)?;
+            validate_key("tagKeys", key)?;
         }
         self.db.transaction(|tx| {
             self.require_repository(tx, scope, name)?;
@@ -138,7 +138,7 @@ pub(super) fn check_tag_count(repository: &str, count: usize) -> Result<(), Core
 pub(super) fn validate_tags(tags: &[ResourceTag]) -> Result<(), CoreError> {
     let mut seen = HashSet::new();
     for tag in tags {
-        validate_key(&tag.key)?;
+        validate_key("tags.Key", &tag.key)?;
         validate_value(&tag.key, &tag.value)?;
         if !seen.insert(tag.key.as_str()) {
             return Err(invalid_tag(
@@ -153,23 +153,24 @@ pub(super) fn validate_tags(tags: &[ResourceTag]) -> Result<(), CoreError> {
     Ok(())
 }
 
-fn validate_key(key: &str) -> Result<(), CoreError> {
+/// Checks one key; `field` names the request member it came from in messages.
+fn validate_key(field: &str, key: &str) -> Result<(), CoreError> {
     let length = key.chars().count();
     if !(1..=MAX_KEY_LENGTH).contains(&length) {
         return Err(invalid_tag(
-            "tags.Key",
+            field,
             format!("the key '{key}' has {length} characters: use 1 to {MAX_KEY_LENGTH}"),
         ));
     }
     if let Some(c) = key.chars().find(|&c| !is_tag_character(c)) {
-        return Err(invalid_tag("tags.Key", disallowed_character("key", key, c)));
+        return Err(invalid_tag(field, disallowed_character("key", key, c)));
     }
     if key
         .get(..RESERVED_PREFIX.len())
         .is_some_and(|prefix| prefix.eq_ignore_ascii_case(RESERVED_PREFIX))
     {
         return Err(invalid_tag(
-            "tags.Key",
+            field,
             format!(
                 "the key '{key}' starts with '{RESERVED_PREFIX}', which AWS reserves for its own tags: choose another key"
             ),
