@@ -345,11 +345,18 @@ impl ContainerCli {
 
     /// Builds the sample image as `image`. Each `variant` gets a distinct label, so two
     /// variants have different configs and so different manifest digests.
+    ///
+    /// A second label names this client's state folder, which is unique to the test. Without
+    /// it, two tests running at once build byte-identical images that docker stores as one,
+    /// and one test's `docker rmi` can delete the image while the other is still tagging it.
     pub fn build_sample(&self, lab: &MockLab, image: &str, variant: u32) -> Run {
         let context = harness::sample_image_context();
         let containerfile = context.join("Containerfile");
         let label = format!("org.ecrlab.interop.variant={variant}");
-        let mut command = self.command(&["build", "--label", &label, "-t", image, "-f"]);
+        let owner = format!("org.ecrlab.interop.test={}", self.state_dir.display());
+        let mut command = self.command(&[
+            "build", "--label", &label, "--label", &owner, "-t", image, "-f",
+        ]);
         command.arg(containerfile).arg(context);
         self.remember_docker_image(image);
         lab.run(&mut command, None)
