@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 use crate::core::{Caller, Event, Reference, Registry, Source};
@@ -113,6 +114,8 @@ struct RegistryError {
     range_end: Option<u64>,
     /// The digest of a rejected manifest, for the journal.
     digest: Option<String>,
+    /// For a 416 on a blob read: the blob's size, as `Content-Range: bytes */<size>`.
+    content_range_size: Option<u64>,
 }
 
 impl RegistryError {
@@ -123,6 +126,7 @@ impl RegistryError {
             message: message.into(),
             range_end: None,
             digest: None,
+            content_range_size: None,
         }
     }
 }
@@ -199,6 +203,9 @@ impl RegistryError {
         }
         if let Some(end) = self.range_end {
             headers.insert(header::RANGE, range_value(end));
+        }
+        if let Some(size) = self.content_range_size {
+            insert(headers, header::CONTENT_RANGE, &format!("bytes */{size}"));
         }
         response
     }
@@ -464,6 +471,93 @@ fn content_range_start(headers: &HeaderMap) -> Result<Option<u64>, RegistryError
     Ok(Some(start))
 }
 
+/// The most tags one page of `/tags/list` returns when the client names no `n`.
+const MAX_TAG_PAGE: usize = 1000;
+
+/// Builds one page of `GET /v2/<name>/tags/list?n=<count>&last=<tag>`: the tags after `last`
+/// in lexical order, at most `n` of them, with a `Link` header to the next page when more
+/// remain (OCI distribution specification, "Listing Tags").
+fn tag_list_page(name: &str, tags: Vec<String>, query: &str) -> Result<Response, RegistryError> {
+    let count = match query_param(query, "n") {
+        None => MAX_TAG_PAGE,
+        Some(text) => text.parse::<usize>().map_err(|_| {
+            RegistryError::new(
+                StatusCode::BAD_REQUEST,
+                "PAGINATION_NUMBER_INVALID",
+                format!("n must be a whole number of tags, not '{text}'"),
+            )
+        })?,
+    };
+    let last = query_param(query, "last");
+    let after: Vec<String> = tags
+        .into_iter()
+        .filter(|tag| last.as_deref().is_none_or(|last| tag.as_str() > last))
+        .collect();
+    let more = after.len() > count;
+    let page: Vec<String> = after.into_iter().take(count).collect();
+
+    let body = json!({ "name": name, "tags": page }).to_string();
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let (true, Some(last_listed)) = (more, page.last()) {
+        let link = format!("</v2/{name}/tags/list?n={count}&last={last_listed}>; rel=\"next\"");
+        insert(headers, header::LINK, &link);
+    }
+    Ok(response)
+}
+
+/// Reads a single `Range: bytes=<start>-<end>` (or `<start>-`, or `-<suffix length>`) against a
+/// blob of `size` bytes. Returns `None` without a `Range` header; an unsatisfiable or
+/// malformed range gets 416 with the blob's size.
+fn requested_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, RegistryError> {
+    let Some(value) = headers.get(header::RANGE) else {
+        return Ok(None);
+    };
+    let unsatisfiable = || {
+        let mut error = RegistryError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            // The OCI error codes have none for ranges; SIZE_INVALID is the closest.
+            "SIZE_INVALID",
+            format!(
+                "Range '{}' does not fit a blob of {size} bytes: ask for bytes=<start>-<end> within it",
+                value.to_str().unwrap_or("<not ASCII>")
+            ),
+        );
+        error.content_range_size = Some(size);
+        error
+    };
+    let text = value.to_str().map_err(|_| unsatisfiable())?;
+    let spec = text.strip_prefix("bytes=").ok_or_else(unsatisfiable)?;
+    let (start, end) = spec.split_once('-').ok_or_else(unsatisfiable)?;
+    let (start, end) = match (start.trim(), end.trim()) {
+        ("", suffix) => {
+            let suffix: u64 = suffix.parse().map_err(|_| unsatisfiable())?;
+            if suffix == 0 {
+                return Err(unsatisfiable());
+            }
+            (size.saturating_sub(suffix), size.saturating_sub(1))
+        }
+        (start, "") => (
+            start.parse().map_err(|_| unsatisfiable())?,
+            size.saturating_sub(1),
+        ),
+        (start, end) => (
+            start.parse().map_err(|_| unsatisfiable())?,
+            end.parse::<u64>()
+                .map_err(|_| unsatisfiable())?
+                .min(size.saturating_sub(1)),
+        ),
+    };
+    if size == 0 || start > end || start >= size {
+        return Err(unsatisfiable());
+    }
+    Ok(Some((start, end)))
+}
+
 fn upload_location(name: &str, id: &str) -> String {
     format!("/v2/{name}/blobs/uploads/{id}")
 }
@@ -521,13 +615,7 @@ async fn dispatch(
         }
         (Route::Tags { name }, Method::GET) => {
             let tags = registry.tags(scope, name)?;
-            let body = json!({ "name": name, "tags": tags }).to_string();
-            let mut response = (StatusCode::OK, body).into_response();
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            Ok(Outcome::quiet(response))
+            Ok(Outcome::quiet(tag_list_page(name, tags, query)?))
         }
         (Route::Manifest { name, reference }, Method::PUT) => {
             put_manifest(registry, scope, name, reference, headers, body).await
@@ -558,11 +646,19 @@ async fn dispatch(
         (Route::Blob { name, digest }, Method::GET | Method::HEAD) => {
             let digest = Digest::parse(digest)?;
             let size = registry.layer(scope, name, &digest)?;
+            let range = requested_range(headers, size)?;
+            let length = range.as_ref().map_or(size, |(start, end)| end - start + 1);
             let mut response = if *method == Method::HEAD {
                 StatusCode::OK.into_response()
             } else {
-                let file = registry.blobs().open_blob(&digest).await?;
-                Body::from_stream(ReaderStream::with_capacity(file, 256 * 1024)).into_response()
+                let mut file = registry.blobs().open_blob(&digest).await?;
+                if let Some((start, _)) = range {
+                    file.seek(std::io::SeekFrom::Start(start))
+                        .await
+                        .map_err(CoreError::from)?;
+                }
+                let reader = ReaderStream::with_capacity(file.take(length), 256 * 1024);
+                Body::from_stream(reader).into_response()
             };
             let headers = response.headers_mut();
             headers.insert(
@@ -570,7 +666,17 @@ async fn dispatch(
                 HeaderValue::from_static("application/octet-stream"),
             );
             insert(headers, "docker-content-digest", &digest.to_string());
-            insert(headers, header::CONTENT_LENGTH, &size.to_string());
+            insert(headers, header::CONTENT_LENGTH, &length.to_string());
+            headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+            if let (Some((start, end)), false) = (range, *method == Method::HEAD) {
+                *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+                let content_range = format!("bytes {start}-{end}/{size}");
+                insert(
+                    response.headers_mut(),
+                    header::CONTENT_RANGE,
+                    &content_range,
+                );
+            }
             Ok(Outcome::quiet(response))
         }
         (Route::Uploads { name }, Method::POST) => {

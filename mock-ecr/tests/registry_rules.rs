@@ -702,3 +702,118 @@ async fn login_mistakes_get_specific_messages() {
         assert!(message.contains(expected), "{message}");
     }
 }
+
+#[tokio::test]
+async fn tag_list_pages_with_n_and_last() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let manifest = mock.push_image_blobs(&auth, "my-app", "paged").await;
+    for tag in ["c", "a", "e", "b", "d"] {
+        mock.put_manifest(&auth, "my-app", tag, &manifest).await;
+    }
+
+    let first = mock
+        .registry(
+            Method::GET,
+            "/v2/my-app/tags/list?n=2",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        first.json(),
+        json!({ "name": "my-app", "tags": ["a", "b"] })
+    );
+    assert_eq!(
+        first.header("link"),
+        Some("</v2/my-app/tags/list?n=2&last=b>; rel=\"next\"")
+    );
+
+    let last_page = mock
+        .registry(
+            Method::GET,
+            "/v2/my-app/tags/list?n=2&last=d",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(last_page.json(), json!({ "name": "my-app", "tags": ["e"] }));
+    assert_eq!(
+        last_page.header("link"),
+        None,
+        "no link after the last page"
+    );
+
+    let all = mock
+        .registry(
+            Method::GET,
+            "/v2/my-app/tags/list",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(all.json()["tags"], json!(["a", "b", "c", "d", "e"]));
+
+    let bad = mock
+        .registry(
+            Method::GET,
+            "/v2/my-app/tags/list?n=many",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.error_code(), "PAGINATION_NUMBER_INVALID");
+}
+
+#[tokio::test]
+async fn blob_range_requests_return_parts() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let digest = mock.push_blob(&auth, "my-app", b"0123456789").await;
+    let path = format!("/v2/my-app/blobs/{digest}");
+
+    let cases = [
+        ("bytes=2-5", "2345", "bytes 2-5/10"),
+        ("bytes=7-", "789", "bytes 7-9/10"),
+        ("bytes=-3", "789", "bytes 7-9/10"),
+        ("bytes=8-100", "89", "bytes 8-9/10"),
+    ];
+    for (range, body, content_range) in cases {
+        let reply = mock
+            .registry(Method::GET, &path, Some(&auth), &[("range", range)], vec![])
+            .await;
+        assert_eq!(reply.status, StatusCode::PARTIAL_CONTENT, "{range}");
+        assert_eq!(reply.body, body.as_bytes(), "{range}");
+        assert_eq!(
+            reply.header("content-range"),
+            Some(content_range),
+            "{range}"
+        );
+        assert_eq!(
+            reply.header("content-length"),
+            Some(body.len().to_string().as_str())
+        );
+    }
+
+    for range in ["bytes=10-12", "bytes=5-2", "lines=1-2", "bytes=-0"] {
+        let reply = mock
+            .registry(Method::GET, &path, Some(&auth), &[("range", range)], vec![])
+            .await;
+        assert_eq!(reply.status, StatusCode::RANGE_NOT_SATISFIABLE, "{range}");
+        assert_eq!(reply.header("content-range"), Some("bytes */10"), "{range}");
+    }
+
+    let whole = mock
+        .registry(Method::GET, &path, Some(&auth), &[], vec![])
+        .await;
+    assert_eq!(whole.status, StatusCode::OK);
+    assert_eq!(whole.body, b"0123456789");
+    assert_eq!(whole.header("accept-ranges"), Some("bytes"));
+}
