@@ -39,6 +39,11 @@ pub enum Route {
         name: String,
         digest: String,
     },
+    /// `/v2/<name>/referrers/<digest>`: the OCI 1.1 referrers of a manifest.
+    Referrers {
+        name: String,
+        digest: String,
+    },
     /// `/v2/<name>/blobs/uploads/`: start an upload.
     Uploads {
         name: String,
@@ -73,6 +78,10 @@ impl Route {
                 name: name_of(2)?,
                 reference: (*reference).to_owned(),
             }),
+            [.., "referrers", digest] if !digest.is_empty() => Some(Self::Referrers {
+                name: name_of(2)?,
+                digest: (*digest).to_owned(),
+            }),
             [.., "blobs", digest] if !digest.is_empty() => Some(Self::Blob {
                 name: name_of(2)?,
                 digest: (*digest).to_owned(),
@@ -87,6 +96,7 @@ impl Route {
             Self::Tags { name }
             | Self::Manifest { name, .. }
             | Self::Blob { name, .. }
+            | Self::Referrers { name, .. }
             | Self::Uploads { name }
             | Self::Upload { name, .. } => Some(name),
         }
@@ -471,6 +481,53 @@ fn content_range_start(headers: &HeaderMap) -> Result<Option<u64>, RegistryError
     Ok(Some(start))
 }
 
+/// Builds the image index that `GET /v2/<name>/referrers/<digest>` returns, filtered by the
+/// `artifactType` query parameter when given (OCI distribution specification 1.1, "Listing
+/// Referrers"): the response then carries `OCI-Filters-Applied: artifactType`.
+fn referrers_index(referrers: Vec<crate::core::Referrer>, query: &str) -> Response {
+    let filter = query_param(query, "artifactType");
+    let manifests: Vec<serde_json::Value> = referrers
+        .into_iter()
+        .filter(|referrer| {
+            filter
+                .as_deref()
+                .is_none_or(|wanted| referrer.artifact_type.as_deref() == Some(wanted))
+        })
+        .map(|referrer| {
+            let mut descriptor = json!({
+                "mediaType": referrer.media_type,
+                "digest": referrer.digest,
+                "size": referrer.size,
+            });
+            if let Some(artifact_type) = referrer.artifact_type {
+                descriptor["artifactType"] = json!(artifact_type);
+            }
+            if !referrer.annotations.is_empty() {
+                descriptor["annotations"] = json!(referrer.annotations);
+            }
+            descriptor
+        })
+        .collect();
+    let body = json!({
+        "schemaVersion": 2,
+        "mediaType": crate::manifest::OCI_INDEX,
+        "manifests": manifests,
+    });
+    let mut response = (StatusCode::OK, body.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(crate::manifest::OCI_INDEX),
+    );
+    if filter.is_some() {
+        headers.insert(
+            "oci-filters-applied",
+            HeaderValue::from_static("artifactType"),
+        );
+    }
+    response
+}
+
 /// The most tags one page of `/tags/list` returns when the client names no `n`.
 const MAX_TAG_PAGE: usize = 1000;
 
@@ -612,6 +669,11 @@ async fn dispatch(
                 digest: None,
                 journal: true,
             })
+        }
+        (Route::Referrers { name, digest }, Method::GET) => {
+            let subject = Digest::parse(digest)?;
+            let referrers = registry.referrers(scope, name, &subject)?;
+            Ok(Outcome::quiet(referrers_index(referrers, query)))
         }
         (Route::Tags { name }, Method::GET) => {
             let tags = registry.tags(scope, name)?;
@@ -853,6 +915,13 @@ mod tests {
                 "my-app/blobs/sha256:00",
                 Some(Route::Blob {
                     name: "my-app".into(),
+                    digest: "sha256:00".into(),
+                }),
+            ),
+            (
+                "a/b/referrers/sha256:00",
+                Some(Route::Referrers {
+                    name: "a/b".into(),
                     digest: "sha256:00".into(),
                 }),
             ),

@@ -817,3 +817,93 @@ async fn blob_range_requests_return_parts() {
     assert_eq!(whole.body, b"0123456789");
     assert_eq!(whole.header("accept-ranges"), Some("bytes"));
 }
+
+#[tokio::test]
+async fn referrers_endpoint_lists_and_filters() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let image = mock.push_image_blobs(&auth, "my-app", "subject").await;
+    mock.put_manifest(&auth, "my-app", "v1", &image).await;
+    let subject = sha256(&image);
+
+    let config = mock.push_blob(&auth, "my-app", b"{}").await;
+    let mut referrer_digests = Vec::new();
+    for (artifact_type, content) in [
+        ("application/vnd.example.sbom", "sbom"),
+        ("application/vnd.example.signature", "sig"),
+    ] {
+        let layer = mock.push_blob(&auth, "my-app", content.as_bytes()).await;
+        // Fixed text, so the digest does not depend on serde_json's key order in this build.
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"{artifact_type}","config":{{"mediaType":"application/vnd.oci.empty.v1+json","digest":"{config}","size":2}},"layers":[{{"mediaType":"application/octet-stream","digest":"{layer}","size":{}}}],"subject":{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{subject}","size":{}}}}}"#,
+            content.len(),
+            image.len()
+        )
+        .into_bytes();
+        let digest = sha256(&manifest);
+        let put = mock.put_manifest(&auth, "my-app", &digest, &manifest).await;
+        assert_eq!(
+            put.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&put.body)
+        );
+        referrer_digests.push(digest);
+    }
+
+    let path = format!("/v2/my-app/referrers/{subject}");
+    let all = mock
+        .registry(Method::GET, &path, Some(&auth), &[], vec![])
+        .await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_eq!(
+        all.header("content-type"),
+        Some("application/vnd.oci.image.index.v1+json")
+    );
+    let index = all.json();
+    assert_eq!(index["schemaVersion"], 2);
+    let listed: Vec<&str> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|descriptor| descriptor["digest"].as_str().unwrap())
+        .collect();
+    let mut expected: Vec<&str> = referrer_digests.iter().map(String::as_str).collect();
+    let mut listed_sorted = listed.clone();
+    listed_sorted.sort();
+    expected.sort();
+    assert_eq!(listed_sorted, expected);
+    assert_eq!(all.header("oci-filters-applied"), None);
+
+    let filtered_path = format!("{path}?artifactType=application/vnd.example.signature");
+    let filtered = mock
+        .registry(Method::GET, &filtered_path, Some(&auth), &[], vec![])
+        .await;
+    assert_eq!(filtered.header("oci-filters-applied"), Some("artifactType"));
+    let manifests = filtered.json()["manifests"].as_array().unwrap().clone();
+    assert_eq!(manifests.len(), 1);
+    assert_eq!(
+        manifests[0]["artifactType"],
+        "application/vnd.example.signature"
+    );
+
+    let unknown = format!("/v2/my-app/referrers/{}", sha256(b"nothing refers to this"));
+    let empty = mock
+        .registry(Method::GET, &unknown, Some(&auth), &[], vec![])
+        .await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert_eq!(empty.json()["manifests"], json!([]));
+
+    let bad = mock
+        .registry(
+            Method::GET,
+            "/v2/my-app/referrers/sha256:nothex",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.error_code(), "DIGEST_INVALID");
+}
