@@ -36,7 +36,7 @@ pub struct ServeArguments {
 }
 
 impl ServeArguments {
-    /// The data folder the flags select, the default one when `--data` is absent.
+    /// Returns the data folder the flags select, the default one when `--data` is absent.
     pub fn data_dir(&self) -> PathBuf {
         self.data.clone().unwrap_or_else(default_data_dir)
     }

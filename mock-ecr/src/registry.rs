@@ -528,7 +528,7 @@ fn referrers_index(referrers: Vec<crate::core::Referrer>, query: &str) -> Respon
     response
 }
 
-/// The most tags one page of `/tags/list` returns when the client names no `n`.
+/// The maximum number of tags on one page of `/tags/list` when the client names no `n`.
 const MAX_TAG_PAGE: usize = 1000;
 
 /// Builds one page of `GET /v2/<name>/tags/list?n=<count>&last=<tag>`: the tags after `last`
