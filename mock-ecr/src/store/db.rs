@@ -1100,15 +1100,20 @@ mod tests {
         PRAGMA user_version = 1;
     ";
 
-    #[test]
-    fn version_1_database_is_migrated() {
+    /// Writes a database of an older schema and opens it with this version, which migrates it.
+    fn open_old_database(schema: &str) -> (tempfile::TempDir, Database) {
         let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("mock-ecr.sqlite3");
         let old = Connection::open(&path).unwrap();
-        old.execute_batch(VERSION_1_REPOSITORY).unwrap();
+        old.execute_batch(schema).unwrap();
         drop(old);
+        let database = Database::open(&path).expect("an older database opens and migrates");
+        (folder, database)
+    }
 
-        let database = Database::open(&path).expect("a version-1 database opens");
+    #[test]
+    fn version_1_database_is_migrated() {
+        let (_folder, database) = open_old_database(VERSION_1_REPOSITORY);
         let scope = Scope {
             account: "123456789012".into(),
             region: "us-east-1".into(),
@@ -1164,13 +1169,7 @@ mod tests {
 
     #[test]
     fn version_2_database_is_migrated() {
-        let folder = tempfile::tempdir().unwrap();
-        let path = folder.path().join("mock-ecr.sqlite3");
-        let old = Connection::open(&path).unwrap();
-        old.execute_batch(VERSION_2_REPOSITORY).unwrap();
-        drop(old);
-
-        let database = Database::open(&path).expect("a version-2 database opens");
+        let (_folder, database) = open_old_database(VERSION_2_REPOSITORY);
         let scope = Scope {
             account: "123456789012".into(),
             region: "us-east-1".into(),
