@@ -19,7 +19,7 @@ fn serve(data: &std::path::Path, listen: &str) -> Server {
         .arg(data)
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
-        // The request log goes to stderr; a pipe nobody reads would fill and stall the server.
+        // The request log goes to stderr, and a pipe that is never read would fill and stall the server.
         .stderr(Stdio::null())
         .spawn()
         .expect("ecrlab serve starts");

@@ -1,4 +1,4 @@
-//! Evidence for grading: what the registry recorded and what it holds now.
+//! Evidence for grading: what the registry recorded and what it contains now.
 //!
 //! The journal comes from the mock's admin API (`GET /_ecrlab/journal`), the state from the ECR
 //! API (DescribeRepositories and DescribeImages). Checks are pure functions of this value.
@@ -16,7 +16,7 @@ pub struct Evidence {
     pub repositories: Vec<RepositoryState>,
 }
 
-/// Which front end of the mock handled a request.
+/// The part of the mock that produced an event: a front end, or the mock itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {

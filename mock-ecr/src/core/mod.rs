@@ -147,7 +147,7 @@ pub struct DeletedImageId {
     pub tag: Option<String>,
 }
 
-/// Why BatchDeleteImage could not delete one image id; the names are ECR's failure codes.
+/// The reason BatchDeleteImage could not delete one image id, named after ECR's failure codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteFailure {
     ImageNotFound,
@@ -316,7 +316,7 @@ impl Registry {
     // Journal.
 
     /// Appends an event to the journal. A journal failure is logged, never returned, because
-    /// the request it describes has already been answered or is about to be.
+    /// the response to the request it describes has already been sent or is about to be.
     pub fn record(&self, caller: &Caller, event: Event) {
         let (outcome, error_code, message) = match event.error {
             None => ("ok", None, None),

@@ -13,7 +13,7 @@ use crate::store::db::Scope;
 /// `LifecyclePreviewMaxResults`).
 const MAX_PREVIEW_RESULTS: i64 = 100;
 
-/// The most image ids one GetLifecyclePolicyPreview names (API model: `ImageIdentifierList`).
+/// The maximum number of image ids in one GetLifecyclePolicyPreview request (API model: `ImageIdentifierList`).
 const MAX_PREVIEW_IMAGE_IDS: usize = 100;
 
 fn policy_json(policy: &LifecyclePolicyView, with_evaluation_time: bool) -> Value {
