@@ -107,6 +107,9 @@ pub enum CoreError {
     #[error("Upload {id} not found: it was completed, cancelled or never started")]
     UploadUnknown { id: String },
 
+    #[error("Upload {id} expired: it started more than {hours} hours ago; start a new upload")]
+    UploadExpired { id: String, hours: i64 },
+
     #[error(
         "Chunk starts at byte {start}, but the upload has {current} bytes: send the next chunk from byte {current}"
     )]

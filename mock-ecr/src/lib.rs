@@ -21,6 +21,7 @@
 pub mod admin;
 pub mod cli;
 pub mod clock;
+pub mod conversion;
 pub mod core;
 pub mod credentials;
 pub mod digest;

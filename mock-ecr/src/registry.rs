@@ -15,7 +15,8 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
-use crate::core::{Caller, Event, Reference, Registry, Source};
+use crate::conversion;
+use crate::core::{Caller, DeleteFailure, Event, Reference, Registry, Source};
 use crate::digest::Digest;
 use crate::error::CoreError;
 use crate::manifest::MAX_MANIFEST_BYTES;
@@ -28,6 +29,8 @@ const API_VERSION: (&str, &str) = ("docker-distribution-api-version", "registry/
 pub enum Route {
     /// `/v2/`: the API version check that `docker login` uses.
     Base,
+    /// `/v2/_catalog`: the repository list, which ECR does not serve.
+    Catalog,
     Tags {
         name: String,
     },
@@ -58,8 +61,10 @@ impl Route {
     /// Parses the part of a path after `/v2/`. The last segments determine the resource, and
     /// everything before them is the repository name, which may contain `/`.
     pub fn parse(rest: &str) -> Option<Self> {
-        if rest.is_empty() {
-            return Some(Self::Base);
+        match rest {
+            "" => return Some(Self::Base),
+            "_catalog" => return Some(Self::Catalog),
+            _ => {}
         }
         let segments: Vec<&str> = rest.split('/').collect();
         let name_of = |count: usize| -> Option<String> {
@@ -92,7 +97,7 @@ impl Route {
 
     fn repository(&self) -> Option<&str> {
         match self {
-            Self::Base => None,
+            Self::Base | Self::Catalog => None,
             Self::Tags { name }
             | Self::Manifest { name, .. }
             | Self::Blob { name, .. }
@@ -164,7 +169,9 @@ impl From<CoreError> for RegistryError {
                 (S::BAD_REQUEST, "DIGEST_INVALID")
             }
             CoreError::BlobUnknown { .. } => (S::NOT_FOUND, "BLOB_UNKNOWN"),
-            CoreError::UploadUnknown { .. } => (S::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN"),
+            CoreError::UploadUnknown { .. } | CoreError::UploadExpired { .. } => {
+                (S::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN")
+            }
             CoreError::BodyInterrupted { .. } => (S::BAD_REQUEST, "BLOB_UPLOAD_INVALID"),
             CoreError::UploadRangeInvalid { current, .. } => {
                 let mut mapped = Self::new(
@@ -685,25 +692,51 @@ async fn dispatch(
         (Route::Manifest { name, reference }, Method::GET | Method::HEAD) => {
             let reference = Reference::parse(reference)?;
             let image = registry.get_manifest(scope, name, &reference)?;
+            let accepted = conversion::accepted_types(
+                headers
+                    .get_all(header::ACCEPT)
+                    .iter()
+                    .filter_map(|value| value.to_str().ok()),
+            );
+            let converted = match reference {
+                Reference::Tag(_) => {
+                    conversion::convert_for(&image.manifest, &image.media_type, &accepted)
+                }
+                Reference::Digest(_) => None,
+            };
+            let (manifest, media_type, digest) = match converted {
+                Some((bytes, media_type)) => {
+                    let digest = Digest::of(&bytes).to_string();
+                    (bytes, media_type.to_owned(), digest)
+                }
+                None => (image.manifest, image.media_type, image.digest),
+            };
+            let length = manifest.len();
             let mut response = if *method == Method::HEAD {
                 StatusCode::OK.into_response()
             } else {
-                (StatusCode::OK, image.manifest.clone()).into_response()
+                (StatusCode::OK, manifest).into_response()
             };
             let headers = response.headers_mut();
-            insert(headers, header::CONTENT_TYPE, &image.media_type);
-            insert(headers, "docker-content-digest", &image.digest);
-            insert(
-                headers,
-                header::CONTENT_LENGTH,
-                &image.manifest.len().to_string(),
-            );
+            insert(headers, header::CONTENT_TYPE, &media_type);
+            insert(headers, "docker-content-digest", &digest);
+            insert(headers, header::CONTENT_LENGTH, &length.to_string());
             Ok(Outcome::quiet(response))
         }
-        (Route::Manifest { .. }, Method::DELETE) => Err(RegistryError::new(
+        (Route::Manifest { name, reference }, Method::DELETE) => {
+            delete_manifest(registry, scope, name, reference)
+        }
+        (Route::Blob { .. }, Method::DELETE) => Err(RegistryError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "UNSUPPORTED",
-            "Deleting images through the registry API is not supported by mock-ecr: use 'aws ecr batch-delete-image'",
+            "ECR does not delete layers through the registry API: delete the images that use \
+             them (DELETE /v2/<name>/manifests/<digest> or 'aws ecr batch-delete-image')",
+        )),
+        (Route::Catalog, _) => Err(RegistryError::new(
+            StatusCode::NOT_FOUND,
+            "UNSUPPORTED",
+            "ECR does not serve the registry catalog: list repositories with \
+             'aws ecr describe-repositories'",
         )),
         (Route::Blob { name, digest }, Method::GET | Method::HEAD) => {
             let digest = Digest::parse(digest)?;
@@ -864,11 +897,61 @@ async fn put_manifest(
         &digest.to_string(),
     );
     response_headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    // A registry that serves the referrers API names the pushed manifest's subject in
+    // `OCI-Subject`, which tells clients not to maintain a referrers tag themselves (OCI
+    // distribution specification 1.1, "Pushing Manifests with Subject").
+    let subject = crate::manifest::Manifest::parse(&bytes, content_type)
+        .ok()
+        .and_then(|manifest| manifest.subject);
+    if let Some(subject) = subject {
+        insert(response_headers, "oci-subject", &subject.digest.to_string());
+    }
     Ok(Outcome {
         response,
         digest: Some(digest.to_string()),
         journal: true,
     })
+}
+
+/// Deletes by digest (the image and all its tags) or by tag (that tag, and the image too when
+/// it was the image's last tag), the same state changes as BatchDeleteImage with one image id.
+/// Answers 202 Accepted (OCI distribution specification, "Deleting Manifests" and "Deleting
+/// Tags").
+fn delete_manifest(
+    registry: &Registry,
+    scope: &Scope,
+    name: &str,
+    reference: &str,
+) -> Result<Outcome, RegistryError> {
+    let reference = Reference::parse(reference)?;
+    let deleted = match &reference {
+        Reference::Digest(digest) => {
+            registry.delete_image(scope, name, Some(&digest.to_string()), None)?
+        }
+        Reference::Tag(tag) => registry.delete_image(scope, name, None, Some(tag))?,
+    };
+    match deleted {
+        Ok(removed) => {
+            let digest = removed.first().map(|image| image.digest.clone());
+            Ok(Outcome {
+                response: StatusCode::ACCEPTED.into_response(),
+                digest,
+                journal: true,
+            })
+        }
+        Err(DeleteFailure::ReferencedByManifestList) => Err(RegistryError::new(
+            StatusCode::BAD_REQUEST,
+            "UNSUPPORTED",
+            format!(
+                "The image '{reference}' in the repository with name '{name}' is referenced by an \
+                 image index or manifest list: delete the index first"
+            ),
+        )),
+        Err(_) => Err(CoreError::ManifestUnknown {
+            reference: reference.to_string(),
+        }
+        .into()),
+    }
 }
 
 #[cfg(test)]

@@ -907,3 +907,150 @@ async fn referrers_endpoint_lists_and_filters() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.error_code(), "DIGEST_INVALID");
 }
+
+#[tokio::test]
+async fn pull_by_tag_converts_to_the_accepted_format() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let stored = mock.push_image_blobs(&auth, "my-app", "convert").await;
+    let stored_digest = sha256(&stored);
+    let put = mock.put_manifest(&auth, "my-app", "v1", &stored).await;
+    assert_eq!(put.status, StatusCode::CREATED);
+
+    let docker = "application/vnd.docker.distribution.manifest.v2+json";
+    for method in [Method::GET, Method::HEAD] {
+        let reply = mock
+            .registry(
+                method.clone(),
+                "/v2/my-app/manifests/v1",
+                Some(&auth),
+                &[("accept", docker)],
+                vec![],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{method}");
+        assert_eq!(reply.header("content-type"), Some(docker), "{method}");
+        let digest = reply.header("docker-content-digest").unwrap().to_owned();
+        assert_ne!(
+            digest, stored_digest,
+            "{method}: a converted manifest has its own digest"
+        );
+        if method == Method::GET {
+            assert_eq!(digest, sha256(&reply.body));
+            let converted: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+            assert_eq!(converted["mediaType"], docker);
+            assert_eq!(
+                converted["config"]["mediaType"],
+                "application/vnd.docker.container.image.v1+json"
+            );
+            assert_eq!(
+                converted["layers"][0]["mediaType"],
+                "application/vnd.docker.image.rootfs.diff.tar"
+            );
+        }
+    }
+
+    // A pull by digest is served as stored, whatever the client accepts.
+    let by_digest = mock
+        .registry(
+            Method::GET,
+            &format!("/v2/my-app/manifests/{stored_digest}"),
+            Some(&auth),
+            &[("accept", docker)],
+            vec![],
+        )
+        .await;
+    assert_eq!(by_digest.status, StatusCode::OK);
+    assert_eq!(by_digest.body, stored);
+
+    // Accepting the stored type, or any type, returns the stored manifest.
+    for accept in [
+        "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
+        "*/*",
+    ] {
+        let reply = mock
+            .registry(
+                Method::GET,
+                "/v2/my-app/manifests/v1",
+                Some(&auth),
+                &[("accept", accept)],
+                vec![],
+            )
+            .await;
+        assert_eq!(reply.body, stored, "{accept}");
+        assert_eq!(
+            reply.header("docker-content-digest"),
+            Some(stored_digest.as_str())
+        );
+    }
+}
+
+#[tokio::test]
+async fn abandoned_upload_expires_after_a_day() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let started = mock
+        .registry(
+            Method::POST,
+            "/v2/my-app/blobs/uploads/",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::ACCEPTED);
+    let location = started.header("location").unwrap().to_owned();
+    let id = started.header("docker-upload-uuid").unwrap().to_owned();
+    let patched = mock
+        .registry(Method::PATCH, &location, Some(&auth), &[], b"half".to_vec())
+        .await;
+    assert_eq!(patched.status, StatusCode::ACCEPTED);
+    let upload_file = mock.data.path().join("uploads").join(&id);
+    assert!(upload_file.exists());
+
+    mock.clock.advance(Duration::hours(23));
+    let auth = mock.login().await;
+    let status = mock
+        .registry(Method::GET, &location, Some(&auth), &[], vec![])
+        .await;
+    assert_eq!(
+        status.status,
+        StatusCode::NO_CONTENT,
+        "alive after 23 hours"
+    );
+
+    mock.clock
+        .advance(Duration::hours(1) + Duration::seconds(1));
+    let expired = mock
+        .registry(Method::PATCH, &location, Some(&auth), &[], b"rest".to_vec())
+        .await;
+    assert_eq!(expired.status, StatusCode::NOT_FOUND);
+    assert_eq!(expired.error_code(), "BLOB_UPLOAD_UNKNOWN");
+    let message = expired.json()["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains(&id) && message.contains("24 hours"),
+        "{message}"
+    );
+
+    // The next upload sweeps the abandoned one away, file and all.
+    let next = mock
+        .registry(
+            Method::POST,
+            "/v2/my-app/blobs/uploads/",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(next.status, StatusCode::ACCEPTED);
+    assert!(
+        !upload_file.exists(),
+        "{} is left behind",
+        upload_file.display()
+    );
+}

@@ -22,6 +22,10 @@ pub const LAYER_PART_SIZE: u64 = 10 * 1024 * 1024;
 /// documents LayerPartTooSmallException ("Layer parts must be at least 5 MiB in size").
 pub const MIN_LAYER_PART_BYTES: u64 = 5 * 1024 * 1024;
 
+/// How long an upload may stay unfinished, counted from its start on the mock's clock. ECR
+/// documents no limit; 24 hours outlasts any real push.
+pub const UPLOAD_EXPIRY_HOURS: i64 = 24;
+
 /// A rejection by the ECR API's layer-upload operations.
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -89,8 +93,10 @@ impl Registry {
         }
     }
 
-    /// Starts an upload to an existing repository and returns its id.
+    /// Starts an upload to an existing repository and returns its id. Expired uploads are
+    /// removed first, so abandoned uploads do not pile up on disk.
     pub async fn start_upload(&self, scope: &Scope, repository: &str) -> Result<String, CoreError> {
+        self.expire_uploads().await?;
         let id = uuid::Uuid::new_v4().to_string();
         let now = self.now_millis();
         self.db.transaction(|tx| {
@@ -103,13 +109,50 @@ impl Registry {
     }
 
     fn require_upload(&self, scope: &Scope, repository: &str, id: &str) -> Result<(), CoreError> {
-        let owner = self
+        let upload = self
             .db
             .transaction(|tx| db::upload_repository(tx, id, scope))?;
-        match owner {
-            Some(owner) if owner == repository => Ok(()),
+        match upload {
+            Some((owner, started_at)) if owner == repository => {
+                if started_at < self.upload_expiry_cutoff() {
+                    Err(CoreError::UploadExpired {
+                        id: id.to_owned(),
+                        hours: UPLOAD_EXPIRY_HOURS,
+                    })
+                } else {
+                    Ok(())
+                }
+            }
             _ => Err(CoreError::UploadUnknown { id: id.to_owned() }),
         }
+    }
+
+    /// Milliseconds since the epoch before which an upload counts as abandoned.
+    fn upload_expiry_cutoff(&self) -> i64 {
+        self.now_millis() - UPLOAD_EXPIRY_HOURS * 3_600_000
+    }
+
+    /// Deletes every upload that started more than [`UPLOAD_EXPIRY_HOURS`] ago, with the bytes
+    /// it received, and returns how many there were. An upload that a request holds is skipped
+    /// and goes on the next sweep.
+    pub async fn expire_uploads(&self) -> Result<usize, CoreError> {
+        let cutoff = self.upload_expiry_cutoff();
+        let expired = self
+            .db
+            .transaction(|tx| db::uploads_started_before(tx, cutoff))?;
+        let mut removed = 0;
+        for id in expired {
+            let state = self.upload_state(&id).await;
+            let Ok(_locked) = state.try_lock() else {
+                continue;
+            };
+            self.cancel_upload_unchecked(&id).await?;
+            removed += 1;
+        }
+        if removed > 0 {
+            tracing::info!(removed, "expired abandoned uploads");
+        }
+        Ok(removed)
     }
 
     /// Locks an existing upload of `repository` for one request. The upload is checked again

@@ -255,8 +255,25 @@ pub(super) fn batch_get_image(
             }
             continue;
         };
-        if let Some(accepted) = accepted {
-            if !accepted.contains(&image.row.media_type) {
+        let mut manifest = image.row.manifest.clone();
+        let mut media_type = image.row.media_type.clone();
+        if let Some(accepted) = accepted.filter(|accepted| !accepted.contains(&media_type)) {
+            // Requested by tag alone, ECR converts between Docker schema 2 and OCI image
+            // manifests as for a registry pull ("Container image manifest format support in
+            // Amazon ECR"); see crate::conversion.
+            let lowercase: Vec<String> = accepted
+                .iter()
+                .map(|item| item.to_ascii_lowercase())
+                .collect();
+            let converted = id
+                .image_digest
+                .is_none()
+                .then(|| crate::conversion::convert_for(&manifest, &media_type, &lowercase))
+                .flatten();
+            if let Some((bytes, converted_type)) = converted {
+                manifest = bytes;
+                media_type = converted_type.to_owned();
+            } else {
                 // NOTE: ECR converts a Docker schema 2 manifest to schema 1 when only schema 1
                 // is accepted (BatchGetImage documentation); the mock stores no schema 1 form,
                 // so it reports the image as not found in an accepted media type. The API
@@ -269,7 +286,7 @@ pub(super) fn batch_get_image(
                 continue;
             }
         }
-        let manifest = String::from_utf8_lossy(&image.row.manifest).into_owned();
+        let manifest = String::from_utf8_lossy(&manifest).into_owned();
         let mut image_id = json!({ "imageDigest": image.row.digest });
         if let Some(tag) = &id.image_tag {
             image_id["imageTag"] = json!(tag);
@@ -279,7 +296,7 @@ pub(super) fn batch_get_image(
             "repositoryName": repository,
             "imageId": image_id,
             "imageManifest": manifest,
-            "imageManifestMediaType": image.row.media_type,
+            "imageManifestMediaType": media_type,
         }));
     }
     Ok(json!({ "images": images, "failures": failures }))

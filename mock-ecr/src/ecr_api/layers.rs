@@ -266,7 +266,7 @@ fn bad_request(kind: &'static str, message: String) -> ApiError {
 fn upload_error(error: UploadError, scope: &Scope, repository: &str, upload_id: &str) -> ApiError {
     let message = error.to_string();
     match error {
-        UploadError::Core(CoreError::UploadUnknown { .. }) => {
+        UploadError::Core(CoreError::UploadUnknown { .. } | CoreError::UploadExpired { .. }) => {
             bad_request("UploadNotFoundException", message)
         }
         UploadError::Core(CoreError::DigestMismatch { .. }) => {

@@ -761,20 +761,30 @@ pub fn insert_upload(
     Ok(())
 }
 
-/// Returns the repository an upload belongs to, when the upload exists in `scope`.
+/// Returns the repository an upload belongs to and when it started, when the upload exists
+/// in `scope`.
 pub fn upload_repository(
     conn: &Connection,
     id: &str,
     scope: &Scope,
-) -> Result<Option<String>, CoreError> {
-    let repository = conn
+) -> Result<Option<(String, i64)>, CoreError> {
+    let upload = conn
         .query_row(
-            "SELECT repository FROM uploads WHERE id = ?1 AND account = ?2 AND region = ?3",
+            "SELECT repository, started_at FROM uploads WHERE id = ?1 AND account = ?2 AND region = ?3",
             params![id, scope.account, scope.region],
-            |row| row.get(0),
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
-    Ok(repository)
+    Ok(upload)
+}
+
+/// Returns the ids of uploads, in any scope, that started before `before`.
+pub fn uploads_started_before(conn: &Connection, before: i64) -> Result<Vec<String>, CoreError> {
+    let mut statement = conn.prepare("SELECT id FROM uploads WHERE started_at < ?1")?;
+    let ids = statement
+        .query_map(params![before], |row| row.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(ids)
 }
 
 pub fn delete_upload(conn: &Connection, id: &str) -> Result<(), CoreError> {
