@@ -818,9 +818,11 @@ async fn dispatch(
 
 /// Starts an upload. With `?digest=` the body is the whole blob (a monolithic upload).
 ///
-/// A cross-repository mount (`?mount=&from=`) succeeds only when the blob is already in the
-/// target repository. Otherwise the client gets a normal upload session, as ECR does when
-/// blob mounting is turned off.
+/// A cross-repository mount (`?mount=<digest>&from=<repository>`) answers 201 Created when the
+/// blob is already in the target repository, or when the registry has blob mounting enabled
+/// (PutAccountSetting BLOB_MOUNTING) and `from` holds it. Otherwise the client gets a normal
+/// upload session (202), as from ECR with blob mounting off (OCI distribution specification,
+/// "Mounting a blob from another repository").
 async fn start_upload(
     registry: &Registry,
     scope: &Scope,
@@ -830,7 +832,12 @@ async fn start_upload(
 ) -> Result<Outcome, RegistryError> {
     if let Some(mount) = query_param(query, "mount") {
         let digest = Digest::parse(&mount)?;
-        if registry.layer(scope, name, &digest).is_ok() {
+        let present = registry.layer(scope, name, &digest).is_ok();
+        let mounted = match query_param(query, "from") {
+            Some(from) if !present => registry.mount_layer(scope, name, &from, &digest)?.is_some(),
+            _ => false,
+        };
+        if present || mounted {
             return Ok(Outcome {
                 response: blob_created(name, &digest),
                 digest: Some(digest.to_string()),

@@ -4,7 +4,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::TestMock;
+use common::{TestMock, sha256};
 use serde_json::{Value, json};
 
 /// Sorts object keys in snapshots: another crate in the workspace turns on serde_json's
@@ -759,6 +759,29 @@ async fn batch_get_image_honours_accepted_media_types() {
         .await;
     assert_eq!(docker_only.status, StatusCode::OK);
     let body = docker_only.json();
+    let docker = "application/vnd.docker.distribution.manifest.v2+json";
+    assert_eq!(body["images"][0]["imageManifestMediaType"], docker);
+    let converted: serde_json::Value =
+        serde_json::from_str(body["images"][0]["imageManifest"].as_str().unwrap()).unwrap();
+    assert_eq!(converted["mediaType"], docker);
+    assert_eq!(
+        body["images"][0]["imageId"]["imageDigest"],
+        sha256(&image),
+        "the image keeps its id"
+    );
+
+    // A request by digest is never converted.
+    let by_digest = mock
+        .api(
+            "BatchGetImage",
+            json!({
+                "repositoryName": "my-app",
+                "imageIds": [{ "imageDigest": sha256(&image) }],
+                "acceptedMediaTypes": [docker],
+            }),
+        )
+        .await;
+    let body = by_digest.json();
     assert_eq!(body["images"], json!([]));
     insta::assert_json_snapshot!("batch_get_image_unaccepted_media_type", body);
 

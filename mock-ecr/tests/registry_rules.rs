@@ -1054,3 +1054,108 @@ async fn abandoned_upload_expires_after_a_day() {
         upload_file.display()
     );
 }
+
+#[tokio::test]
+async fn blob_mount_follows_the_blob_mounting_setting() {
+    let mock = TestMock::new();
+    for name in ["base", "app", "other"] {
+        mock.create_repository(name, "MUTABLE").await;
+    }
+    let auth = mock.login().await;
+    let digest = mock.push_blob(&auth, "base", b"shared layer").await;
+    let mount = |target: &str, from: &str| {
+        format!("/v2/{target}/blobs/uploads/?mount={digest}&from={from}")
+    };
+
+    let setting = mock
+        .api("GetAccountSetting", json!({ "name": "BLOB_MOUNTING" }))
+        .await;
+    assert_eq!(
+        setting.json(),
+        json!({ "name": "BLOB_MOUNTING", "value": "DISABLED" })
+    );
+    let off = mock
+        .registry(
+            Method::POST,
+            &mount("app", "base"),
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        off.status,
+        StatusCode::ACCEPTED,
+        "mounting is off: a normal upload starts"
+    );
+    assert!(off.header("docker-upload-uuid").is_some());
+
+    let enabled = mock
+        .api(
+            "PutAccountSetting",
+            json!({ "name": "BLOB_MOUNTING", "value": "ENABLED" }),
+        )
+        .await;
+    assert_eq!(
+        enabled.json(),
+        json!({ "name": "BLOB_MOUNTING", "value": "ENABLED" })
+    );
+    let missing_source = mock
+        .registry(
+            Method::POST,
+            &mount("app", "other"),
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        missing_source.status,
+        StatusCode::ACCEPTED,
+        "'other' lacks the blob"
+    );
+
+    let mounted = mock
+        .registry(
+            Method::POST,
+            &mount("app", "base"),
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(mounted.status, StatusCode::CREATED);
+    let location = format!("/v2/app/blobs/{digest}");
+    assert_eq!(mounted.header("location"), Some(location.as_str()));
+    let fetched = mock
+        .registry(Method::GET, &location, Some(&auth), &[], vec![])
+        .await;
+    assert_eq!(fetched.body, b"shared layer");
+
+    let bad = mock
+        .api(
+            "PutAccountSetting",
+            json!({ "name": "BLOB_MOUNTING", "value": "YES" }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let message = bad.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("'YES'") && message.contains("ENABLED or DISABLED"),
+        "{message}"
+    );
+    let unknown = mock
+        .api("GetAccountSetting", json!({ "name": "MOUNTING" }))
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unknown.json()["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("'MOUNTING'")),
+        "{}",
+        unknown.json()
+    );
+}

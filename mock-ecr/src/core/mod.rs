@@ -4,6 +4,7 @@
 //! functions here to create repositories, issue and check tokens, store manifests, move tags,
 //! enforce tag immutability and the tags-per-image limit. This module uses no HTTP types.
 
+mod account_settings;
 mod downloads;
 mod images;
 mod lifecycle;
@@ -13,6 +14,7 @@ mod resource_tags;
 mod tokens;
 mod uploads;
 
+pub use account_settings::BLOB_MOUNTING;
 pub use downloads::{DOWNLOAD_URL_LIFETIME, DownloadError, GrantedLayer};
 pub use images::{PutImageRejection, Referrer};
 pub use lifecycle::{

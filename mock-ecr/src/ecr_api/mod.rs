@@ -416,6 +416,8 @@ async fn dispatch(
             repositories::put_image_scanning_configuration(registry, scope, parse(input)?)
         }
         "DescribeRegistry" => repositories::describe_registry(scope),
+        "PutAccountSetting" => repositories::put_account_setting(registry, scope, parse(input)?),
+        "GetAccountSetting" => repositories::get_account_setting(registry, scope, parse(input)?),
         "TagResource" => resource_tags::tag_resource(registry, scope, parse(input)?),
         "UntagResource" => resource_tags::untag_resource(registry, scope, parse(input)?),
         "ListTagsForResource" => {

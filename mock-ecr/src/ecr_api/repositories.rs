@@ -268,3 +268,34 @@ pub(super) fn put_image_scanning_configuration(
         "imageScanningConfiguration": { "scanOnPush": repository.scan_on_push },
     }))
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PutAccountSettingInput {
+    name: String,
+    value: String,
+}
+
+pub(super) fn put_account_setting(
+    registry: &Registry,
+    scope: &Scope,
+    input: PutAccountSettingInput,
+) -> Result<Value, ApiError> {
+    registry.put_account_setting(scope, &input.name, &input.value)?;
+    Ok(json!({ "name": input.name, "value": input.value }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct GetAccountSettingInput {
+    name: String,
+}
+
+pub(super) fn get_account_setting(
+    registry: &Registry,
+    scope: &Scope,
+    input: GetAccountSettingInput,
+) -> Result<Value, ApiError> {
+    let value = registry.account_setting(scope, &input.name)?;
+    Ok(json!({ "name": input.name, "value": value }))
+}

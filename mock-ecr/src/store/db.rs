@@ -10,8 +10,9 @@ use crate::error::CoreError;
 /// Version of the schema below, stored in SQLite's `user_version`. Version 2 added tag
 /// mutability exclusion filters, resource tags and repository policies. Version 3 added
 /// lifecycle policies and their previews, in new tables only, so [`SCHEMA`] migrates a
-/// version-2 database by creating them.
-const SCHEMA_VERSION: i64 = 3;
+/// version-2 database by creating them. Version 4 added account settings, also in a new
+/// table only.
+const SCHEMA_VERSION: i64 = 4;
 
 /// Brings a version-1 database to version 2. The tables that version 2 adds are created by
 /// [`SCHEMA`] afterwards.
@@ -109,6 +110,13 @@ CREATE TABLE IF NOT EXISTS lifecycle_previews (
     results TEXT NOT NULL,
     PRIMARY KEY (account, region, repository)
 );
+CREATE TABLE IF NOT EXISTS account_settings (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (account, region, name)
+);
 CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     time TEXT NOT NULL,
@@ -141,6 +149,7 @@ fn verify_schema(connection: &Connection) -> rusqlite::Result<()> {
         "SELECT account, region, repository, digest, size, uploaded_at FROM layers",
         "SELECT id, account, region, repository, started_at FROM uploads",
         "SELECT token_sha256, account, region, issued_at, expires_at FROM tokens",
+        "SELECT account, region, name, value FROM account_settings",
         "SELECT seq, time, account, region, source, action, repository, reference, digest, host, user_agent, outcome, error_code, message FROM journal",
     ];
     for query in queries {
@@ -792,6 +801,36 @@ pub fn delete_upload(conn: &Connection, id: &str) -> Result<(), CoreError> {
     Ok(())
 }
 
+/// Returns an account setting stored by PutAccountSetting, or `None` when it was never set.
+pub fn account_setting(
+    conn: &Connection,
+    scope: &Scope,
+    name: &str,
+) -> Result<Option<String>, CoreError> {
+    let value = conn
+        .query_row(
+            "SELECT value FROM account_settings WHERE account = ?1 AND region = ?2 AND name = ?3",
+            params![scope.account, scope.region, name],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(value)
+}
+
+pub fn set_account_setting(
+    conn: &Connection,
+    scope: &Scope,
+    name: &str,
+    value: &str,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "INSERT INTO account_settings (account, region, name, value) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (account, region, name) DO UPDATE SET value = excluded.value",
+        params![scope.account, scope.region, name, value],
+    )?;
+    Ok(())
+}
+
 pub fn insert_token(
     conn: &Connection,
     token_sha256: &str,
@@ -1204,11 +1243,18 @@ mod tests {
             .expect("the lifecycle policy is stored");
         assert_eq!(stored.next_evaluation_at, 42);
         assert_eq!(stored.last_evaluated_at, None);
+        let setting = database
+            .transaction(|tx| {
+                set_account_setting(tx, &scope, "BLOB_MOUNTING", "ENABLED")?;
+                account_setting(tx, &scope, "BLOB_MOUNTING")
+            })
+            .expect("the table added by version 4 exists");
+        assert_eq!(setting.as_deref(), Some("ENABLED"));
         let version: i64 = database
             .lock()
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
-        assert_eq!(version, 3);
+        assert_eq!(version, SCHEMA_VERSION);
     }
 
     #[test]
