@@ -116,6 +116,16 @@ pub enum CoreError {
     UploadRangeInvalid { start: u64, current: u64 },
 
     #[error(
+        "The chunk's Content-Range {start}-{end} announces {} bytes, but the body has {received}; the upload keeps its {current} bytes: send Content-Range {current}-{} with this body", end - start + 1, (current + received).saturating_sub(1)
+    )]
+    ChunkLengthMismatch {
+        start: u64,
+        end: u64,
+        received: u64,
+        current: u64,
+    },
+
+    #[error(
         "The request body ended after {received} bytes, before the client finished sending it: {reason}"
     )]
     BodyInterrupted { received: u64, reason: String },

@@ -79,6 +79,32 @@ pub fn validate_tag(tag: &str) -> Result<(), CoreError> {
     ))
 }
 
+/// Returns the account and region that an ECR-shaped registry host names, such as
+/// `123456789012.dkr.ecr.us-east-1.amazonaws.com:5000`: `<account>.dkr.ecr.<region>.<suffix>`,
+/// with `ecr-fips` for FIPS endpoints, or `<account>.dkr-ecr.<region>.<suffix>` for dual-stack
+/// endpoints ("Amazon ECR endpoints and quotas"). A port is ignored. Other names, such as
+/// `localhost:5000`, give `None`.
+pub fn registry_of_host(host: &str) -> Option<(String, String)> {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|byte| byte.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let labels: Vec<&str> = name.split('.').collect();
+    let (account, region, suffix) = match labels.as_slice() {
+        [account, "dkr", "ecr" | "ecr-fips", region, suffix @ ..] => (account, region, suffix),
+        [account, "dkr-ecr" | "dkr-ecr-fips", region, suffix @ ..] => (account, region, suffix),
+        _ => return None,
+    };
+    let account_valid = account.len() == 12 && account.bytes().all(|byte| byte.is_ascii_digit());
+    let region_valid = !region.is_empty()
+        && region
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
+    let suffix_valid = !suffix.is_empty() && suffix.iter().all(|label| !label.is_empty());
+    (account_valid && region_valid && suffix_valid)
+        .then(|| ((*account).to_owned(), (*region).to_owned()))
+}
+
 fn truncate(text: &str) -> String {
     text.chars().take(300).collect()
 }
@@ -146,6 +172,42 @@ mod tests {
         }
         for tag in ["", "-x", ".x", "a:b", "a/b", &"t".repeat(129)] {
             assert!(validate_tag(tag).is_err(), "{tag} should be invalid");
+        }
+    }
+
+    #[test]
+    fn ecr_shaped_hosts_name_their_registry() {
+        let named = |account: &str, region: &str| Some((account.to_owned(), region.to_owned()));
+        let cases = [
+            (
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+                named("123456789012", "us-east-1"),
+            ),
+            (
+                "123456789012.dkr.ecr.eu-west-2.amazonaws.com:5000",
+                named("123456789012", "eu-west-2"),
+            ),
+            (
+                "210987654321.dkr.ecr-fips.us-gov-west-1.amazonaws.com",
+                named("210987654321", "us-gov-west-1"),
+            ),
+            (
+                "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
+                named("123456789012", "cn-north-1"),
+            ),
+            (
+                "123456789012.dkr-ecr.us-east-1.on.aws",
+                named("123456789012", "us-east-1"),
+            ),
+            ("localhost:5000", None),
+            ("127.0.0.1:5000", None),
+            ("12345.dkr.ecr.us-east-1.amazonaws.com", None),
+            ("123456789012.dkr.ecr.us-east-1", None),
+            ("123456789012.dkr.ecr..amazonaws.com", None),
+            ("123456789012.dkr.ecr.US-EAST-1.amazonaws.com", None),
+        ];
+        for (host, expected) in cases {
+            assert_eq!(registry_of_host(host), expected, "{host}");
         }
     }
 }

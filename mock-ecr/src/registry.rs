@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
+use futures_util::StreamExt as _;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
@@ -158,13 +159,22 @@ impl From<CoreError> for RegistryError {
             CoreError::TagLimitExceeded { .. } => (S::FORBIDDEN, "DENIED"),
             CoreError::ImageTagAlreadyExists { .. } => (S::BAD_REQUEST, "TAG_INVALID"),
             CoreError::ManifestBlobUnknown { .. } => (S::BAD_REQUEST, "MANIFEST_BLOB_UNKNOWN"),
-            CoreError::ManifestInvalid { .. } | CoreError::ManifestTooLarge { .. } => {
-                (S::BAD_REQUEST, "MANIFEST_INVALID")
-            }
+            CoreError::ManifestInvalid { .. } => (S::BAD_REQUEST, "MANIFEST_INVALID"),
+            // OCI distribution specification, "Pushing Manifests": a registry SHOULD answer
+            // 413 to a manifest larger than it accepts.
+            CoreError::ManifestTooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "MANIFEST_INVALID"),
             CoreError::ManifestUnsupported { .. } => (S::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED"),
-            CoreError::ManifestUnknown { .. } | CoreError::ImageNotFound { .. } => {
-                (S::NOT_FOUND, "MANIFEST_UNKNOWN")
+            CoreError::ManifestUnknown { reference } => {
+                // ECR's message, then the reference, which ECR leaves out.
+                return Self::new(
+                    S::NOT_FOUND,
+                    "MANIFEST_UNKNOWN",
+                    format!(
+                        "{error}: the repository has no manifest tagged or addressed '{reference}'"
+                    ),
+                );
             }
+            CoreError::ImageNotFound { .. } => (S::NOT_FOUND, "MANIFEST_UNKNOWN"),
             CoreError::DigestInvalid { .. } | CoreError::DigestMismatch { .. } => {
                 (S::BAD_REQUEST, "DIGEST_INVALID")
             }
@@ -173,7 +183,8 @@ impl From<CoreError> for RegistryError {
                 (S::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN")
             }
             CoreError::BodyInterrupted { .. } => (S::BAD_REQUEST, "BLOB_UPLOAD_INVALID"),
-            CoreError::UploadRangeInvalid { current, .. } => {
+            CoreError::UploadRangeInvalid { current, .. }
+            | CoreError::ChunkLengthMismatch { current, .. } => {
                 let mut mapped = Self::new(
                     S::RANGE_NOT_SATISFIABLE,
                     "BLOB_UPLOAD_INVALID",
@@ -296,6 +307,10 @@ pub async fn handle(
         Ok(None) => Err(CoreError::Unauthenticated),
         Err(error) => Err(error),
     };
+    let authenticated = authenticated.and_then(|scope| {
+        let host = caller.host.as_deref().unwrap_or_default();
+        addressed_registry(host, scope)
+    });
     match authenticated {
         Ok(scope) => caller.scope = scope,
         Err(error) => {
@@ -354,6 +369,26 @@ pub async fn handle(
             error.into_response(&registry)
         }
     }
+}
+
+/// Checks that a token's registry is the one an ECR-shaped `Host` names, as a token from
+/// GetAuthorizationToken is valid only for its own account and region. Requests to other
+/// host names, such as `localhost:5000`, act on the token's registry.
+fn addressed_registry(host: &str, token_scope: Scope) -> Result<Scope, CoreError> {
+    let Some((account, region)) = crate::names::registry_of_host(host) else {
+        return Ok(token_scope);
+    };
+    if account == token_scope.account && region == token_scope.region {
+        return Ok(token_scope);
+    }
+    Err(CoreError::LoginRejected {
+        reason: format!(
+            "the password is a token for account {} in {}, but this request is addressed to \
+             '{host}' (account {account} in {region}); get a password for that registry with \
+             'aws ecr get-login-password --region {region}' using credentials of account {account}",
+            token_scope.account, token_scope.region
+        ),
+    })
 }
 
 fn record(
@@ -462,30 +497,28 @@ fn required_digest(query: &str) -> Result<Digest, RegistryError> {
     Ok(Digest::parse(&text)?)
 }
 
-/// Parses `Content-Range: <start>-<end>` and returns the start.
-fn content_range_start(headers: &HeaderMap) -> Result<Option<u64>, RegistryError> {
+/// Parses `Content-Range: <start>-<end>` (OCI distribution specification, "Pushing a blob in
+/// chunks") and returns the first and last byte.
+fn content_range(headers: &HeaderMap) -> Result<Option<(u64, u64)>, RegistryError> {
     let Some(value) = headers.get(header::CONTENT_RANGE) else {
         return Ok(None);
     };
-    let invalid = || {
-        RegistryError::new(
+    let text = value.to_str().unwrap_or("<not ASCII>");
+    let spec = text.strip_prefix("bytes ").unwrap_or(text);
+    let bounds = spec.split_once('-').and_then(|(start, end)| {
+        Some((
+            start.trim().parse::<u64>().ok()?,
+            end.trim().parse::<u64>().ok()?,
+        ))
+    });
+    match bounds.filter(|(start, end)| end >= start) {
+        Some(range) => Ok(Some(range)),
+        None => Err(RegistryError::new(
             StatusCode::RANGE_NOT_SATISFIABLE,
             "BLOB_UPLOAD_INVALID",
-            format!(
-                "Content-Range '{}' is invalid: send '<start>-<end>' in bytes",
-                value.to_str().unwrap_or("<not ASCII>")
-            ),
-        )
-    };
-    let text = value.to_str().map_err(|_| invalid())?;
-    let text = text.strip_prefix("bytes ").unwrap_or(text);
-    let (start, end) = text.split_once('-').ok_or_else(invalid)?;
-    let start: u64 = start.trim().parse().map_err(|_| invalid())?;
-    let end: u64 = end.trim().parse().map_err(|_| invalid())?;
-    if end < start {
-        return Err(invalid());
+            format!("Content-Range '{text}' is invalid: send '<start>-<end>' in bytes"),
+        )),
     }
-    Ok(Some(start))
 }
 
 /// Builds the image index that `GET /v2/<name>/referrers/<digest>` returns, filtered by the
@@ -741,7 +774,12 @@ async fn dispatch(
         (Route::Blob { name, digest }, Method::GET | Method::HEAD) => {
             let digest = Digest::parse(digest)?;
             let size = registry.layer(scope, name, &digest)?;
-            let range = requested_range(headers, size)?;
+            // A HEAD reports the whole blob, whatever range the client names.
+            let range = if *method == Method::HEAD {
+                None
+            } else {
+                requested_range(headers, size)?
+            };
             let length = range.as_ref().map_or(size, |(start, end)| end - start + 1);
             let mut response = if *method == Method::HEAD {
                 StatusCode::OK.into_response()
@@ -778,16 +816,17 @@ async fn dispatch(
             start_upload(registry, scope, name, query, body).await
         }
         (Route::Upload { name, id }, Method::PATCH) => {
-            let start = content_range_start(headers)?;
+            let range = content_range(headers)?;
             let size = registry
-                .append_upload(scope, name, id, start, body.into_data_stream())
+                .append_upload(scope, name, id, range, body.into_data_stream())
                 .await?;
             Ok(Outcome::quiet(upload_accepted(name, id, size)))
         }
         (Route::Upload { name, id }, Method::PUT) => {
             let digest = required_digest(query)?;
+            let range = content_range(headers)?;
             registry
-                .complete_upload(scope, name, id, &digest, body.into_data_stream())
+                .complete_upload(scope, name, id, range, &digest, body.into_data_stream())
                 .await?;
             Ok(Outcome {
                 response: blob_created(name, &digest),
@@ -850,7 +889,7 @@ async fn start_upload(
         Some(text) => {
             let digest = Digest::parse(&text)?;
             registry
-                .complete_upload(scope, name, &id, &digest, body.into_data_stream())
+                .complete_upload(scope, name, &id, None, &digest, body.into_data_stream())
                 .await?;
             Ok(Outcome {
                 response: blob_created(name, &digest),
@@ -871,15 +910,39 @@ async fn put_manifest(
     body: Body,
 ) -> Result<Outcome, RegistryError> {
     let reference = Reference::parse(reference)?;
-    let bytes = axum::body::to_bytes(body, MAX_MANIFEST_BYTES + 1)
-        .await
-        .map_err(|error| {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if let Some(size) = declared.filter(|size| *size > MAX_MANIFEST_BYTES) {
+        return Err(CoreError::ManifestTooLarge {
+            size,
+            limit: MAX_MANIFEST_BYTES,
+        }
+        .into());
+    }
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|error| {
             RegistryError::new(
                 StatusCode::BAD_REQUEST,
                 "MANIFEST_INVALID",
-                format!("Manifest could not be read (at most {MAX_MANIFEST_BYTES} bytes): {error}"),
+                format!("Manifest could not be read: {error}"),
             )
         })?;
+        if bytes.len() + chunk.len() > MAX_MANIFEST_BYTES {
+            return Err(RegistryError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "MANIFEST_INVALID",
+                format!(
+                    "Manifest is over the limit of {MAX_MANIFEST_BYTES} bytes: make it smaller, \
+                     for example by splitting an index"
+                ),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok());

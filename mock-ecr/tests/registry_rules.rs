@@ -1159,3 +1159,57 @@ async fn blob_mount_follows_the_blob_mounting_setting() {
         unknown.json()
     );
 }
+
+/// Sends a registry GET addressed to `host`, as a client does after mapping an ECR-shaped name
+/// to 127.0.0.1.
+async fn get_with_host(mock: &TestMock, host: &str, path: &str, auth: &str) -> common::Reply {
+    let request = axum::http::Request::get(path)
+        .header("host", host)
+        .header("authorization", auth)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    mock.send(request).await
+}
+
+#[tokio::test]
+async fn ecr_shaped_hosts_must_match_the_token_registry() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let manifest = mock.push_image_blobs(&auth, "my-app", "host").await;
+    mock.put_manifest(&auth, "my-app", "v1", &manifest).await;
+
+    let own = "123456789012.dkr.ecr.us-east-1.amazonaws.com:5000";
+    let reply = get_with_host(&mock, own, "/v2/my-app/manifests/v1", &auth).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body, manifest);
+
+    let cases = [
+        (
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com:5000",
+            "eu-west-1",
+        ),
+        (
+            "210987654321.dkr.ecr.us-east-1.amazonaws.com",
+            "account 210987654321",
+        ),
+    ];
+    for (host, named) in cases {
+        let reply = get_with_host(&mock, host, "/v2/", &auth).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{host}");
+        assert_eq!(reply.error_code(), "DENIED", "{host}");
+        let message = reply.json()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            message.contains(host)
+                && message.contains(named)
+                && message.contains("get-login-password"),
+            "{host}: {message}"
+        );
+    }
+    let event = mock.journal().await.pop().expect("journaled");
+    assert_eq!(event["action"], "Login");
+    assert_eq!(event["errorCode"], "DENIED");
+}

@@ -193,14 +193,15 @@ impl Registry {
             .ok_or_else(|| CoreError::UploadUnknown { id: id.to_owned() })
     }
 
-    /// Appends a chunk to an upload. `start`, when the client sent a `Content-Range`, must equal
-    /// the bytes received so far. Returns the new total size.
+    /// Appends a chunk to an upload. `range`, the first and last byte of a client's
+    /// `Content-Range`, must start at the bytes received so far and cover the whole chunk.
+    /// Returns the new total size.
     pub async fn append_upload<S, B, E>(
         &self,
         scope: &Scope,
         repository: &str,
         id: &str,
-        start: Option<u64>,
+        range: Option<(u64, u64)>,
         body: S,
     ) -> Result<u64, CoreError>
     where
@@ -209,14 +210,14 @@ impl Registry {
         E: std::fmt::Display,
     {
         let mut state = self.lock_upload(scope, repository, id).await?;
-        self.append_locked(&mut state, id, start, body).await
+        self.append_locked(&mut state, id, range, body).await
     }
 
     async fn append_locked<S, B, E>(
         &self,
         state: &mut UploadState,
         id: &str,
-        start: Option<u64>,
+        range: Option<(u64, u64)>,
         body: S,
     ) -> Result<u64, CoreError>
     where
@@ -229,7 +230,7 @@ impl Registry {
             .upload_size(id)
             .await?
             .ok_or_else(|| CoreError::UploadUnknown { id: id.to_owned() })?;
-        if let Some(start) = start {
+        if let Some((start, _)) = range {
             if start != current {
                 return Err(CoreError::UploadRangeInvalid { start, current });
             }
@@ -241,18 +242,32 @@ impl Registry {
         // On an error the file may hold part of the chunk, so the hash is left unset and is
         // rebuilt from the file by the next request.
         let written = self.blobs.append(id, body, &mut hasher).await?;
+        if let Some((start, end)) = range {
+            if written != end - start + 1 {
+                // The chunk is not what its range announced: none of it is kept.
+                self.blobs.truncate_upload(id, current).await?;
+                return Err(CoreError::ChunkLengthMismatch {
+                    start,
+                    end,
+                    received: written,
+                    current,
+                });
+            }
+        }
         state.hasher = Some(hasher);
         Ok(current + written)
     }
 
-    /// Finishes an upload: appends the final chunk, verifies the digest, moves the blob into
-    /// place and records the layer in the repository. The upload stays locked throughout, so
-    /// a concurrent chunk for the same upload waits and then finds it completed.
+    /// Finishes an upload: appends the final chunk (which, when `range` is given, must begin
+    /// where the upload ends and match the chunk's length), verifies the digest, moves the blob into place and records the
+    /// layer in the repository. The upload stays locked throughout, so a concurrent chunk for
+    /// the same upload waits and then finds it completed.
     pub async fn complete_upload<S, B, E>(
         &self,
         scope: &Scope,
         repository: &str,
         id: &str,
+        range: Option<(u64, u64)>,
         expected: &Digest,
         body: S,
     ) -> Result<u64, CoreError>
@@ -263,7 +278,7 @@ impl Registry {
     {
         let mut state = self.lock_upload(scope, repository, id).await?;
 
-        let size = self.append_locked(&mut state, id, None, body).await?;
+        let size = self.append_locked(&mut state, id, range, body).await?;
         let hasher = match state.hasher.take() {
             Some(hasher) => hasher,
             None => self.blobs.rehash_upload(id).await?,
@@ -374,7 +389,7 @@ impl Registry {
         }
         let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(part)]);
         let size = self
-            .append_locked(&mut state, id, Some(first), body)
+            .append_locked(&mut state, id, Some((first, last)), body)
             .await?;
         state.part_sizes.push(length);
         Ok(size - 1)

@@ -104,6 +104,17 @@ impl BlobStore {
         Ok(written)
     }
 
+    /// Cuts an upload's file back to its first `length` bytes, dropping a rejected chunk.
+    pub async fn truncate_upload(&self, id: &str, length: u64) -> Result<(), CoreError> {
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .open(self.upload_path(id))
+            .await?;
+        file.set_len(length).await?;
+        file.sync_all().await?;
+        Ok(())
+    }
+
     /// Recomputes the running hash of an upload from its file, for uploads whose in-memory
     /// state was lost (for example across a restart).
     pub async fn rehash_upload(&self, id: &str) -> Result<Sha256, CoreError> {
