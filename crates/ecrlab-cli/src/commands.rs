@@ -55,10 +55,24 @@ pub async fn env(endpoint: &str, out: &mut impl Write) -> anyhow::Result<ExitCod
     write!(out, "{}", exports.script)?;
     // `eval "$(ecrlab env)"` drops comments, so the note goes to stderr unless a person reads
     // stdout on a terminal.
+    let host_note = exports.host_mapping.as_ref().map(|mapping| {
+        let kind = if mapping.is_usable() {
+            "note"
+        } else {
+            "warning"
+        };
+        (kind, mapping.advice())
+    });
     if std::io::stdout().is_terminal() {
         writeln!(out, "# {}", exports.endpoint_note)?;
+        if let Some((kind, note)) = &host_note {
+            writeln!(out, "# {kind}: {note}")?;
+        }
     } else {
         eprintln!("ecrlab: note: {}", exports.endpoint_note);
+        if let Some((kind, note)) = &host_note {
+            eprintln!("ecrlab: {kind}: {note}");
+        }
     }
     out.flush()?;
     if let Some(version) = installed_aws_cli_ignoring_endpoint_env().await {

@@ -556,6 +556,8 @@ pub struct EnvExports {
     /// Advice for AWS CLI versions that ignore `AWS_ENDPOINT_URL`, one sentence without a
     /// comment marker. `eval` drops comments, so the caller decides where it goes.
     pub endpoint_note: String,
+    /// How clients reach the mock by an ECR-shaped host name, when the mock answered.
+    pub host_mapping: Option<crate::hosts::HostMapping>,
     /// Why the mock's settings could not be read. `script` then contains only the values
     /// derived from the endpoint URL, so that the shell points at the endpoint that did not
     /// respond instead of at AWS.
@@ -566,13 +568,22 @@ pub struct EnvExports {
 /// the endpoint alone determines when the mock does not respond.
 pub async fn fetch_env_exports(settings: &EcrSettings) -> Result<EnvExports, ClientError> {
     let admin = settings.admin_client()?;
-    let (script, error) = match admin.health().await {
-        Ok(health) => (env_script(settings, &health), None),
-        Err(error) => (offline_env_script(settings)?, Some(error)),
+    let (script, host_mapping, error) = match admin.health().await {
+        Ok(health) => {
+            let mapping = crate::hosts::check_registry_host(
+                &health.registry_host,
+                &health.account_id,
+                &health.region,
+            )
+            .await;
+            (env_script(settings, &health), Some(mapping), None)
+        }
+        Err(error) => (offline_env_script(settings)?, None, Some(error)),
     };
     Ok(EnvExports {
         script,
         endpoint_note: endpoint_note(settings),
+        host_mapping,
         error,
     })
 }

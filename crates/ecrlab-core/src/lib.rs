@@ -9,5 +9,6 @@ pub mod clients;
 pub mod demo;
 pub mod ecr;
 pub mod evidence;
+pub mod hosts;
 pub mod lab;
 pub mod quiz;
