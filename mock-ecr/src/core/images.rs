@@ -3,7 +3,7 @@
 use super::{
     DeleteFailure, DeletedImageId, Image, MAX_TAGS_PER_IMAGE, Reference, Registry, tag_is_immutable,
 };
-use crate::digest::Digest;
+use crate::digest::{Algorithm, Digest};
 use crate::error::CoreError;
 use crate::manifest::{Manifest, ManifestKind};
 use crate::store::db::{self, ImageRow, Scope};
@@ -219,6 +219,14 @@ impl Registry {
     ) -> Result<Digest, CoreError> {
         let digest = Digest::of(bytes);
         if let Reference::Digest(expected) = reference {
+            if expected.algorithm() != Algorithm::Sha256 {
+                return Err(CoreError::DigestInvalid {
+                    digest: expected.to_string(),
+                    reason: "ECR identifies images by sha256 digests; push the manifest by tag \
+                             or by its sha256 digest"
+                        .to_owned(),
+                });
+            }
             if *expected != digest {
                 return Err(CoreError::DigestMismatch {
                     expected: expected.to_string(),

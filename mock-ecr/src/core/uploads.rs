@@ -10,7 +10,7 @@ use futures_util::Stream;
 use sha2::Sha256;
 
 use super::{Registry, UploadState};
-use crate::digest::Digest;
+use crate::digest::{Algorithm, Digest};
 use crate::error::CoreError;
 use crate::store::db::{self, Scope};
 
@@ -279,11 +279,13 @@ impl Registry {
         let mut state = self.lock_upload(scope, repository, id).await?;
 
         let size = self.append_locked(&mut state, id, range, body).await?;
-        let hasher = match state.hasher.take() {
-            Some(hasher) => hasher,
-            None => self.blobs.rehash_upload(id).await?,
+        let actual = match expected.algorithm() {
+            Algorithm::Sha256 => Digest::from_hasher(match state.hasher.take() {
+                Some(hasher) => hasher,
+                None => self.blobs.rehash_upload(id).await?,
+            }),
+            Algorithm::Sha512 => self.blobs.sha512_of_upload(id).await?,
         };
-        let actual = Digest::from_hasher(hasher);
         if actual != *expected {
             self.cancel_upload_unchecked(id).await?;
             return Err(CoreError::DigestMismatch {

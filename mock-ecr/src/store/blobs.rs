@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use futures_util::{Stream, StreamExt};
-use sha2::{Digest as _, Sha256};
+use sha2::{Digest as _, Sha256, Sha512};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::digest::Digest;
@@ -22,9 +22,9 @@ pub struct BlobStore {
 impl BlobStore {
     /// Opens the store under `root`, creating its folders.
     pub fn open(root: &Path) -> Result<Self, CoreError> {
-        let blobs = root.join("blobs").join("sha256");
+        let blobs = root.join("blobs");
         let uploads = root.join("uploads");
-        for folder in [&blobs, &uploads] {
+        for folder in [&blobs.join("sha256"), &uploads] {
             std::fs::create_dir_all(folder).map_err(|error| {
                 CoreError::Storage(format!("cannot create {}: {error}", folder.display()))
             })?;
@@ -34,7 +34,10 @@ impl BlobStore {
 
     /// The file of a stored blob, whether or not it exists.
     pub fn blob_path(&self, digest: &Digest) -> PathBuf {
-        self.blobs.join(&digest.hex()[..2]).join(digest.hex())
+        self.blobs
+            .join(digest.algorithm_name())
+            .join(&digest.hex()[..2])
+            .join(digest.hex())
     }
 
     /// Returns the size of a stored blob, or `None` when it is not stored.
@@ -129,6 +132,22 @@ impl BlobStore {
             hasher.update(&buffer[..read]);
         }
         Ok(hasher)
+    }
+
+    /// Computes the SHA-512 digest of an upload's file, for a client that names its blob by a
+    /// sha512 digest. Uploads hash SHA-256 as they arrive; SHA-512 is computed only here.
+    pub async fn sha512_of_upload(&self, id: &str) -> Result<Digest, CoreError> {
+        let mut file = tokio::fs::File::open(self.upload_path(id)).await?;
+        let mut hasher = Sha512::new();
+        let mut buffer = vec![0u8; 256 * 1024];
+        loop {
+            let read = file.read(&mut buffer).await?;
+            if read == 0 {
+                break;
+            }
+            hasher.update(&buffer[..read]);
+        }
+        Ok(Digest::from_sha512_hasher(hasher))
     }
 
     /// Moves a verified upload into place as the blob `digest`.
