@@ -30,7 +30,7 @@ const LAYER_TYPES: [(&str, &str); 3] = [
     ),
 ];
 
-/// The media types an `Accept` header lists, without parameters such as `q=`.
+/// Lists the media types of `Accept` header values, without parameters such as `q=`.
 pub fn accepted_types<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
     values
         .flat_map(|value| value.split(','))
@@ -166,7 +166,7 @@ mod tests {
     }
 
     #[test]
-    fn no_conversion_when_the_stored_type_is_accepted_or_none_applies() {
+    fn accepted_or_unconvertible_types_served_as_stored() {
         let stored = docker_manifest();
         let cases: [(&str, &[&str]); 5] = [
             (DOCKER_MANIFEST, &[]),

@@ -22,7 +22,7 @@ impl Algorithm {
         }
     }
 
-    /// The number of hex digits in an encoded digest.
+    /// Returns the number of hex digits in an encoded digest.
     fn hex_length(self) -> usize {
         match self {
             Self::Sha256 => 64,
@@ -100,7 +100,7 @@ impl Digest {
         self.algorithm
     }
 
-    /// The algorithm's name, `sha256` or `sha512`.
+    /// Returns the algorithm's name, `sha256` or `sha512`.
     pub fn algorithm_name(&self) -> &'static str {
         self.algorithm.name()
     }

@@ -160,7 +160,7 @@ impl From<CoreError> for RegistryError {
             CoreError::ImageTagAlreadyExists { .. } => (S::BAD_REQUEST, "TAG_INVALID"),
             CoreError::ManifestBlobUnknown { .. } => (S::BAD_REQUEST, "MANIFEST_BLOB_UNKNOWN"),
             CoreError::ManifestInvalid { .. } => (S::BAD_REQUEST, "MANIFEST_INVALID"),
-            // OCI distribution specification, "Pushing Manifests": a registry SHOULD answer
+            // OCI distribution specification, "Pushing Manifests": a registry SHOULD reject
             // 413 to a manifest larger than it accepts.
             CoreError::ManifestTooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "MANIFEST_INVALID"),
             CoreError::ManifestUnsupported { .. } => (S::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED"),
@@ -857,9 +857,9 @@ async fn dispatch(
 
 /// Starts an upload. With `?digest=` the body is the whole blob (a monolithic upload).
 ///
-/// A cross-repository mount (`?mount=<digest>&from=<repository>`) answers 201 Created when the
+/// A cross-repository mount (`?mount=<digest>&from=<repository>`) returns 201 Created when the
 /// blob is already in the target repository, or when the registry has blob mounting enabled
-/// (PutAccountSetting BLOB_MOUNTING) and `from` holds it. Otherwise the client gets a normal
+/// (PutAccountSetting BLOB_MOUNTING) and `from` contains it. Otherwise the client gets a normal
 /// upload session (202), as from ECR with blob mounting off (OCI distribution specification,
 /// "Mounting a blob from another repository").
 async fn start_upload(
@@ -968,7 +968,7 @@ async fn put_manifest(
     );
     response_headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
     // A registry that serves the referrers API names the pushed manifest's subject in
-    // `OCI-Subject`, which tells clients not to maintain a referrers tag themselves (OCI
+    // `OCI-Subject`, so clients do not maintain a referrers tag themselves (OCI
     // distribution specification 1.1, "Pushing Manifests with Subject").
     let subject = crate::manifest::Manifest::parse(&bytes, content_type)
         .ok()
@@ -985,7 +985,7 @@ async fn put_manifest(
 
 /// Deletes by digest (the image and all its tags) or by tag (that tag, and the image too when
 /// it was the image's last tag), the same state changes as BatchDeleteImage with one image id.
-/// Answers 202 Accepted (OCI distribution specification, "Deleting Manifests" and "Deleting
+/// Returns 202 Accepted (OCI distribution specification, "Deleting Manifests" and "Deleting
 /// Tags").
 fn delete_manifest(
     registry: &Registry,

@@ -2,16 +2,17 @@
 //! `123456789012.dkr.ecr.us-east-1.amazonaws.com:5000`.
 //!
 //! mock-ecr takes the account and region from such a name, so a student can push to the same
-//! image URI shape as on AWS. The name must resolve to this machine, which an `/etc/hosts`
-//! line does; docker then talks plain HTTP to it, because its default insecure-registry
-//! ranges are 127.0.0.0/8 and ::1/128 and it checks the addresses a name resolves to (Docker
-//! Engine API, `RegistryServiceConfig.InsecureRegistryCIDRs`).
+//! image URI shape as on AWS. An `/etc/hosts` line makes the name resolve to this machine.
+//! Docker then uses plain HTTP, because its default insecure-registry ranges are 127.0.0.0/8
+//! and ::1/128 (Docker Engine API, `RegistryServiceConfig.InsecureRegistryCIDRs`).
+// NOTE: that docker applies those ranges to the addresses a mapped name resolves to is not yet
+// confirmed by a test run with docker.
 
 use std::net::IpAddr;
 
 use crate::ecr::dns_suffix_for_region;
 
-/// What the registry host in repository URIs resolves to, and what to do about it.
+/// The outcome of resolving the registry host of repository URIs, with the fix it needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostMapping {
     /// The host is ECR-shaped and resolves to this machine only.
@@ -29,12 +30,12 @@ pub enum HostMapping {
 }
 
 impl HostMapping {
-    /// Whether clients can reach the mock through this host as it is.
+    /// Returns whether clients can reach the mock through this host as it is.
     pub fn is_usable(&self) -> bool {
         matches!(self, Self::Mapped { .. } | Self::Local { .. })
     }
 
-    /// One paragraph for a person: what was found and how to map the name to 127.0.0.1.
+    /// Formats one paragraph for a person: what was found and how to map the name to 127.0.0.1.
     pub fn advice(&self) -> String {
         match self {
             Self::Mapped { name } => format!(
@@ -75,7 +76,7 @@ fn host_name(registry_host: &str) -> &str {
         .map_or(registry_host, |(name, _)| name)
 }
 
-/// Whether `name` has the shape `<12 digits>.dkr.ecr.<region>.<suffix>` (or `ecr-fips`).
+/// Returns whether `name` has the shape `<12 digits>.dkr.ecr.<region>.<suffix>` (or `ecr-fips`).
 pub fn is_ecr_shaped(name: &str) -> bool {
     let labels: Vec<&str> = name.split('.').collect();
     match labels.as_slice() {
@@ -89,7 +90,7 @@ pub fn is_ecr_shaped(name: &str) -> bool {
     }
 }
 
-/// Resolves the mock's registry host (`registry_host`, as `ecrlab env` prints it) and says
+/// Resolves the mock's registry host (`registry_host`, as `ecrlab env` prints it) and reports
 /// whether clients reach the mock through it.
 pub async fn check_registry_host(
     registry_host: &str,

@@ -10,7 +10,7 @@ use crate::store::db::{self, Scope};
 /// registry ("Blob mounting in Amazon ECR").
 pub const BLOB_MOUNTING: &str = "BLOB_MOUNTING";
 
-/// A setting ECR knows: its name, the value a registry has before anyone sets it, and the
+/// A setting of ECR's API model: its name, the value a registry has before anyone sets it, and the
 /// values PutAccountSetting accepts (API model, PutAccountSetting `value`).
 struct Known {
     name: &'static str,
@@ -84,8 +84,8 @@ impl Registry {
     }
 
     /// Mounts a layer of `from` into `repository` when the registry has blob mounting enabled,
-    /// both repositories exist with the same encryption, and `from` holds the layer. Returns
-    /// the layer's size when it was mounted; `None` tells the caller to fall back to a normal
+    /// both repositories exist with the same encryption, and `from` contains the layer. Returns
+    /// the layer's size when it was mounted; `None` means the caller falls back to a normal
     /// upload, as ECR does ("Blob mounting in Amazon ECR").
     pub fn mount_layer(
         &self,

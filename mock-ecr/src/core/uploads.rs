@@ -133,8 +133,8 @@ impl Registry {
     }
 
     /// Deletes every upload that started more than [`UPLOAD_EXPIRY_HOURS`] ago, with the bytes
-    /// it received, and returns how many there were. An upload that a request holds is skipped
-    /// and goes on the next sweep.
+    /// it received, and returns how many there were. An upload locked by a request in progress is
+    /// skipped until the next sweep.
     pub async fn expire_uploads(&self) -> Result<usize, CoreError> {
         let cutoff = self.upload_expiry_cutoff();
         let expired = self
