@@ -12,7 +12,7 @@ use crate::harness::{
 };
 
 /// Hosts that must never go through an HTTP proxy set in the environment.
-const NO_PROXY: &str = "127.0.0.1,localhost";
+pub const NO_PROXY: &str = "127.0.0.1,localhost";
 
 /// One installed AWS CLI.
 pub struct AwsCli {
@@ -362,6 +362,13 @@ impl ContainerCli {
         lab.run(&mut command, None)
     }
 
+    /// Runs `<client> <args>` with this client's isolated state. Unlike [`ContainerCli::push`],
+    /// it adds no flags, so a caller that reaches the mock adds podman's `--tls-verify=false`.
+    #[allow(dead_code, reason = "the interop target does not call it")]
+    pub fn run(&self, lab: &MockLab, args: &[&str]) -> Run {
+        lab.run(&mut self.command(args), None)
+    }
+
     pub fn tag(&self, lab: &MockLab, source: &str, target: &str) -> Run {
         self.remember_docker_image(target);
         lab.run(&mut self.command(&["tag", source, target]), None)
@@ -498,6 +505,12 @@ impl Skopeo {
             .env("REGISTRY_AUTH_FILE", &self.auth_file)
             .args(args);
         command
+    }
+
+    /// Runs `skopeo <args>` with the empty auth file. Unlike [`Skopeo::copy`], it adds no flags.
+    #[allow(dead_code, reason = "the interop target does not call it")]
+    pub fn run(&self, lab: &MockLab, args: &[&str]) -> Run {
+        lab.run(&mut self.command(args), None)
     }
 
     /// Copies `source` to the registry reference `destination` (`docker://host/repo:tag`).

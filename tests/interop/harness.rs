@@ -194,6 +194,23 @@ impl MockLab {
         });
         page.events
     }
+
+    /// Moves the mock's clock forward by `by`, so that tokens expire without waiting.
+    #[allow(dead_code, reason = "the interop target does not move the clock")]
+    pub fn advance_clock(&self, by: time::Duration) {
+        let mock = self
+            .mock
+            .as_ref()
+            .expect("the mock runs until the lab is dropped");
+        mock.registry().clock().advance(by);
+    }
+
+    /// Runs `future` on the mock's runtime, for clients that run in the test process, such as
+    /// aws-sdk-ecr and reqwest.
+    #[allow(dead_code, reason = "the interop target runs only external clients")]
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
 }
 
 impl Drop for MockLab {
