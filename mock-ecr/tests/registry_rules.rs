@@ -1213,3 +1213,80 @@ async fn ecr_shaped_hosts_must_match_the_token_registry() {
     assert_eq!(event["action"], "Login");
     assert_eq!(event["errorCode"], "DENIED");
 }
+
+/// Lists a repository's images as (digest, sorted tags), sorted, for comparing two repositories.
+async fn image_state(mock: &TestMock, repository: &str) -> Vec<(String, Vec<String>)> {
+    let reply = mock
+        .api("DescribeImages", json!({ "repositoryName": repository }))
+        .await;
+    let mut state: Vec<(String, Vec<String>)> = reply.json()["imageDetails"]
+        .as_array()
+        .expect("imageDetails")
+        .iter()
+        .map(|image| {
+            let mut tags: Vec<String> = image["imageTags"]
+                .as_array()
+                .map(|tags| {
+                    tags.iter()
+                        .filter_map(|tag| tag.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            tags.sort();
+            (
+                image["imageDigest"].as_str().unwrap_or_default().to_owned(),
+                tags,
+            )
+        })
+        .collect();
+    state.sort();
+    state
+}
+
+#[tokio::test]
+async fn registry_deletes_match_batch_delete_image() {
+    let mock = TestMock::new();
+    let auth = mock.login().await;
+    let mut digests = Vec::new();
+    for repository in ["by-api", "by-registry"] {
+        mock.create_repository(repository, "MUTABLE").await;
+        let first = mock.push_image_blobs(&auth, repository, "first").await;
+        let second = mock.push_image_blobs(&auth, repository, "second").await;
+        for (tag, manifest) in [("a", &first), ("b", &first), ("c", &second)] {
+            let put = mock.put_manifest(&auth, repository, tag, manifest).await;
+            assert_eq!(put.status, StatusCode::CREATED);
+        }
+        digests = vec![sha256(&first), sha256(&second)];
+    }
+
+    // One tag of a two-tag image, then the last tag of another image, then an image by digest.
+    let steps = [
+        json!({ "imageTag": "a" }),
+        json!({ "imageTag": "c" }),
+        json!({ "imageDigest": digests[0] }),
+    ];
+    for step in steps {
+        let deleted = mock
+            .api(
+                "BatchDeleteImage",
+                json!({ "repositoryName": "by-api", "imageIds": [step] }),
+            )
+            .await;
+        assert_eq!(deleted.json()["failures"], json!([]), "{step}");
+        let reference = step["imageTag"]
+            .as_str()
+            .or_else(|| step["imageDigest"].as_str())
+            .unwrap();
+        let path = format!("/v2/by-registry/manifests/{reference}");
+        let reply = mock
+            .registry(Method::DELETE, &path, Some(&auth), &[], vec![])
+            .await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{step}");
+        assert_eq!(
+            image_state(&mock, "by-api").await,
+            image_state(&mock, "by-registry").await,
+            "after deleting {step}"
+        );
+    }
+    assert_eq!(image_state(&mock, "by-registry").await, Vec::new());
+}
