@@ -3,6 +3,7 @@
 //! The binary parses arguments and prints; the work lives in `mock-ecr` and `ecrlab-core`.
 
 mod commands;
+mod doctor;
 mod quiz_cmd;
 
 use std::io::Write;
@@ -31,6 +32,9 @@ enum Command {
     Env(EndpointArguments),
     /// Check the lab's steps against what the mock recorded, with evidence and hints.
     Check(CheckArguments),
+    /// Check this machine's setup for the lab: the mock, the registry host name, the AWS CLI
+    /// and its endpoint variables, docker or podman, and the registry login.
+    Doctor(EndpointArguments),
     /// Ask the lab's questions on the terminal, or grade a file of answers.
     Quiz(QuizArguments),
     /// Start a mock in-process, perform the whole lab with ecrlab's own clients, and grade it.
@@ -133,6 +137,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let json = matches!(arguments.format, Format::Json);
             commands::check(&arguments.endpoint.endpoint, &lab, json, &mut stdout).await?
         }
+        Command::Doctor(arguments) => doctor::run(&arguments.endpoint, &mut stdout).await?,
         Command::Quiz(arguments) => {
             let lab = commands::load_lab(arguments.lab.as_deref())?;
             let stdin = std::io::stdin().lock();
