@@ -4,9 +4,8 @@
 //! mock-ecr takes the account and region from such a name, so a student can push to the same
 //! image URI shape as on AWS. An `/etc/hosts` line makes the name resolve to this machine.
 //! Docker then uses plain HTTP, because its default insecure-registry ranges are 127.0.0.0/8
-//! and ::1/128 (Docker Engine API, `RegistryServiceConfig.InsecureRegistryCIDRs`).
-// NOTE: that docker applies those ranges to the addresses a mapped name resolves to is not yet
-// confirmed by a test run with docker.
+//! and ::1/128 (Docker Engine API, `RegistryServiceConfig.InsecureRegistryCIDRs`) and it
+//! compares the addresses the name resolves to; `tests/registry_interop.rs` pushes this way.
 
 use std::net::IpAddr;
 
