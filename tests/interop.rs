@@ -18,19 +18,13 @@ mod clients;
 #[path = "interop/harness.rs"]
 mod harness;
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use clients::{AwsCli, ContainerCli, Skopeo};
 use ecrlab_core::evidence::{Outcome, Source};
-use harness::{ACCOUNT_ID, MockLab, REGION, Run};
-use serde_json::{Value, json};
-use tokio::process::Command;
+use harness::{ACCOUNT_ID, MockLab, REGION, Run, assert_lab_check_passes, unique_image_name};
+use serde_json::json;
 
 /// The repository name that the lab's instructions use.
 const REPOSITORY: &str = "my-app";
-
-/// The lab's step ids, in the order `ecrlab check` reports them.
-const LAB_STEPS: [&str; 4] = ["create-repository", "authenticate", "tag", "push"];
 
 /// An authorization token is valid for 12 hours (GetAuthorizationToken in the Amazon ECR API
 /// Reference), so `expiresAt` lies this many seconds after the call.
@@ -378,40 +372,6 @@ fn assert_single_image(lab: &MockLab, aws: &AwsCli, digest: &str, tag: &str) {
     assert_eq!(details.len(), 1, "{images:#}");
     assert_eq!(details[0]["imageDigest"], digest, "{images:#}");
     assert_eq!(details[0]["imageTags"], json!([tag]), "{images:#}");
-}
-
-/// Runs `ecrlab check --endpoint <mock> --format json` and asserts that every lab step passed.
-fn assert_lab_check_passes(lab: &MockLab) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ecrlab"));
-    command.args(["check", "--endpoint", lab.endpoint(), "--format", "json"]);
-    let run = lab.run(&mut command, None);
-    run.assert_success();
-
-    let report: Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|error| panic!("`ecrlab check` printed invalid JSON ({error}):\n{run}"));
-    let steps = report["steps"]
-        .as_array()
-        .unwrap_or_else(|| panic!("the report has no steps array:\n{run}"));
-    let ids: Vec<&str> = steps
-        .iter()
-        .filter_map(|step| step["id"].as_str())
-        .collect();
-    assert_eq!(ids, LAB_STEPS, "unexpected steps:\n{run}");
-    for step in steps {
-        assert_eq!(step["passed"], true, "step {} failed: {step:#}", step["id"]);
-    }
-    assert_eq!(report["passed"], true, "the report did not pass:\n{run}");
-}
-
-/// Returns a local image name that no other test in this run uses, because docker's engine is
-/// shared.
-fn unique_image_name(client: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(1);
-    let number = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "ecrlab-interop-{client}-{}-{number}:latest",
-        std::process::id()
-    )
 }
 
 // ---------------------------------------------------------------------------------------------

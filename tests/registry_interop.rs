@@ -1,16 +1,22 @@
-//! Registry interop tests: podman, skopeo and oras-py push images and artifacts to mock-ecr's
-//! registry and pull them back. Each test then reads the registry on its own (skopeo
+//! Registry interop tests: docker, podman, skopeo and oras-py push images and artifacts to
+//! mock-ecr's registry and pull them back. Each test then reads the registry on its own (skopeo
 //! `inspect --raw`, the referrers API, DescribeImages, the journal) to show what was stored.
 //!
 //! Clients and where they come from:
+//! - docker: the cases run when `docker info` succeeds, and are announced as not run otherwise.
 //! - podman (as root, vfs storage driver) and skopeo: from `PATH`.
 //! - oras-py (PyPI `oras`): the Python of the virtual environment `ECRLAB_PYTHON_VENV`, by
 //!   default `/opt/ecrlab-python`, runs `registry_interop/oras_client.py`.
-//! - AWS CLI v2 for the ECR API, found as in the interop tests (`ECRLAB_AWS_CLIS`).
+//! - AWS CLI v1 and v2 for the ECR API, found as in the interop tests (`ECRLAB_AWS_CLIS`).
 //!
 //! Every image is built FROM scratch with COPY only, so nothing is pulled from the internet and
 //! an arm64 image builds on an amd64 machine without emulation. Under `CI=true` a missing
-//! client fails the test; elsewhere the test is announced on standard error as skipped.
+//! client other than docker fails the test; elsewhere the test is announced on standard error
+//! as skipped.
+//!
+//! The tests named `*_ecr_host_name*` reach the mock as `123456789012.dkr.ecr.us-east-1.amazonaws.com`,
+//! which must resolve to 127.0.0.1 through an /etc/hosts line. `.ci/run` adds that line, and
+//! the same policy as for a missing client applies when the name does not resolve there.
 
 #[allow(dead_code, reason = "this target uses a part of the helpers")]
 #[path = "interop/clients.rs"]
@@ -25,8 +31,10 @@ mod registry_lab;
 
 use std::collections::BTreeSet;
 
-use clients::{ContainerCli, Skopeo};
-use harness::{MockLab, Run};
+use clients::{AwsCli, ContainerCli, Skopeo};
+use ecrlab_core::evidence::{Outcome, Source};
+use ecrlab_core::hosts::{self, HostMapping};
+use harness::{ACCOUNT_ID, MockLab, REGION, Run, assert_lab_check_passes, unique_image_name};
 use oras_py::OrasPy;
 use registry_lab::{RegistryLab, inspect_config, inspect_raw, sha256_digest};
 use serde_json::{Value, json};
@@ -824,6 +832,256 @@ fn put_image_tags(setup: &RegistryLab, manifest: &str, tags: &[String]) {
                 });
         }
     });
+}
+
+// ---------------------------------------------------------------------------------------------
+// ECR's own host name: pushes to <account>.dkr.ecr.<region>.amazonaws.com:PORT
+// ---------------------------------------------------------------------------------------------
+
+/// The registry host name of the mock's default account and region. The tests need it to
+/// resolve to 127.0.0.1 through an /etc/hosts line, which `.ci/run` adds under `CI=true`.
+const ECR_HOST_NAME: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+
+/// A region other than the mock's default [`REGION`]. The mock rejects its tokens in requests
+/// to the us-east-1 host name.
+const OTHER_REGION: &str = "eu-west-1";
+
+/// The repository name that the lab's instructions use.
+const LAB_REPOSITORY: &str = "my-app";
+
+#[test]
+fn docker_push_by_ecr_host_name() {
+    let case = "docker_push_by_ecr_host_name";
+    let Some(lab) = start_on_ecr_host_name(case) else {
+        return;
+    };
+    let Some(docker) = ContainerCli::docker(case, &lab) else {
+        return;
+    };
+    // docker runs with AWS CLI v2 and podman with v1, so the repositoryUri of both versions
+    // is checked.
+    let Some(aws) = AwsCli::one(case, 2) else {
+        return;
+    };
+    push_by_ecr_host_name(&lab, &aws, &docker);
+}
+
+#[test]
+fn podman_push_by_ecr_host_name() {
+    let case = "podman_push_by_ecr_host_name";
+    let Some(lab) = start_on_ecr_host_name(case) else {
+        return;
+    };
+    let Some(podman) = ContainerCli::podman(case, &lab) else {
+        return;
+    };
+    let Some(aws) = AwsCli::one(case, 1) else {
+        return;
+    };
+    push_by_ecr_host_name(&lab, &aws, &podman);
+}
+
+/// Performs the lab's steps against [`ECR_HOST_NAME`] as a student does, then proves the push:
+/// DescribeImages lists the tag, the journal records the push with that `Host`, and
+/// `ecrlab check` passes every lab step.
+fn push_by_ecr_host_name(lab: &MockLab, aws: &AwsCli, client: &ContainerCli) {
+    let host = expected_registry_host(lab);
+    let created = aws.ecr_json(
+        lab,
+        &[
+            "create-repository",
+            "--repository-name",
+            LAB_REPOSITORY,
+            "--image-tag-mutability",
+            "IMMUTABLE",
+            "--image-scanning-configuration",
+            "scanOnPush=true",
+        ],
+    );
+    let uri = created["repository"]["repositoryUri"]
+        .as_str()
+        .unwrap_or_else(|| panic!("create-repository printed no repositoryUri: {created:#}"));
+    assert!(
+        uri.starts_with(&format!("{host}/")),
+        "the repositoryUri does not start with {host}/: {created:#}"
+    );
+    assert_eq!(uri, format!("{host}/{LAB_REPOSITORY}"), "{created:#}");
+
+    // As in `aws ecr get-login-password | docker login --password-stdin`, the client reads
+    // exactly what the AWS CLI printed, trailing newline included.
+    let password_output = aws.ecr(lab, &["get-login-password"]);
+    password_output.assert_success();
+    client
+        .login(lab, &host, &password_output.stdout)
+        .assert_success();
+
+    let local_image = unique_image_name(client.name());
+    client.build_sample(lab, &local_image, 1).assert_success();
+    let target = format!("{uri}:v1");
+    client.tag(lab, &local_image, &target).assert_success();
+    let (push, digest) = client.push(lab, &target);
+    push.assert_success();
+    let digest = digest.unwrap_or_else(|| panic!("the push reported no digest:\n{push}"));
+
+    let images = aws.ecr_json(
+        lab,
+        &["describe-images", "--repository-name", LAB_REPOSITORY],
+    );
+    let details = images["imageDetails"]
+        .as_array()
+        .expect("imageDetails array");
+    assert_eq!(details.len(), 1, "{images:#}");
+    assert_eq!(details[0]["imageDigest"], digest.trim(), "{images:#}");
+    assert_eq!(details[0]["imageTags"], json!(["v1"]), "{images:#}");
+
+    check_push_event_host(lab, &host);
+    assert_lab_check_passes(lab);
+}
+
+/// Checks that the journal records the accepted push of `my-app:v1` with `host` as its `Host`
+/// header, in the account and region that the host name names, and that no registry request
+/// of the test used another host.
+fn check_push_event_host(lab: &MockLab, host: &str) {
+    let journal = lab.journal();
+    let registry_events: Vec<_> = journal
+        .iter()
+        .filter(|event| event.source == Source::Registry)
+        .collect();
+    let push = registry_events
+        .iter()
+        .find(|event| {
+            event.action == "ManifestPut"
+                && event.outcome == Outcome::Ok
+                && event.repository.as_deref() == Some(LAB_REPOSITORY)
+                && event.reference.as_deref() == Some("v1")
+        })
+        .unwrap_or_else(|| panic!("no accepted ManifestPut of my-app:v1: {journal:#?}"));
+    assert_eq!(push.host.as_deref(), Some(host), "{push:#?}");
+    assert_eq!(push.account, ACCOUNT_ID, "{push:#?}");
+    assert_eq!(push.region, REGION, "{push:#?}");
+
+    let other_hosts: Vec<_> = registry_events
+        .iter()
+        .filter(|event| event.host.as_deref() != Some(host))
+        .collect();
+    assert!(
+        other_hosts.is_empty(),
+        "registry requests addressed to another host than {host}: {other_hosts:#?}"
+    );
+}
+
+#[test]
+fn ecr_host_name_rejects_token_of_other_region() {
+    let case = "ecr_host_name_rejects_token_of_other_region";
+    let Some(lab) = start_on_ecr_host_name(case) else {
+        return;
+    };
+    let Some(podman) = ContainerCli::podman(case, &lab) else {
+        return;
+    };
+    let Some(aws) = AwsCli::one(case, 2) else {
+        return;
+    };
+    let host = expected_registry_host(&lab);
+
+    // `ecr_command` puts `--region us-east-1` before `ecr`. AWS CLI 1.46 and 2.9 use the last
+    // `--region` given, and the journal check below fails if another version does not.
+    let other_password = aws.ecr(&lab, &["get-login-password", "--region", OTHER_REGION]);
+    other_password.assert_success();
+    let journal = lab.journal();
+    let token_call = journal
+        .iter()
+        .rfind(|event| event.action == "GetAuthorizationToken")
+        .unwrap_or_else(|| panic!("no GetAuthorizationToken in the journal: {journal:#?}"));
+    assert_eq!(token_call.region, OTHER_REGION, "{token_call:#?}");
+
+    // podman 4.3 reports a 401 to its `GET /v2/` as a wrong password and prints the error body,
+    // the mock's message, only at the debug log level. docker 20.10 prints only the status, so
+    // this case uses podman.
+    podman
+        .login(&lab, &host, &other_password.stdout)
+        .assert_rejected(Some(125), "invalid username/password");
+    let message = format!(
+        "the password is a token for account {ACCOUNT_ID} in {OTHER_REGION}, but this request is addressed to '{host}' (account {ACCOUNT_ID} in {REGION}); get a password for that registry with 'aws ecr get-login-password --region {REGION}'"
+    );
+    let password_arg = format!("--password={}", other_password.stdout.trim());
+    podman
+        .run(
+            &lab,
+            &[
+                "--log-level=debug",
+                "login",
+                "--username=AWS",
+                &password_arg,
+                "--tls-verify=false",
+                &host,
+            ],
+        )
+        .assert_rejected(Some(125), &format!("denied: login rejected: {message}"));
+
+    let journal = lab.journal();
+    let rejected = journal
+        .iter()
+        .find(|event| {
+            event.source == Source::Registry && event.error_code.as_deref() == Some("DENIED")
+        })
+        .unwrap_or_else(|| panic!("no registry request rejected with DENIED: {journal:#?}"));
+    assert_eq!(rejected.action, "Login", "{rejected:#?}");
+    assert_eq!(
+        rejected.host.as_deref(),
+        Some(host.as_str()),
+        "{rejected:#?}"
+    );
+    assert!(
+        rejected
+            .message
+            .as_deref()
+            .is_some_and(|text| text.contains(&message)),
+        "the journal records another message: {rejected:#?}"
+    );
+
+    // A us-east-1 token, from the command that the message names, logs in to the same name.
+    let password = aws.login_password(&lab);
+    podman.login(&lab, &host, &password).assert_success();
+}
+
+/// Starts a mock whose repository URIs name [`ECR_HOST_NAME`], or applies the missing-client
+/// policy for `case` when that name does not resolve to this machine only: under `CI=true` the
+/// test fails, elsewhere it is announced as skipped.
+fn start_on_ecr_host_name(case: &str) -> Option<MockLab> {
+    let lab = MockLab::start_with_public_host(ECR_HOST_NAME);
+    let mapping = lab.block_on(hosts::check_registry_host(
+        ECR_HOST_NAME,
+        ACCOUNT_ID,
+        REGION,
+    ));
+    if matches!(mapping, HostMapping::Mapped { .. }) {
+        return Some(lab);
+    }
+    let advice = mapping.advice();
+    assert!(
+        !harness::in_ci(),
+        "{case}: {advice} Under CI=true, .ci/run adds that line, so its /etc/hosts step failed or did not run."
+    );
+    harness::announce(&format!("SKIPPED {case}: {advice}"));
+    None
+}
+
+/// Returns `<ECR_HOST_NAME>:<port of the mock>`, asserting that the mock names it as its
+/// registry host.
+fn expected_registry_host(lab: &MockLab) -> String {
+    let port = lab
+        .endpoint()
+        .rsplit(':')
+        .next()
+        .expect("the endpoint ends with a port");
+    let host = format!("{ECR_HOST_NAME}:{port}");
+    assert_eq!(
+        lab.registry_host(),
+        host,
+        "the mock names another registry host"
+    );
+    host
 }
 
 // ---------------------------------------------------------------------------------------------

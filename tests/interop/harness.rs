@@ -1,13 +1,15 @@
 //! Test harness: mock-ecr on an ephemeral 127.0.0.1 port, client processes with a time limit,
-//! and the policy for clients that are not installed.
+//! the policy for clients that are not installed, and grading with `ecrlab check`.
 
 use std::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use ecrlab_core::evidence::JournalEvent;
+use serde_json::Value;
 use tokio::io::AsyncWriteExt as _;
 use tokio::process::Command;
 
@@ -16,6 +18,9 @@ pub const ACCESS_KEY_ID: &str = "AKIAECRLABSTUDENT001";
 pub const SECRET_ACCESS_KEY: &str = "ecrlab-local-secret-not-for-aws";
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT_ID: &str = "123456789012";
+
+/// The push-to-ecr lab's step ids, in the order `ecrlab check` reports them.
+const LAB_STEPS: [&str; 4] = ["create-repository", "authenticate", "tag", "push"];
 
 /// Upper bound for one client command. Pushing the sample image to the local mock takes about
 /// a second, so reaching this limit means a client hangs.
@@ -71,6 +76,17 @@ pub fn sample_image_context() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../labs/push-to-ecr/image")
 }
 
+/// Returns a local image name that no other test in this run uses, because docker's engine is
+/// shared.
+pub fn unique_image_name(client: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let number = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "ecrlab-interop-{client}-{}-{number}:latest",
+        std::process::id()
+    )
+}
+
 /// A running mock-ecr with its own data directory, plus a scratch directory for the clients'
 /// configuration (docker's config, podman's storage, auth files).
 ///
@@ -86,6 +102,21 @@ pub struct MockLab {
 
 impl MockLab {
     pub fn start() -> Self {
+        Self::launch(None)
+    }
+
+    /// Starts a mock whose repository URIs and `proxyEndpoint` name `public_host` with the
+    /// mock's port, as `ecrlab serve --public-host` does. The mock still listens on 127.0.0.1,
+    /// so clients reach it only when `public_host` resolves there.
+    #[allow(
+        dead_code,
+        reason = "only the registry interop target uses a public host"
+    )]
+    pub fn start_with_public_host(public_host: &str) -> Self {
+        Self::launch(Some(public_host))
+    }
+
+    fn launch(public_host: Option<&str>) -> Self {
         let scratch = tempfile::Builder::new()
             .prefix("ecrlab-interop-")
             .tempdir()
@@ -98,8 +129,10 @@ impl MockLab {
             .enable_all()
             .build()
             .expect("failed to build a tokio runtime for the mock");
+        let mut config = mock_ecr::Config::new(data_dir);
+        config.public_host = public_host.map(str::to_owned);
         let mock = runtime
-            .block_on(mock_ecr::MockEcr::start(mock_ecr::Config::new(data_dir)))
+            .block_on(mock_ecr::MockEcr::start(config))
             .expect("mock-ecr failed to start on 127.0.0.1");
 
         let endpoint = mock.endpoint().to_string();
@@ -118,7 +151,8 @@ impl MockLab {
         &self.endpoint
     }
 
-    /// Returns the registry host that `repositoryUri` names, `localhost:PORT`.
+    /// Returns the registry host that `repositoryUri` names: `localhost:PORT`, or
+    /// `<public host>:PORT` for a mock started with a public host.
     pub fn registry_host(&self) -> &str {
         &self.registry_host
     }
@@ -219,6 +253,29 @@ impl Drop for MockLab {
             self.runtime.block_on(mock.shutdown());
         }
     }
+}
+
+/// Runs `ecrlab check --endpoint <mock> --format json` and asserts that every lab step passed.
+pub fn assert_lab_check_passes(lab: &MockLab) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecrlab"));
+    command.args(["check", "--endpoint", lab.endpoint(), "--format", "json"]);
+    let run = lab.run(&mut command, None);
+    run.assert_success();
+
+    let report: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|error| panic!("`ecrlab check` printed invalid JSON ({error}):\n{run}"));
+    let steps = report["steps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("the report has no steps array:\n{run}"));
+    let ids: Vec<&str> = steps
+        .iter()
+        .filter_map(|step| step["id"].as_str())
+        .collect();
+    assert_eq!(ids, LAB_STEPS, "unexpected steps:\n{run}");
+    for step in steps {
+        assert_eq!(step["passed"], true, "step {} failed: {step:#}", step["id"]);
+    }
+    assert_eq!(report["passed"], true, "the report did not pass:\n{run}");
 }
 
 /// A finished client command and what it printed.
