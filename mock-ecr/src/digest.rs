@@ -46,9 +46,9 @@ impl Digest {
             digest: text.chars().take(160).collect(),
             reason: reason.to_owned(),
         };
-        let (name, hex) = text
-            .split_once(':')
-            .ok_or_else(|| invalid("expected 'sha256:' followed by 64 hex digits"))?;
+        let (name, hex) = text.split_once(':').ok_or_else(|| {
+            invalid("expected '<algorithm>:<hex>', such as 'sha256:' followed by 64 hex digits")
+        })?;
         let algorithm = match name {
             "sha256" => Algorithm::Sha256,
             "sha512" => Algorithm::Sha512,
@@ -132,8 +132,8 @@ mod tests {
     #[test]
     fn parse_rejects_malformed_digests() {
         let cases = [
-            ("", "expected 'sha256:'"),
-            ("sha256", "expected 'sha256:'"),
+            ("", "expected '<algorithm>:<hex>'"),
+            ("sha256", "expected '<algorithm>:<hex>'"),
             ("md5:abc", "only the sha256 and sha512"),
             ("sha256:abc", "exactly 64"),
             (

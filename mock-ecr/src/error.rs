@@ -101,6 +101,15 @@ pub enum CoreError {
     #[error("Uploaded content has digest {actual}, not the digest {expected} named by the request")]
     DigestMismatch { expected: String, actual: String },
 
+    #[error(
+        "Uploaded content has digest {actual}, not the digest {expected} named by the request, so upload {id} was discarded: start a new upload and send the whole blob again"
+    )]
+    UploadDigestMismatch {
+        id: String,
+        expected: String,
+        actual: String,
+    },
+
     #[error("Blob {digest} not found in repository '{repository}'")]
     BlobUnknown { digest: String, repository: String },
 
@@ -116,7 +125,7 @@ pub enum CoreError {
     UploadRangeInvalid { start: u64, current: u64 },
 
     #[error(
-        "The chunk's Content-Range {start}-{end} announces {} bytes, but the body has {received}; the upload keeps its {current} bytes: send Content-Range {current}-{} with this body", end - start + 1, (current + received).saturating_sub(1)
+        "The chunk's Content-Range {start}-{end} announces {} bytes, but the body has {received}; the upload keeps its {current} bytes: send Content-Range {current}-{} with this body", (end - start).saturating_add(1), (current + received).saturating_sub(1)
     )]
     ChunkLengthMismatch {
         start: u64,

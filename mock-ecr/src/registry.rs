@@ -175,9 +175,9 @@ impl From<CoreError> for RegistryError {
                 );
             }
             CoreError::ImageNotFound { .. } => (S::NOT_FOUND, "MANIFEST_UNKNOWN"),
-            CoreError::DigestInvalid { .. } | CoreError::DigestMismatch { .. } => {
-                (S::BAD_REQUEST, "DIGEST_INVALID")
-            }
+            CoreError::DigestInvalid { .. }
+            | CoreError::DigestMismatch { .. }
+            | CoreError::UploadDigestMismatch { .. } => (S::BAD_REQUEST, "DIGEST_INVALID"),
             CoreError::BlobUnknown { .. } => (S::NOT_FOUND, "BLOB_UNKNOWN"),
             CoreError::UploadUnknown { .. } | CoreError::UploadExpired { .. } => {
                 (S::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN")
@@ -511,7 +511,8 @@ fn content_range(headers: &HeaderMap) -> Result<Option<(u64, u64)>, RegistryErro
             end.trim().parse::<u64>().ok()?,
         ))
     });
-    match bounds.filter(|(start, end)| end >= start) {
+    // The range's length, `end - start + 1`, must fit in a u64.
+    match bounds.filter(|(start, end)| end >= start && end - start < u64::MAX) {
         Some(range) => Ok(Some(range)),
         None => Err(RegistryError::new(
             StatusCode::RANGE_NOT_SATISFIABLE,
@@ -724,26 +725,8 @@ async fn dispatch(
         }
         (Route::Manifest { name, reference }, Method::GET | Method::HEAD) => {
             let reference = Reference::parse(reference)?;
-            let image = registry.get_manifest(scope, name, &reference)?;
-            let accepted = conversion::accepted_types(
-                headers
-                    .get_all(header::ACCEPT)
-                    .iter()
-                    .filter_map(|value| value.to_str().ok()),
-            );
-            let converted = match reference {
-                Reference::Tag(_) => {
-                    conversion::convert_for(&image.manifest, &image.media_type, &accepted)
-                }
-                Reference::Digest(_) => None,
-            };
-            let (manifest, media_type, digest) = match converted {
-                Some((bytes, media_type)) => {
-                    let digest = Digest::of(&bytes).to_string();
-                    (bytes, media_type.to_owned(), digest)
-                }
-                None => (image.manifest, image.media_type, image.digest),
-            };
+            let (manifest, media_type, digest) =
+                manifest_to_serve(registry, scope, name, &reference, headers)?;
             let length = manifest.len();
             let mut response = if *method == Method::HEAD {
                 StatusCode::OK.into_response()
@@ -853,6 +836,71 @@ async fn dispatch(
             format!("{method} is not supported on this registry path"),
         )),
     }
+}
+
+/// Finds the manifest a pull of `reference` gets, with its media type and digest: the stored
+/// one, or for a tag the conversion that the `Accept` header calls for. A digest that no
+/// stored manifest has may be that of a converted one, which a client resolving a tag with
+/// HEAD then fetches by digest, so it is looked up among the conversions too.
+fn manifest_to_serve(
+    registry: &Registry,
+    scope: &Scope,
+    name: &str,
+    reference: &Reference,
+    headers: &HeaderMap,
+) -> Result<(Vec<u8>, String, String), CoreError> {
+    let image = match (registry.get_manifest(scope, name, reference), reference) {
+        (Ok(image), _) => image,
+        (Err(error @ CoreError::ManifestUnknown { .. }), Reference::Digest(digest)) => {
+            return converted_with_digest(registry, scope, name, digest)?.ok_or(error);
+        }
+        (Err(error), _) => return Err(error),
+    };
+    let accepted = conversion::accepted_types(
+        headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|value| value.to_str().ok()),
+    );
+    let converted = match reference {
+        Reference::Tag(_) => conversion::convert_for(&image.manifest, &image.media_type, &accepted),
+        Reference::Digest(_) => None,
+    };
+    Ok(match converted {
+        Some((bytes, media_type)) => {
+            let digest = Digest::of(&bytes).to_string();
+            (bytes, media_type.to_owned(), digest)
+        }
+        None => (image.manifest, image.media_type, image.digest),
+    })
+}
+
+/// Searches the repository's images for one whose conversion to the other image manifest
+/// format has `digest`.
+fn converted_with_digest(
+    registry: &Registry,
+    scope: &Scope,
+    name: &str,
+    digest: &Digest,
+) -> Result<Option<(Vec<u8>, String, String)>, CoreError> {
+    let targets = [
+        crate::manifest::OCI_MANIFEST,
+        crate::manifest::DOCKER_MANIFEST,
+    ];
+    for image in registry.images(scope, name)? {
+        for target in targets {
+            let accepted = [target.to_owned()];
+            let Some((bytes, media_type)) =
+                conversion::convert_for(&image.row.manifest, &image.row.media_type, &accepted)
+            else {
+                continue;
+            };
+            if Digest::of(&bytes) == *digest {
+                return Ok(Some((bytes, media_type.to_owned(), digest.to_string())));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Starts an upload. With `?digest=` the body is the whole blob (a monolithic upload).

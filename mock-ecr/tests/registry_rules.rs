@@ -951,6 +951,34 @@ async fn pull_by_tag_converts_to_the_accepted_format() {
         }
     }
 
+    // The converted manifest's own digest fetches it, as a client that resolved the tag with
+    // HEAD then requests.
+    let converted = mock
+        .registry(
+            Method::GET,
+            "/v2/my-app/manifests/v1",
+            Some(&auth),
+            &[("accept", docker)],
+            vec![],
+        )
+        .await;
+    let converted_digest = converted
+        .header("docker-content-digest")
+        .unwrap()
+        .to_owned();
+    let by_converted_digest = mock
+        .registry(
+            Method::GET,
+            &format!("/v2/my-app/manifests/{converted_digest}"),
+            Some(&auth),
+            &[("accept", docker)],
+            vec![],
+        )
+        .await;
+    assert_eq!(by_converted_digest.status, StatusCode::OK);
+    assert_eq!(by_converted_digest.body, converted.body);
+    assert_eq!(by_converted_digest.header("content-type"), Some(docker));
+
     // A pull by digest is served as stored, whatever the client accepts.
     let by_digest = mock
         .registry(
@@ -1144,7 +1172,7 @@ async fn blob_mount_follows_the_blob_mounting_setting() {
         .unwrap_or_default()
         .to_owned();
     assert!(
-        message.contains("'YES'") && message.contains("ENABLED or DISABLED"),
+        message.contains("not YES") && message.contains("ENABLED or DISABLED"),
         "{message}"
     );
     let unknown = mock
@@ -1154,7 +1182,7 @@ async fn blob_mount_follows_the_blob_mounting_setting() {
     assert!(
         unknown.json()["message"]
             .as_str()
-            .is_some_and(|message| message.contains("'MOUNTING'")),
+            .is_some_and(|message| message.contains("not MOUNTING")),
         "{}",
         unknown.json()
     );
@@ -1289,4 +1317,98 @@ async fn registry_deletes_match_batch_delete_image() {
         );
     }
     assert_eq!(image_state(&mock, "by-registry").await, Vec::new());
+}
+
+#[tokio::test]
+async fn huge_content_range_is_rejected_without_storing() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let started = mock
+        .registry(
+            Method::POST,
+            "/v2/my-app/blobs/uploads/",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    let location = started.header("location").unwrap().to_owned();
+
+    for method in [Method::PATCH, Method::PUT] {
+        let path = match method {
+            Method::PUT => format!("{location}?digest={}", sha256(b"x")),
+            _ => location.clone(),
+        };
+        let reply = mock
+            .registry(
+                method.clone(),
+                &path,
+                Some(&auth),
+                &[("content-range", "0-18446744073709551615")],
+                b"x".to_vec(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::RANGE_NOT_SATISFIABLE, "{method}");
+        assert_eq!(reply.error_code(), "BLOB_UPLOAD_INVALID", "{method}");
+    }
+    let status = mock
+        .registry(Method::GET, &location, Some(&auth), &[], vec![])
+        .await;
+    assert_eq!(status.status, StatusCode::NO_CONTENT);
+    assert_eq!(status.header("range"), Some("0-0"));
+    let finished = mock
+        .registry(
+            Method::PUT,
+            &format!("{location}?digest={}", sha256(b"x")),
+            Some(&auth),
+            &[],
+            b"x".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        finished.status,
+        StatusCode::CREATED,
+        "the upload still works"
+    );
+}
+
+#[tokio::test]
+async fn wrong_closing_digest_says_upload_discarded() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let started = mock
+        .registry(
+            Method::POST,
+            "/v2/my-app/blobs/uploads/",
+            Some(&auth),
+            &[],
+            vec![],
+        )
+        .await;
+    let location = started.header("location").unwrap().to_owned();
+    let id = started.header("docker-upload-uuid").unwrap().to_owned();
+    let wrong = sha256(b"something else");
+    let reply = mock
+        .registry(
+            Method::PUT,
+            &format!("{location}?digest={wrong}"),
+            Some(&auth),
+            &[],
+            b"content".to_vec(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.error_code(), "DIGEST_INVALID");
+    let message = reply.json()["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains(&wrong), "{message}");
+    assert!(
+        message.contains(&format!("upload {id} was discarded")),
+        "{message}"
+    );
+    assert!(message.contains("start a new upload"), "{message}");
 }

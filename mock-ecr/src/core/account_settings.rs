@@ -44,10 +44,7 @@ fn known(name: &str) -> Result<&'static Known, CoreError> {
             let names: Vec<&str> = KNOWN.iter().map(|setting| setting.name).collect();
             CoreError::invalid(
                 "name",
-                format!(
-                    "'{name}' is not an account setting; use one of {}",
-                    names.join(", ")
-                ),
+                format!("Member must be one of {}, not {name}", names.join(", ")),
             )
         })
 }
@@ -65,7 +62,7 @@ impl Registry {
             return Err(CoreError::invalid(
                 "value",
                 format!(
-                    "'{value}' is not a value of {name}; use {}",
+                    "Member must be {} for {name}, not {value}",
                     setting.values.join(" or ")
                 ),
             ));

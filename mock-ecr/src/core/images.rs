@@ -217,6 +217,11 @@ impl Registry {
         content_type: Option<&str>,
         bytes: &[u8],
     ) -> Result<Digest, CoreError> {
+        if bytes.is_empty() {
+            return Err(CoreError::ManifestInvalid {
+                reason: "the request body is empty: send the manifest's JSON".to_owned(),
+            });
+        }
         let digest = Digest::of(bytes);
         if let Reference::Digest(expected) = reference {
             if expected.algorithm() != Algorithm::Sha256 {

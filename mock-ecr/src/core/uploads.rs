@@ -243,7 +243,7 @@ impl Registry {
         // rebuilt from the file by the next request.
         let written = self.blobs.append(id, body, &mut hasher).await?;
         if let Some((start, end)) = range {
-            if written != end - start + 1 {
+            if Some(written) != (end - start).checked_add(1) {
                 // The chunk is not what its range announced: none of it is kept.
                 self.blobs.truncate_upload(id, current).await?;
                 return Err(CoreError::ChunkLengthMismatch {
@@ -288,7 +288,8 @@ impl Registry {
         };
         if actual != *expected {
             self.cancel_upload_unchecked(id).await?;
-            return Err(CoreError::DigestMismatch {
+            return Err(CoreError::UploadDigestMismatch {
+                id: id.to_owned(),
                 expected: expected.to_string(),
                 actual: actual.to_string(),
             });
@@ -381,7 +382,7 @@ impl Registry {
             return Err(UploadError::PartOutOfOrder { first, received });
         }
         let length = part.len() as u64;
-        if last < first || last - first + 1 != length {
+        if last < first || (last - first).checked_add(1) != Some(length) {
             return Err(UploadError::PartSizeMismatch {
                 first,
                 last,
