@@ -1,6 +1,7 @@
 //! Starting and stopping the mock: one HTTP port for the ECR API, the registry and the admin API.
 
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,6 +12,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt as _;
 use serde_json::json;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -384,7 +386,20 @@ async fn log_request(request: Request, next: Next) -> Response {
         .and_then(|target| target.rsplit('.').next())
         .map(str::to_owned);
     let started = Instant::now();
-    let response = next.run(request).await;
+    // A bug that panics in a handler must not drop the connection without an answer: the
+    // client gets a 500 with an error body, and the log says where the request failed.
+    let response = match AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => {
+            let reason = panic
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            tracing::error!(%method, %path, %reason, "request handler panicked");
+            internal_error_response(&path)
+        }
+    };
     let millis = started.elapsed().as_secs_f64() * 1000.0;
     let status = response.status().as_u16();
     match target {
@@ -393,6 +408,24 @@ async fn log_request(request: Request, next: Next) -> Response {
         }
         None => tracing::info!(%method, %path, status, millis = format!("{millis:.1}"), "request"),
     }
+    response
+}
+
+/// Builds the 500 response for a request whose handler panicked, in the error format of the
+/// API the path belongs to.
+fn internal_error_response(path: &str) -> Response {
+    let message =
+        "mock-ecr failed to handle this request because of a bug; the server log has the details";
+    let body = if path == "/v2" || path.starts_with("/v2/") {
+        json!({ "errors": [{ "code": "UNKNOWN", "message": message }] })
+    } else {
+        json!({ "__type": "ServerException", "message": message })
+    };
+    let mut response = (StatusCode::INTERNAL_SERVER_ERROR, body.to_string()).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -464,6 +497,38 @@ impl ShutdownSignals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn panicking_handler_gets_500_with_body() {
+        use tower::ServiceExt as _;
+
+        async fn boom() -> StatusCode {
+            panic!("deliberate test panic")
+        }
+        let router = Router::new()
+            .route("/v2/boom", axum::routing::get(boom))
+            .route("/boom", axum::routing::get(boom))
+            .layer(middleware::from_fn(log_request));
+        let cases = [
+            ("/v2/boom", "\"code\":\"UNKNOWN\""),
+            ("/boom", "\"__type\":\"ServerException\""),
+        ];
+        for (path, expected) in cases {
+            let request = Request::get(path).body(Body::empty()).unwrap();
+            let response = router.clone().oneshot(request).await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{path}"
+            );
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let text = String::from_utf8_lossy(&body);
+            assert!(text.contains(expected), "{path}: {text}");
+            assert!(text.contains("because of a bug"), "{path}: {text}");
+        }
+    }
 
     #[test]
     fn listen_address_accepts_names() {
