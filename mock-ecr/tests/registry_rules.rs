@@ -596,16 +596,7 @@ async fn chunk_after_completion_is_upload_unknown() {
     let mock = TestMock::new();
     mock.create_repository("my-app", "MUTABLE").await;
     let auth = mock.login().await;
-    let started = mock
-        .registry(
-            Method::POST,
-            "/v2/my-app/blobs/uploads/",
-            Some(&auth),
-            &[],
-            vec![],
-        )
-        .await;
-    let location = started.header("location").unwrap().to_owned();
+    let (location, _) = start_upload(&mock, &auth, "my-app").await;
     let digest = sha256(b"done");
     let finish = format!("{location}?digest={digest}");
     let done = mock
@@ -632,16 +623,7 @@ async fn interrupted_body_is_client_error() {
     let mock = TestMock::new();
     mock.create_repository("my-app", "MUTABLE").await;
     let auth = mock.login().await;
-    let started = mock
-        .registry(
-            Method::POST,
-            "/v2/my-app/blobs/uploads/",
-            Some(&auth),
-            &[],
-            vec![],
-        )
-        .await;
-    let location = started.header("location").unwrap().to_owned();
+    let (location, _) = start_upload(&mock, &auth, "my-app").await;
 
     let chunks: Vec<Result<&'static [u8], std::io::Error>> = vec![
         Ok(b"first part".as_slice()),
@@ -906,6 +888,18 @@ async fn referrers_endpoint_lists_and_filters() {
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.error_code(), "DIGEST_INVALID");
+}
+
+/// Starts a blob upload in `repository` and returns its `Location` and upload id.
+async fn start_upload(mock: &TestMock, auth: &str, repository: &str) -> (String, String) {
+    let path = format!("/v2/{repository}/blobs/uploads/");
+    let started = mock
+        .registry(Method::POST, &path, Some(auth), &[], vec![])
+        .await;
+    assert_eq!(started.status, StatusCode::ACCEPTED);
+    let location = started.header("location").unwrap().to_owned();
+    let id = started.header("docker-upload-uuid").unwrap().to_owned();
+    (location, id)
 }
 
 #[tokio::test]
@@ -1324,16 +1318,7 @@ async fn huge_content_range_is_rejected_without_storing() {
     let mock = TestMock::new();
     mock.create_repository("my-app", "MUTABLE").await;
     let auth = mock.login().await;
-    let started = mock
-        .registry(
-            Method::POST,
-            "/v2/my-app/blobs/uploads/",
-            Some(&auth),
-            &[],
-            vec![],
-        )
-        .await;
-    let location = started.header("location").unwrap().to_owned();
+    let (location, _) = start_upload(&mock, &auth, "my-app").await;
 
     for method in [Method::PATCH, Method::PUT] {
         let path = match method {
@@ -1378,17 +1363,7 @@ async fn wrong_closing_digest_says_upload_discarded() {
     let mock = TestMock::new();
     mock.create_repository("my-app", "MUTABLE").await;
     let auth = mock.login().await;
-    let started = mock
-        .registry(
-            Method::POST,
-            "/v2/my-app/blobs/uploads/",
-            Some(&auth),
-            &[],
-            vec![],
-        )
-        .await;
-    let location = started.header("location").unwrap().to_owned();
-    let id = started.header("docker-upload-uuid").unwrap().to_owned();
+    let (location, id) = start_upload(&mock, &auth, "my-app").await;
     let wrong = sha256(b"something else");
     let reply = mock
         .registry(

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use futures_util::{Stream, StreamExt};
-use sha2::{Digest as _, Sha256, Sha512};
+use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::digest::Digest;
@@ -121,8 +121,19 @@ impl BlobStore {
     /// Recomputes the running hash of an upload from its file, for uploads whose in-memory
     /// state was lost (for example across a restart).
     pub async fn rehash_upload(&self, id: &str) -> Result<Sha256, CoreError> {
+        self.hash_upload(id).await
+    }
+
+    /// Computes the SHA-512 digest of an upload's file, for a client that names its blob by a
+    /// sha512 digest. Uploads hash SHA-256 as they arrive; SHA-512 is computed only here.
+    pub async fn sha512_of_upload(&self, id: &str) -> Result<Digest, CoreError> {
+        Ok(Digest::from_sha512_hasher(self.hash_upload(id).await?))
+    }
+
+    /// Feeds an upload's file to a new hasher of type `H`.
+    async fn hash_upload<H: sha2::Digest>(&self, id: &str) -> Result<H, CoreError> {
         let mut file = tokio::fs::File::open(self.upload_path(id)).await?;
-        let mut hasher = Sha256::new();
+        let mut hasher = H::new();
         let mut buffer = vec![0u8; 256 * 1024];
         loop {
             let read = file.read(&mut buffer).await?;
@@ -132,22 +143,6 @@ impl BlobStore {
             hasher.update(&buffer[..read]);
         }
         Ok(hasher)
-    }
-
-    /// Computes the SHA-512 digest of an upload's file, for a client that names its blob by a
-    /// sha512 digest. Uploads hash SHA-256 as they arrive; SHA-512 is computed only here.
-    pub async fn sha512_of_upload(&self, id: &str) -> Result<Digest, CoreError> {
-        let mut file = tokio::fs::File::open(self.upload_path(id)).await?;
-        let mut hasher = Sha512::new();
-        let mut buffer = vec![0u8; 256 * 1024];
-        loop {
-            let read = file.read(&mut buffer).await?;
-            if read == 0 {
-                break;
-            }
-            hasher.update(&buffer[..read]);
-        }
-        Ok(Digest::from_sha512_hasher(hasher))
     }
 
     /// Moves a verified upload into place as the blob `digest`.
