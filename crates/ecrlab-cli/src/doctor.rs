@@ -818,11 +818,13 @@ fn parse_auth_entries(text: &str) -> Result<AuthEntries, String> {
     let object = value
         .as_object()
         .ok_or_else(|| "the file is JSON but not an object".to_owned())?;
-    let auths = object
+    // Sorted, because the JSON object's key order depends on serde_json's features.
+    let mut auths: Vec<String> = object
         .get("auths")
         .and_then(serde_json::Value::as_object)
         .map(|auths| auths.keys().cloned().collect())
         .unwrap_or_default();
+    auths.sort();
     let cred_helpers = object
         .get("credHelpers")
         .and_then(serde_json::Value::as_object)
