@@ -159,6 +159,9 @@ pub struct MockEcr {
     registry: Arc<Registry>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
+    /// The registry host name this data folder was last served with, when it differs from
+    /// the current one.
+    previous_host_name: Option<String>,
 }
 
 impl MockEcr {
@@ -180,6 +183,21 @@ impl MockEcr {
         })?;
         let database = Database::open(&config.data_dir.join("mock-ecr.sqlite3"))?;
         let blobs = BlobStore::open(&config.data_dir)?;
+        let host = config.public_host.as_deref().unwrap_or("localhost");
+        // Repository URIs name the host, and the lab's checks compare pushes with them, so a
+        // restart under another host name is worth telling the student about.
+        let previous_host_name = database
+            .transaction(|tx| {
+                crate::store::db::replace_server_setting(tx, "registry_host_name", host)
+            })?
+            .filter(|previous| previous != host);
+        if let Some(previous) = &previous_host_name {
+            tracing::warn!(
+                previous,
+                current = host,
+                "the registry host name changed since this data folder was last served"
+            );
+        }
 
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -187,7 +205,6 @@ impl MockEcr {
         let address = listener
             .local_addr()
             .map_err(|reason| StartError::bind(config.listen, reason))?;
-        let host = config.public_host.as_deref().unwrap_or("localhost");
         let settings = Settings {
             default_account: config.account_id,
             default_region: config.region,
@@ -212,7 +229,14 @@ impl MockEcr {
             registry,
             shutdown,
             task,
+            previous_host_name,
         })
+    }
+
+    /// The registry host name the data folder was last served with, when it differs from
+    /// this server's.
+    pub fn previous_host_name(&self) -> Option<&str> {
+        self.previous_host_name.as_deref()
     }
 
     /// The socket address the server listens on.
@@ -260,12 +284,24 @@ impl MockEcr {
 /// Formats the lines both binaries print on start. Scripts read the endpoint from the line
 /// that starts with `ECR API endpoint:`.
 pub fn startup_banner(mock: &MockEcr, data_dir: &std::path::Path) -> String {
-    format!(
+    let mut banner = format!(
         "mock-ecr is running; stop it with Ctrl-C\n  ECR API endpoint: {}\n  registry:         {}\n  data folder:      {}\n",
         mock.endpoint(),
         mock.registry_host(),
         data_dir.display()
-    )
+    );
+    if let Some(previous) = mock.previous_host_name() {
+        let current = mock
+            .registry_host()
+            .rsplit_once(':')
+            .map_or(mock.registry_host(), |(name, _)| name);
+        banner.push_str(&format!(
+            "  note: this data folder was last served as registry {previous}; repository URIs now \
+             name {current}, so images tagged with {previous} no longer match them. Start with \
+             --public-host {previous} to keep the old URIs.\n"
+        ));
+    }
+    banner
 }
 
 /// Parses a listening address: an IP address and port (`127.0.0.1:5000`, `[::1]:5000`) or a
@@ -497,6 +533,36 @@ impl ShutdownSignals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn restart_under_other_host_is_noted() {
+        let data = tempfile::tempdir().unwrap();
+        let start = |host: Option<&str>| {
+            let mut config = Config::new(data.path());
+            config.listen = "127.0.0.1:0".parse().unwrap();
+            config.public_host = host.map(str::to_owned);
+            MockEcr::start(config)
+        };
+        let ecr_name = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+
+        let first = start(Some(ecr_name)).await.unwrap();
+        assert_eq!(first.previous_host_name(), None, "a new data folder");
+        first.shutdown().await;
+
+        let same = start(Some(ecr_name)).await.unwrap();
+        assert_eq!(same.previous_host_name(), None, "the same host name");
+        same.shutdown().await;
+
+        let local = start(None).await.unwrap();
+        assert_eq!(local.previous_host_name(), Some(ecr_name));
+        let banner = startup_banner(&local, data.path());
+        assert!(
+            banner.contains(&format!("--public-host {ecr_name}")),
+            "{banner}"
+        );
+        assert!(banner.contains("now name localhost"), "{banner}");
+        local.shutdown().await;
+    }
 
     #[tokio::test]
     async fn panicking_handler_gets_500_with_body() {

@@ -10,8 +10,8 @@ use crate::error::CoreError;
 /// Version of the schema below, stored in SQLite's `user_version`. Version 2 added tag
 /// mutability exclusion filters, resource tags and repository policies. Version 3 added
 /// lifecycle policies and their previews, in new tables only, so [`SCHEMA`] migrates a
-/// version-2 database by creating them. Version 4 added account settings, also in a new
-/// table only.
+/// version-2 database by creating them. Version 4 added account settings and server settings,
+/// also in new tables only.
 const SCHEMA_VERSION: i64 = 4;
 
 /// Brings a version-1 database to version 2. The tables that version 2 adds are created by
@@ -117,6 +117,10 @@ CREATE TABLE IF NOT EXISTS account_settings (
     value TEXT NOT NULL,
     PRIMARY KEY (account, region, name)
 );
+CREATE TABLE IF NOT EXISTS server_settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     time TEXT NOT NULL,
@@ -150,6 +154,7 @@ fn verify_schema(connection: &Connection) -> rusqlite::Result<()> {
         "SELECT id, account, region, repository, started_at FROM uploads",
         "SELECT token_sha256, account, region, issued_at, expires_at FROM tokens",
         "SELECT account, region, name, value FROM account_settings",
+        "SELECT name, value FROM server_settings",
         "SELECT seq, time, account, region, source, action, repository, reference, digest, host, user_agent, outcome, error_code, message FROM journal",
     ];
     for query in queries {
@@ -829,6 +834,27 @@ pub fn set_account_setting(
         params![scope.account, scope.region, name, value],
     )?;
     Ok(())
+}
+
+/// Stores `value` as the server setting `name` and returns the value it replaces.
+pub fn replace_server_setting(
+    conn: &Connection,
+    name: &str,
+    value: &str,
+) -> Result<Option<String>, CoreError> {
+    let previous = conn
+        .query_row(
+            "SELECT value FROM server_settings WHERE name = ?1",
+            params![name],
+            |row| row.get(0),
+        )
+        .optional()?;
+    conn.execute(
+        "INSERT INTO server_settings (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        params![name, value],
+    )?;
+    Ok(previous)
 }
 
 pub fn insert_token(

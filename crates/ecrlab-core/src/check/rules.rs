@@ -270,10 +270,20 @@ pub(super) fn image_tagged(evidence: &Evidence) -> Finding {
         return passed(lines);
     }
 
+    // A push sends its layers, then its manifest, so the manifest PUTs explain the push; the
+    // layer uploads are listed only when no manifest arrived, as one line would repeat each.
     let mut lines = Vec::new();
-    let attempts = registry_events(evidence, &["BlobUpload", "ManifestPut"])
-        .filter(|event| event.repository.is_some());
-    for event in newest(attempts) {
+    let manifests: Vec<&JournalEvent> = registry_events(evidence, &["ManifestPut"])
+        .filter(|event| event.repository.is_some())
+        .collect();
+    let attempts = if manifests.is_empty() {
+        registry_events(evidence, &["BlobUpload"])
+            .filter(|event| event.repository.is_some())
+            .collect()
+    } else {
+        manifests
+    };
+    for event in newest(attempts.into_iter()) {
         lines.push(mismatch_sentence(evidence, event));
     }
     if lines.is_empty() {
@@ -362,15 +372,24 @@ fn push_failure_lines(evidence: &Evidence, pushes: &[&JournalEvent]) -> Vec<Stri
         ));
     }
     for event in newest(pushes.iter().copied()) {
-        lines.push(format!(
-            "{} pushed {}/{}:{} ({}) at {}, but no repository holds that image with a tag now",
+        let pushed = format!(
+            "{} pushed {}/{}:{} ({}) at {}",
             client(event),
             host(event),
             event.repository.as_deref().unwrap_or_default(),
             event.reference.as_deref().unwrap_or_default(),
             event.digest.as_deref().unwrap_or_default(),
             event.time
-        ));
+        );
+        lines.push(match later_removal(evidence, event) {
+            Some(removal) => format!(
+                "{pushed}, but {} {} at {} removed images from that repository afterwards; push the image again",
+                client(removal),
+                removal.action,
+                removal.time
+            ),
+            None => format!("{pushed}, but no repository holds that image with a tag now"),
+        });
     }
     let failures =
         registry_events(evidence, &["ManifestPut"]).filter(|event| event.outcome == Outcome::Error);
@@ -393,6 +412,24 @@ fn push_failure_lines(evidence: &Evidence, pushes: &[&JournalEvent]) -> Vec<Stri
         );
     }
     lines
+}
+
+/// Finds the newest successful request after `push` that removes images from the pushed
+/// repository: an image or tag delete, a repository delete or a lifecycle expiry.
+fn later_removal<'a>(evidence: &'a Evidence, push: &JournalEvent) -> Option<&'a JournalEvent> {
+    const REMOVALS: [&str; 4] = [
+        "BatchDeleteImage",
+        "ManifestDelete",
+        "DeleteRepository",
+        "LifecycleExpire",
+    ];
+    evidence.events.iter().rev().find(|event| {
+        event.seq > push.seq
+            && event.outcome == Outcome::Ok
+            && REMOVALS.contains(&event.action.as_str())
+            && event.repository == push.repository
+            && event.region == push.region
+    })
 }
 
 /// Explains why a push attempt did not show a correctly tagged image.

@@ -1026,3 +1026,43 @@ fn list_items_counts_the_rest() {
     assert_eq!(rules::list_items(&items(4)), "v1, v2, v3 and 1 more");
     assert_eq!(rules::list_items(&items(5000)), "v1, v2, v3 and 4,997 more");
 }
+
+#[test]
+fn image_pushed_names_later_delete() {
+    let mut journal = Journal::default();
+    journal
+        .registry("ManifestPut", Some("my-app"), Some("v1"), Outcome::Ok)
+        .digest = Some(DIGEST.to_owned());
+    journal.api("BatchDeleteImage", Some("my-app"), Outcome::Ok);
+    let evidence = Evidence {
+        events: journal.events,
+        repositories: vec![repository("my-app", Vec::new())],
+    };
+    let finding = run(CheckKind::ImagePushed, &evidence);
+    assert!(!finding.passed);
+    assert_evidence_mentions(
+        &finding,
+        &format!(
+            "docker/27.3.1 pushed localhost:5000/my-app:v1 ({DIGEST}) at 2025-03-01T10:01:00Z, but aws-cli/2.17.0 BatchDeleteImage at 2025-03-01T10:02:00Z removed images from that repository afterwards; push the image again"
+        ),
+    );
+}
+
+#[test]
+fn image_tagged_lists_manifest_not_layers() {
+    let mut journal = Journal::default();
+    for action in ["BlobUpload", "BlobUpload", "ManifestPut"] {
+        let reference = (action == "ManifestPut").then_some("v1");
+        journal
+            .registry(action, Some("my-app"), reference, Outcome::Ok)
+            .host = Some("127.0.0.1:5000".to_owned());
+    }
+    let evidence = Evidence {
+        events: journal.events,
+        repositories: vec![repository("my-app", Vec::new())],
+    };
+    let finding = run(CheckKind::ImageTagged, &evidence);
+    assert!(!finding.passed);
+    assert_eq!(finding.evidence.len(), 1, "{:?}", finding.evidence);
+    assert_evidence_mentions(&finding, "pushed 127.0.0.1:5000/my-app:v1 at");
+}
