@@ -1,5 +1,6 @@
-//! The admin API under `/_ecrlab/`: health and the journal, read by `ecrlab check`, and the
-//! on-demand run of lifecycle policies, called by `ecrlab lifecycle run`.
+//! The admin API under `/_ecrlab/`: health and the journal, read by `ecrlab check`, the
+//! on-demand run of lifecycle policies, called by `ecrlab lifecycle run`, and the mock's clock,
+//! read and moved by `ecrlab clock`.
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::core::Registry;
+use crate::core::{Caller, Event, Registry, Source};
 use crate::store::db::JournalRow;
 
 /// The most journal events returned by one request; clients page with `after`.
@@ -204,6 +205,99 @@ pub fn run_lifecycle(registry: &Registry, query: Option<&str>) -> Response {
                 .into_response()
         }
     }
+}
+
+/// The path of the admin request that reads the mock's clock.
+pub const CLOCK_PATH: &str = "/_ecrlab/clock";
+/// The path of the admin request that moves the mock's clock forward.
+pub const CLOCK_ADVANCE_PATH: &str = "/_ecrlab/clock/advance";
+/// The journal action of a clock advance. Its `reference` is the duration, as `13h`.
+pub const CLOCK_ADVANCE_ACTION: &str = "ClockAdvance";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClockJson {
+    /// The mock's current time, RFC 3339 in UTC.
+    now: String,
+    /// How far the clock has been moved forward in total, as `13h`.
+    offset: String,
+    offset_seconds: i64,
+    /// The duration of this advance; absent from `GET /_ecrlab/clock`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    advanced_by: Option<String>,
+}
+
+fn clock_json(registry: &Registry, advanced_by: Option<String>) -> ClockJson {
+    let clock = registry.clock();
+    ClockJson {
+        now: crate::clock::rfc3339(clock.now()),
+        offset: crate::clock::format_duration(clock.offset()),
+        offset_seconds: clock.offset().whole_seconds(),
+        advanced_by,
+    }
+}
+
+/// `GET /_ecrlab/clock`: the mock's current time and how far it has been moved.
+pub fn clock(registry: &Registry) -> Response {
+    Json(clock_json(registry, None)).into_response()
+}
+
+/// `POST /_ecrlab/clock/advance?by=DURATION`: moves the mock's clock forward by a duration such
+/// as `13h`, `90m`, `1d`, `45s` or `1h30m`, journals the move and returns the new time.
+///
+/// Tokens, upload timeouts and lifecycle rules read the moved clock, so a token issued before
+/// an advance of 12 hours or more is expired afterwards.
+pub fn advance_clock(registry: &Registry, query: Option<&str>) -> Response {
+    let mut by = None;
+    for pair in query
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+    {
+        match pair.split_once('=').unwrap_or((pair, "")) {
+            ("by", value) => by = Some(value),
+            (key, _) => {
+                return bad_request(format!("unknown query parameter '{key}': use 'by'"));
+            }
+        }
+    }
+    let Some(text) = by else {
+        return bad_request(
+            "query parameter 'by' is missing: give a duration such as by=13h".to_owned(),
+        );
+    };
+    let duration = match crate::clock::parse_duration(text) {
+        Ok(duration) => duration,
+        Err(error) => return bad_request(error.to_string()),
+    };
+
+    let max = crate::clock::MAX_ADVANCE_OFFSET;
+    if let Err(offset) = registry.clock().advance_within(duration, max) {
+        return bad_request(format!(
+            "invalid duration '{text}': the clock is already {} ahead, and moving it {} more would pass the maximum offset of {} days; restart the mock to reset its clock",
+            crate::clock::format_duration(offset),
+            crate::clock::format_duration(duration),
+            max.whole_days()
+        ));
+    }
+    let advanced_by = crate::clock::format_duration(duration);
+    tracing::info!(by = %advanced_by, offset = %crate::clock::format_duration(registry.clock().offset()), "moved the clock forward");
+
+    let caller = Caller {
+        scope: registry.default_scope(),
+        source: Source::Admin,
+        user_agent: None,
+        host: None,
+    };
+    registry.record(
+        &caller,
+        Event {
+            action: CLOCK_ADVANCE_ACTION.to_owned(),
+            reference: Some(advanced_by.clone()),
+            ..Event::default()
+        },
+    );
+    Json(clock_json(registry, Some(advanced_by))).into_response()
 }
 
 fn bad_request(message: String) -> Response {

@@ -393,6 +393,10 @@ async fn route(State(state): State<AppState>, request: Request) -> Response {
         (&Method::POST, admin::LIFECYCLE_RUN_PATH) => {
             admin::run_lifecycle(&registry, parts.uri.query())
         }
+        (&Method::GET, admin::CLOCK_PATH) => admin::clock(&registry),
+        (&Method::POST, admin::CLOCK_ADVANCE_PATH) => {
+            admin::advance_clock(&registry, parts.uri.query())
+        }
         (&Method::GET, path) if path.starts_with(ecr_api::DOWNLOAD_PATH) => {
             ecr_api::download_layer(&registry, path).await
         }

@@ -62,6 +62,8 @@ pub enum Source {
     Registry,
     /// The mock itself, applying a lifecycle policy.
     Lifecycle,
+    /// The admin API under `/_ecrlab/`, such as a request that moves the mock's clock.
+    Admin,
 }
 
 impl Source {
@@ -70,6 +72,7 @@ impl Source {
             Self::EcrApi => "ecr-api",
             Self::Registry => "registry",
             Self::Lifecycle => "lifecycle",
+            Self::Admin => "admin",
         }
     }
 }
