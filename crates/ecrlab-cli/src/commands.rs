@@ -9,8 +9,11 @@ use ecrlab_core::check::{CheckOptions, CheckReport, check_lab};
 use ecrlab_core::clients::{DEFAULT_REGION, EcrSettings, collect_evidence, fetch_env_exports};
 use ecrlab_core::demo::run_demo;
 use ecrlab_core::lab::Lab;
+use ecrlab_core::progress::Progress;
 
 use mock_ecr::cli::ServeArguments;
+
+use crate::colour::paint_verdicts;
 
 /// Whether output may use colour: only on a terminal, and never when `NO_COLOR` is set
 /// (<https://no-color.org>).
@@ -132,10 +135,13 @@ pub async fn grade(
     Ok(check_lab(lab, &evidence, options))
 }
 
+/// Checks the lab's steps against the mock at `endpoint` and prints the report: as JSON, or as
+/// text that shows each failed step's hint at the level `ecrlab hint` has reached.
 pub async fn check(
     endpoint: &str,
     lab: &Lab,
     json: bool,
+    colour: bool,
     out: &mut impl Write,
 ) -> anyhow::Result<ExitCode> {
     let report = grade(endpoint, lab, CheckOptions::default()).await?;
@@ -143,7 +149,14 @@ pub async fn check(
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
     } else {
-        write!(out, "{}", report.render_text())?;
+        // Grading does not depend on progress, so an unreadable progress file only costs the
+        // hint levels.
+        let progress = Progress::load(lab).unwrap_or_else(|error| {
+            eprintln!("ecrlab: warning: {error}; showing each failed step's first hint");
+            Progress::new(lab)
+        });
+        let text = report.render_text_with_hints(lab, &progress);
+        write!(out, "{}", paint_verdicts(&text, colour))?;
     }
     Ok(if report.passed {
         ExitCode::SUCCESS

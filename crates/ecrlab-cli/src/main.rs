@@ -2,9 +2,15 @@
 //!
 //! The binary parses arguments and prints; the work lives in `mock-ecr` and `ecrlab-core`.
 
+mod clock_cmd;
+mod colour;
 mod commands;
 mod doctor;
+mod lab_cmd;
 mod quiz_cmd;
+mod report_cmd;
+mod student;
+mod watch;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -32,16 +38,35 @@ enum Command {
     Env(EndpointArguments),
     /// Check the lab's steps against what the mock recorded, with evidence and hints.
     Check(CheckArguments),
+    /// Show the next hint for the first step that has not passed yet.
+    Hint(HintArguments),
+    /// Re-check the lab each time the mock records an event, until every step passes.
+    Watch(WatchArguments),
+    /// Work with the saved progress (hint levels and quiz answers).
+    #[command(subcommand)]
+    Progress(ProgressCommand),
     /// Check this machine's setup for the lab: the mock, the registry host name, the AWS CLI
     /// and its endpoint variables, docker or podman, and the registry login.
     Doctor(EndpointArguments),
     /// Ask the lab's questions on the terminal, or grade a file of answers.
     Quiz(QuizArguments),
+    /// Write a submission: step results with evidence, quiz answers and the hash-chained
+    /// journal they were graded from.
+    Report(report_cmd::ReportArguments),
+    /// Re-grade a folder of JSON submissions from their evidence, flag tampered ones, and
+    /// print a class summary.
+    Grade(report_cmd::GradeArguments),
     /// Start a mock in-process, perform the whole lab with ecrlab's own clients, and grade it.
     Demo(DemoArguments),
     /// Work with the mock's lifecycle policies.
     #[command(subcommand)]
     Lifecycle(LifecycleCommand),
+    /// Read or move the mock's clock, for example to make tokens expire in a drill.
+    #[command(subcommand)]
+    Clock(clock_cmd::ClockCommand),
+    /// List, show and lint lab definitions.
+    #[command(subcommand)]
+    Lab(lab_cmd::LabCommand),
 }
 
 #[derive(Subcommand)]
@@ -83,6 +108,49 @@ struct CheckArguments {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    #[command(flatten)]
+    colour: colour::ColorArguments,
+}
+
+#[derive(clap::Args)]
+struct HintArguments {
+    #[command(flatten)]
+    endpoint: EndpointArguments,
+    /// Lab definition file; the built-in push-to-ECR lab when omitted.
+    #[arg(long)]
+    lab: Option<PathBuf>,
+    /// Show the hint last shown again instead of the next one.
+    #[arg(long)]
+    again: bool,
+    #[command(flatten)]
+    colour: colour::ColorArguments,
+}
+
+#[derive(clap::Args)]
+struct WatchArguments {
+    #[command(flatten)]
+    endpoint: EndpointArguments,
+    /// Lab definition file; the built-in push-to-ECR lab when omitted.
+    #[arg(long)]
+    lab: Option<PathBuf>,
+    /// How often to ask the mock for new events: a number with ms, s or m, such as 500ms.
+    #[arg(long, default_value = "1s", value_parser = watch::parse_interval)]
+    interval: std::time::Duration,
+    #[command(flatten)]
+    colour: colour::ColorArguments,
+}
+
+#[derive(Subcommand)]
+enum ProgressCommand {
+    /// Delete the lab's saved hint levels and quiz answers.
+    Reset(ProgressResetArguments),
+}
+
+#[derive(clap::Args)]
+struct ProgressResetArguments {
+    /// Lab definition file; the built-in push-to-ECR lab when omitted.
+    #[arg(long)]
+    lab: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -135,20 +203,43 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Check(arguments) => {
             let lab = commands::load_lab(arguments.lab.as_deref())?;
             let json = matches!(arguments.format, Format::Json);
-            commands::check(&arguments.endpoint.endpoint, &lab, json, &mut stdout).await?
+            let colour = arguments.colour.enabled();
+            let endpoint = &arguments.endpoint.endpoint;
+            commands::check(endpoint, &lab, json, colour, &mut stdout).await?
+        }
+        Command::Hint(arguments) => {
+            let lab = commands::load_lab(arguments.lab.as_deref())?;
+            let colour = arguments.colour.enabled();
+            let endpoint = &arguments.endpoint.endpoint;
+            student::hint(endpoint, &lab, arguments.again, colour, &mut stdout).await?
+        }
+        Command::Watch(arguments) => {
+            let lab = commands::load_lab(arguments.lab.as_deref())?;
+            let colour = arguments.colour.enabled();
+            let endpoint = &arguments.endpoint.endpoint;
+            watch::watch(endpoint, &lab, arguments.interval, colour, &mut stdout).await?
+        }
+        Command::Progress(ProgressCommand::Reset(arguments)) => {
+            let lab = commands::load_lab(arguments.lab.as_deref())?;
+            student::reset_progress(&lab, &mut stdout)?
         }
         Command::Doctor(arguments) => doctor::run(&arguments.endpoint, &mut stdout).await?,
         Command::Quiz(arguments) => {
             let lab = commands::load_lab(arguments.lab.as_deref())?;
             let stdin = std::io::stdin().lock();
-            let passed = quiz_cmd::run(&lab, arguments.answers.as_deref(), stdin, &mut stdout)?;
+            let answers = arguments.answers.as_deref();
+            let passed = quiz_cmd::run_recorded(&lab, answers, stdin, &mut stdout)?;
             if passed {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
             }
         }
+        Command::Report(arguments) => report_cmd::report(arguments, &mut stdout).await?,
+        Command::Grade(arguments) => report_cmd::grade(arguments, &mut stdout)?,
         Command::Demo(arguments) => commands::demo(arguments.data, &mut stdout).await?,
+        Command::Lab(command) => lab_cmd::run(command, &mut stdout)?,
+        Command::Clock(command) => clock_cmd::run(command, &mut stdout).await?,
         Command::Lifecycle(LifecycleCommand::Run(arguments)) => {
             commands::lifecycle_run(
                 &arguments.endpoint.endpoint,

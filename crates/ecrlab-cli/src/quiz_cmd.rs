@@ -1,27 +1,70 @@
 //! `ecrlab quiz`: asks a lab's questions one by one, or grades a file of answers.
 //!
 //! Interactive mode reads one answer per line. An answer that cannot be read for its question
-//! (no unit on a duration, two different numbers) gets the reason and a second try; `skip`
-//! moves on. Every graded answer is followed by the explanation and its source, and by the
-//! explanation of a known misconception when the answer matches one.
+//! (no unit on a duration, two different numbers) gets the reason and does not use a try. An
+//! answer that is not correct gets short feedback and another try while the question allows
+//! one; `skip` moves on. Once a question is finished, the feedback states the correct answer,
+//! the explanation and its source, the explanation of a known misconception when the answer
+//! matches one, and the question's score. The total adds up the scores, so partial credit and
+//! retry penalties show in it.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
 
 use anyhow::Context as _;
 use ecrlab_core::lab::Lab;
-use ecrlab_core::quiz::{AnswerSheet, Grade, Question, QuizReport};
+use ecrlab_core::progress::Progress;
+use ecrlab_core::quiz::{AnswerSheet, Question, QuestionResult, QuizResult};
 
 /// The word that skips a question in interactive mode.
 const SKIP: &str = "skip";
 
-/// Runs the quiz of `lab`, from `answers_file` when given, otherwise interactively on `input`.
-/// Writes feedback to `output` and returns whether every answer was correct.
-pub fn run(
+/// Runs the quiz of `lab` like [`run_with_progress`] and appends each answer given to the
+/// lab's saved progress.
+///
+/// A progress file that cannot be read is reported and left as it is, and the quiz runs
+/// without recording.
+pub fn run_recorded(
+    lab: &Lab,
+    answers_file: Option<&Path>,
+    input: impl BufRead,
+    output: impl Write,
+) -> anyhow::Result<bool> {
+    let mut progress = match Progress::load(lab) {
+        Ok(progress) => Some(progress),
+        Err(error) => {
+            eprintln!("ecrlab: warning: {error}; this quiz's answers are not recorded");
+            None
+        }
+    };
+    let passed = run_with_progress(lab, answers_file, input, output, progress.as_mut())?;
+    if let Some(progress) = progress {
+        progress.save()?;
+    }
+    Ok(passed)
+}
+
+/// Runs the quiz without recording answers, so tests do not write to the student's state
+/// directory.
+#[cfg(test)]
+fn run(
+    lab: &Lab,
+    answers_file: Option<&Path>,
+    input: impl BufRead,
+    output: impl Write,
+) -> anyhow::Result<bool> {
+    run_with_progress(lab, answers_file, input, output, None)
+}
+
+/// Runs the quiz of `lab`, from `answers_file` when given, otherwise interactively on `input`,
+/// and appends every answer given, each try included, to `progress`. Writes feedback to
+/// `output` and returns whether every question was answered correctly, on any try.
+fn run_with_progress(
     lab: &Lab,
     answers_file: Option<&Path>,
     mut input: impl BufRead,
     mut output: impl Write,
+    progress: Option<&mut Progress>,
 ) -> anyhow::Result<bool> {
     if lab.questions.is_empty() {
         anyhow::bail!(
@@ -31,24 +74,43 @@ pub fn run(
         );
     }
 
-    let report = match answers_file {
+    let result = match answers_file {
         Some(path) => grade_file(lab, path, &mut output)?,
         None => ask(lab, &mut input, &mut output)?,
     };
+    if let Some(progress) = progress {
+        record_attempts(progress, &result);
+    }
 
     writeln!(
         output,
-        "\nScore: {} of {} correct.",
-        report.correct_count(),
-        report.grades.len()
+        "\nScore: {} of {} ({} of {} questions correct).",
+        format_points(result.score()),
+        format_points(result.max_score()),
+        result.correct_count(),
+        result.questions.len()
     )?;
     output.flush().context("failed to write the quiz output")?;
-    Ok(report.passed())
+    Ok(result.correct_count() == result.questions.len())
 }
 
-fn grade_file(lab: &Lab, path: &Path, output: &mut impl Write) -> anyhow::Result<QuizReport> {
+fn record_attempts(progress: &mut Progress, result: &QuizResult) {
+    for question in &result.questions {
+        for attempt in &question.attempts {
+            if let Some(answer) = &attempt.grade.answer {
+                progress.record_quiz_attempt(&question.question_id, answer);
+            }
+        }
+    }
+}
+
+/// Grades one answer per question from an answers file, with partial credit but no retries.
+fn grade_file(lab: &Lab, path: &Path, output: &mut impl Write) -> anyhow::Result<QuizResult> {
     let sheet = AnswerSheet::from_path(path)?;
-    let report = sheet.grade(&lab.questions)?;
+    // `AnswerSheet::grade` rejects an id that names no question, most likely a typo that would
+    // otherwise lose a correct answer. Its grades are not used, because a `QuestionResult`
+    // also carries the question's score.
+    sheet.grade(&lab.questions)?;
 
     writeln!(
         output,
@@ -57,18 +119,21 @@ fn grade_file(lab: &Lab, path: &Path, output: &mut impl Write) -> anyhow::Result
         lab.questions.len(),
         path.display()
     )?;
-    for (index, (question, grade)) in lab.questions.iter().zip(&report.grades).enumerate() {
+    let mut results = Vec::with_capacity(lab.questions.len());
+    for (index, question) in lab.questions.iter().enumerate() {
         write_question(output, index, lab.questions.len(), question)?;
-        match &grade.answer {
-            Some(answer) => writeln!(output, "  Your answer: {answer}")?,
-            None => writeln!(output, "  Your answer: (none)")?,
-        }
-        write_grade(output, grade)?;
+        let answer = sheet.answer(question.id());
+        writeln!(output, "  Your answer: {}", answer.unwrap_or("(none)"))?;
+
+        let answers: Vec<String> = answer.map(str::to_owned).into_iter().collect();
+        let result = question.grade_attempts(&answers);
+        write_indented(output, &result.feedback())?;
+        results.push(result);
     }
-    Ok(report)
+    Ok(QuizResult { questions: results })
 }
 
-fn ask(lab: &Lab, input: &mut impl BufRead, output: &mut impl Write) -> anyhow::Result<QuizReport> {
+fn ask(lab: &Lab, input: &mut impl BufRead, output: &mut impl Write) -> anyhow::Result<QuizResult> {
     writeln!(
         output,
         "{}: {} questions. Type each answer and press Enter, or type {SKIP} to skip a question.",
@@ -76,38 +141,81 @@ fn ask(lab: &Lab, input: &mut impl BufRead, output: &mut impl Write) -> anyhow::
         lab.questions.len()
     )?;
 
-    let mut grades = Vec::with_capacity(lab.questions.len());
+    let mut results = Vec::with_capacity(lab.questions.len());
     for (index, question) in lab.questions.iter().enumerate() {
         write_question(output, index, lab.questions.len(), question)?;
-        match ask_one(question, input, output)? {
-            Some(grade) => {
-                write_grade(output, &grade)?;
-                grades.push(grade);
-            }
-            None => {
-                writeln!(
-                    output,
-                    "\nInput ended; the remaining questions count as unanswered."
-                )?;
-                break;
-            }
+        write_tries(output, question)?;
+        let outcome = ask_question(question, input, output)?;
+        let answered = !outcome.result.attempts.is_empty();
+        if answered || !outcome.input_ended {
+            write_indented(output, &outcome.result.feedback())?;
+            write_earlier_misconceptions(output, &outcome.result)?;
+            results.push(outcome.result);
+        }
+        if outcome.input_ended {
+            writeln!(
+                output,
+                "\nInput ended; the remaining questions count as unanswered."
+            )?;
+            break;
         }
     }
 
-    let unanswered = lab.questions[grades.len()..]
+    let unanswered = lab.questions[results.len()..]
         .iter()
-        .map(Question::grade_unanswered);
-    grades.extend(unanswered);
-    Ok(QuizReport { grades })
+        .map(|question| question.grade_attempts(&[]));
+    results.extend(unanswered);
+    Ok(QuizResult { questions: results })
 }
 
-/// Reads answers until one can be graded or the student skips. Returns `None` at the end of
-/// input.
-fn ask_one(
+/// The result of asking one question in interactive mode.
+struct QuestionOutcome {
+    result: QuestionResult,
+    /// Whether the input ended before the question was finished.
+    input_ended: bool,
+}
+
+/// Reads answers to `question` until one is correct, every try is used, the student skips or
+/// the input ends. Prints the reason for an answer that cannot be read, and feedback without
+/// the correct answer between tries.
+fn ask_question(
     question: &Question,
     input: &mut impl BufRead,
     output: &mut impl Write,
-) -> anyhow::Result<Option<Grade>> {
+) -> anyhow::Result<QuestionOutcome> {
+    let mut answers = Vec::new();
+    let input_ended = loop {
+        let Some(answer) = read_answer(input, output)? else {
+            break true;
+        };
+        if answer.eq_ignore_ascii_case(SKIP) {
+            break false;
+        }
+        if let Err(error) = question.grade(&answer) {
+            writeln!(output, "  {error}. Try again, or type {SKIP}.")?;
+            continue;
+        }
+
+        answers.push(answer);
+        let result = question.grade_attempts(&answers);
+        let tries_left = result.tries_left();
+        if tries_left == 0 {
+            break false;
+        }
+        write_indented(output, &result.last_grade().retry_feedback(tries_left))?;
+    };
+    Ok(QuestionOutcome {
+        result: question.grade_attempts(&answers),
+        input_ended,
+    })
+}
+
+/// Prompts for an answer and reads the next line that is not blank. Returns `None` at the end
+/// of input.
+fn read_answer(
+    input: &mut impl BufRead,
+    output: &mut impl Write,
+) -> anyhow::Result<Option<String>> {
     loop {
         write!(output, "> ")?;
         output.flush().context("failed to write the quiz prompt")?;
@@ -119,17 +227,9 @@ fn ask_one(
         if read == 0 {
             return Ok(None);
         }
-
         let answer = line.trim();
-        if answer.is_empty() {
-            continue;
-        }
-        if answer.eq_ignore_ascii_case(SKIP) {
-            return Ok(Some(question.grade_unanswered()));
-        }
-        match question.grade(answer) {
-            Ok(grade) => return Ok(Some(grade)),
-            Err(error) => writeln!(output, "  {error}. Try again, or type {SKIP}.")?,
+        if !answer.is_empty() {
+            return Ok(Some(answer.to_owned()));
         }
     }
 }
@@ -149,24 +249,66 @@ fn write_question(
     )
 }
 
-fn write_grade(output: &mut impl Write, grade: &Grade) -> std::io::Result<()> {
-    if grade.is_correct() {
-        writeln!(output, "  Correct.")?;
-    } else {
+/// States how many tries a question allows and what a retry costs, when it allows more than
+/// one.
+fn write_tries(output: &mut impl Write, question: &Question) -> std::io::Result<()> {
+    let scoring = question.scoring();
+    if scoring.attempts <= 1 {
+        return Ok(());
+    }
+    if scoring.retry_penalty > 0.0 {
         writeln!(
             output,
-            "  Incorrect. The correct answer is: {}",
-            grade.correct_answer
-        )?;
+            "  {} tries; each retry loses {} of the credit.",
+            scoring.attempts,
+            format_points(scoring.retry_penalty)
+        )
+    } else {
+        writeln!(output, "  {} tries.", scoring.attempts)
     }
-    if let Some(misconception) = &grade.misconception {
-        writeln!(output, "  A common mistake: {misconception}")?;
+}
+
+/// Explains the misconceptions that earlier tries matched, which the feedback between tries
+/// only names and the final feedback, about the newest answer, leaves out.
+fn write_earlier_misconceptions(
+    output: &mut impl Write,
+    result: &QuestionResult,
+) -> std::io::Result<()> {
+    let Some((_, earlier)) = result.attempts.split_last() else {
+        return Ok(());
+    };
+    let last = &result.last_grade().misconception;
+    for attempt in earlier {
+        let grade = &attempt.grade;
+        let (Some(answer), Some(misconception)) = (&grade.answer, &grade.misconception) else {
+            continue;
+        };
+        if Some(misconception) != last.as_ref() {
+            writeln!(
+                output,
+                "  Your earlier answer {answer:?} is a common mistake: {misconception}"
+            )?;
+        }
     }
-    for note in &grade.notes {
-        writeln!(output, "  - {note}")?;
+    Ok(())
+}
+
+/// Writes `text` with each line indented by two spaces.
+fn write_indented(output: &mut impl Write, text: &str) -> std::io::Result<()> {
+    for line in text.lines() {
+        writeln!(output, "  {line}")?;
     }
-    writeln!(output, "  {}", grade.explanation)?;
-    writeln!(output, "  Source: {}", grade.source)
+    Ok(())
+}
+
+/// Formats a score with at most two decimals and no trailing zeros: `4`, `3.5`, `0.67`, as the
+/// feedback of each question does.
+fn format_points(points: f64) -> String {
+    let rounded = format!("{points:.2}");
+    rounded
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -201,23 +343,138 @@ It scans each pushed image for CVEs
         let (passed, output) = run_interactive(input);
         assert!(passed, "{output}");
         assert_eq!(output.matches("  Correct.").count(), 5, "{output}");
-        assert!(output.ends_with("\nScore: 5 of 5 correct.\n"), "{output}");
+        assert!(
+            output.ends_with("\nScore: 5 of 5 (5 of 5 questions correct).\n"),
+            "{output}"
+        );
     }
 
-    #[test]
-    fn interactive_transcript_snapshot() {
-        let input = "\
+    /// Answers that use every path of the interactive quiz, one question after another. They
+    /// are a misconception and a correct retry, a blank line, a partly correct answer and a
+    /// skip, a skipped question, an unreadable answer and two wrong tries, and a wrong answer
+    /// and a correct retry.
+    const TRANSCRIPT_INPUT: &str = "\
 public.ecr.aws
+https://<aws_account_id>.dkr.ecr.<region>.amazonaws.com
 
 Tags are immutable
 skip
+skip
 12
 30 minutes
+13 hours
 50
+1000
 ";
-        let (passed, output) = run_interactive(input);
+
+    #[test]
+    fn interactive_transcript_snapshot() {
+        let (passed, output) = run_interactive(TRANSCRIPT_INPUT);
         assert!(!passed);
         insta::assert_snapshot!("interactive_transcript", output);
+    }
+
+    #[test]
+    fn interactive_output_has_no_escape_codes() {
+        let (_, output) = run_interactive(TRANSCRIPT_INPUT);
+        assert!(!output.contains('\u{1b}'), "{output}");
+    }
+
+    #[test]
+    fn interactive_retry_feedback_hides_answer() {
+        let (_, output) = run_interactive(TRANSCRIPT_INPUT);
+        let retry =
+            "  Not correct yet. Try again (1 try left).\n  This answer is a common mistake.\n> ";
+        assert!(output.contains(retry), "{output}");
+
+        let first_question = &output[..output.find("Question 2 of 5").expect("question 2")];
+        assert!(
+            !first_question.contains("The correct answer is"),
+            "{output}"
+        );
+        assert!(
+            first_question.contains(
+                "  Score: 0.5 of 1, from try 2 of 2, after losing 0.5 of the credit per retry.\n"
+            ),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn interactive_partial_answer_keeps_credit_on_skip() {
+        let (_, output) = run_interactive(TRANSCRIPT_INPUT);
+        assert!(
+            output.contains(
+                "  Partly correct, for 0.5 of the credit. Try again (1 try left); a retry keeps the better score.\n"
+            ),
+            "{output}"
+        );
+        assert!(
+            output.contains("  Score: 0.5 of 1, from try 1 of 2.\n"),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn interactive_total_adds_partial_credit() {
+        let (_, output) = run_interactive(TRANSCRIPT_INPUT);
+        // 0.5 for each correct retry, 0.5 for the partly correct answer, 0 for the rest.
+        assert!(
+            output.ends_with("\nScore: 1.5 of 5 (2 of 5 questions correct).\n"),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn interactive_explains_earlier_misconception() {
+        let (_, output) = run_interactive(TRANSCRIPT_INPUT);
+        let fourth = output.find("Question 4 of 5").expect("question 4 is asked");
+        let fifth = output.find("Question 5 of 5").expect("question 5 is asked");
+        assert!(
+            output[fourth..fifth].contains(
+                "  Your earlier answer \"30 minutes\" is a common mistake: 30 minutes is much shorter"
+            ),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn interactive_stops_after_last_try() {
+        let input = "public.ecr.aws\nlocalhost\n12 hours\n";
+        let (_, output) = run_interactive(input);
+        let second = output.find("Question 2 of 5").expect("question 2 is asked");
+        assert!(
+            output[..second].contains("  Incorrect. The correct answer is: https://"),
+            "{output}"
+        );
+        // The third line answers question 2, which "12 hours" does not.
+        assert!(
+            output[second..].contains("  Not correct yet. Try again (1 try left).\n"),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn interactive_records_every_try() {
+        let lab = Lab::builtin_push_to_ecr();
+        let mut progress = Progress::new(&lab);
+        let input = Cursor::new(
+            "public.ecr.aws\nhttps://<aws_account_id>.dkr.ecr.<region>.amazonaws.com\nskip\nskip\n12\n12 hours\n",
+        );
+        run_with_progress(&lab, None, input, Vec::new(), Some(&mut progress)).expect("quiz runs");
+
+        let recorded = |id: &str| progress.quiz_attempts.get(id).cloned().unwrap_or_default();
+        assert_eq!(
+            recorded("registry-url"),
+            vec![
+                "public.ecr.aws".to_owned(),
+                "https://<aws_account_id>.dkr.ecr.<region>.amazonaws.com".to_owned(),
+            ]
+        );
+        assert_eq!(recorded("tag-immutability"), Vec::<String>::new());
+        // The unreadable "12" used no try, so only "12 hours" is recorded.
+        assert_eq!(recorded("token-validity"), vec!["12 hours".to_owned()]);
+        assert_eq!(recorded("tags-per-image"), Vec::<String>::new());
     }
 
     #[test]
@@ -229,7 +486,10 @@ skip
             ),
             "{output}"
         );
-        assert!(output.contains("Score: 1 of 5 correct."), "{output}");
+        assert!(
+            output.contains("Score: 1 of 5 (1 of 5 questions correct)."),
+            "{output}"
+        );
     }
 
     #[test]
@@ -241,7 +501,25 @@ skip
             output.contains("Input ended; the remaining questions count as unanswered."),
             "{output}"
         );
-        assert!(output.ends_with("Score: 1 of 5 correct.\n"), "{output}");
+        assert!(
+            output.ends_with("Score: 1 of 5 (1 of 5 questions correct).\n"),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn interactive_end_of_input_grades_tries_given() {
+        let (_, output) = run_interactive("public.ecr.aws\n");
+        let feedback = "  Incorrect. The correct answer is: https://<aws_account_id>.dkr.ecr.<region>.amazonaws.com\n";
+        assert!(output.contains(feedback), "{output}");
+        assert!(
+            output.contains("Input ended; the remaining questions count as unanswered."),
+            "{output}"
+        );
+        assert!(
+            output.ends_with("Score: 0 of 5 (0 of 5 questions correct).\n"),
+            "{output}"
+        );
     }
 
     #[test]
@@ -263,7 +541,43 @@ skip
             output.contains("A common mistake: 100 is an old limit"),
             "{output}"
         );
-        assert!(output.ends_with("Score: 1 of 5 correct.\n"), "{output}");
+        assert!(
+            output.ends_with("Score: 1 of 5 (1 of 5 questions correct).\n"),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn answers_file_earns_partial_credit() {
+        let path = answers_file(
+            "partial.toml",
+            "registry-url = \"http://<aws_account_id>.dkr.ecr.<region>.amazonaws.com\"\n\
+             scan-on-push = \"It scans the image\"\n\
+             tags-per-image = 1000\n",
+        );
+        let lab = Lab::builtin_push_to_ecr();
+        let mut output = Vec::new();
+        let passed = run(&lab, Some(&path), Cursor::new(""), &mut output).expect("quiz runs");
+        std::fs::remove_file(&path).expect("temporary file is removable");
+
+        let output = String::from_utf8(output).expect("UTF-8 output");
+        assert!(!passed);
+        assert!(
+            output.contains(
+                "  Partly correct, for 0.5 of the credit. The correct answer is: https://"
+            ),
+            "{output}"
+        );
+        // The scan-on-push answer names one of its three concepts.
+        assert!(
+            output.contains("  Partly correct, for 0.33 of the credit."),
+            "{output}"
+        );
+        assert!(!output.contains("Try again"), "{output}");
+        assert!(
+            output.ends_with("Score: 1.83 of 5 (1 of 5 questions correct).\n"),
+            "{output}"
+        );
     }
 
     #[test]

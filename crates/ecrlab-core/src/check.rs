@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::evidence::{Evidence, JournalEvent};
 use crate::lab::Lab;
+use crate::progress::Progress;
 
 /// The text that every `User-Agent` of `ecrlab demo`'s clients contains: its registry client
 /// sends `ecrlab-demo/<version>`, and its ECR API calls carry the SDK app name `ecrlab-demo`.
@@ -34,14 +35,26 @@ pub enum CheckKind {
     /// A tagged image is in a repository, and a container client pushed its manifest through
     /// the registry API.
     ImagePushed,
+    /// A registry manifest push was rejected with TAG_INVALID because it would have moved a tag
+    /// of an IMMUTABLE repository that an earlier push had set.
+    ImmutableTagRejected,
+    /// A registry request was rejected because its token had expired, then the student got a
+    /// new token, logged in again and pushed a manifest.
+    ExpiredTokenRenewed,
+    /// A push that would have given an image more than 1,000 tags was rejected: a registry
+    /// manifest push with DENIED, or PutImage with LimitExceededException.
+    TagLimitReached,
 }
 
 impl CheckKind {
-    pub const ALL: [CheckKind; 4] = [
+    pub const ALL: [CheckKind; 7] = [
         CheckKind::RepositoryCreated,
         CheckKind::RegistryLogin,
         CheckKind::ImageTagged,
         CheckKind::ImagePushed,
+        CheckKind::ImmutableTagRejected,
+        CheckKind::ExpiredTokenRenewed,
+        CheckKind::TagLimitReached,
     ];
 
     /// Returns the name used in lab files.
@@ -51,6 +64,9 @@ impl CheckKind {
             CheckKind::RegistryLogin => "registry-login",
             CheckKind::ImageTagged => "image-tagged",
             CheckKind::ImagePushed => "image-pushed",
+            CheckKind::ImmutableTagRejected => "immutable-tag-rejected",
+            CheckKind::ExpiredTokenRenewed => "expired-token-renewed",
+            CheckKind::TagLimitReached => "tag-limit-reached",
         }
     }
 
@@ -70,6 +86,16 @@ impl CheckKind {
             ],
             CheckKind::ImageTagged => &["BlobUpload", "ManifestPut"],
             CheckKind::ImagePushed => &["ManifestPut"],
+            CheckKind::ImmutableTagRejected => &["ManifestPut"],
+            CheckKind::ExpiredTokenRenewed => &[
+                "GetAuthorizationToken",
+                "Login",
+                "Access",
+                "BlobUpload",
+                "ManifestPut",
+                "ManifestDelete",
+            ],
+            CheckKind::TagLimitReached => &["ManifestPut", "PutImage"],
         }
     }
 }
@@ -204,6 +230,9 @@ fn run_check(kind: CheckKind, evidence: &Evidence) -> Finding {
         CheckKind::RegistryLogin => rules::registry_login(evidence),
         CheckKind::ImageTagged => rules::image_tagged(evidence),
         CheckKind::ImagePushed => rules::image_pushed(evidence),
+        CheckKind::ImmutableTagRejected => rules::immutable_tag_rejected(evidence),
+        CheckKind::ExpiredTokenRenewed => rules::expired_token_renewed(evidence),
+        CheckKind::TagLimitReached => rules::tag_limit_reached(evidence),
     }
 }
 
@@ -211,6 +240,49 @@ impl CheckReport {
     /// Renders the report for a terminal: a summary line, then one line per step with PASS or
     /// FAIL, its evidence indented below it and, for a failed step, its hint.
     pub fn render_text(&self) -> String {
+        self.render(|step| step.hint.as_ref().map(|hint| format!("hint: {hint}")))
+    }
+
+    /// Renders the report like [`CheckReport::render_text`], but shows each failed step's hint
+    /// at the level that `progress` has reached (the first hint when none was requested), as
+    /// "hint N of M". When the first failed step has more hints, the text ends with the command
+    /// that shows the next one.
+    pub fn render_text_with_hints(&self, lab: &Lab, progress: &Progress) -> String {
+        let shown_hint = |step: &StepResult| {
+            let hints = &lab.step(&step.id)?.hints;
+            if hints.is_empty() {
+                return None;
+            }
+            let level = progress.hint_level(&step.id).clamp(1, hints.len());
+            Some((level, hints))
+        };
+        let mut text = self.render(|step| {
+            if step.passed {
+                return None;
+            }
+            let (level, hints) = shown_hint(step)?;
+            let hint = &hints[level - 1];
+            Some(format!("hint {level} of {}: {hint}", hints.len()))
+        });
+
+        let first_failed = self.steps.iter().find(|step| !step.passed);
+        if let Some((step, (level, hints))) =
+            first_failed.and_then(|step| Some((step, shown_hint(step)?)))
+        {
+            if level < hints.len() {
+                let _ = writeln!(
+                    text,
+                    "Run `ecrlab hint` for hint {} of {} on step {}.",
+                    level + 1,
+                    hints.len(),
+                    step.id
+                );
+            }
+        }
+        text
+    }
+
+    fn render(&self, hint_line: impl Fn(&StepResult) -> Option<String>) -> String {
         let passed_count = self.steps.iter().filter(|step| step.passed).count();
         let mut text = format!(
             "{} {}: {} of {} steps passed\n",
@@ -226,8 +298,8 @@ impl CheckReport {
             for sentence in &step.evidence {
                 let _ = writeln!(text, "     - {sentence}");
             }
-            if let Some(hint) = &step.hint {
-                let _ = writeln!(text, "     hint: {hint}");
+            if let Some(line) = hint_line(step) {
+                let _ = writeln!(text, "     {line}");
             }
         }
         text

@@ -63,6 +63,27 @@ pub enum ClientError {
         #[source]
         source: serde_json::Error,
     },
+    #[error(
+        "POST {url} failed; check that the mock is running and reachable at that URL (start \
+         it with `ecrlab serve`)"
+    )]
+    PostRequest {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("POST {url} returned HTTP {status}: {message}")]
+    PostStatus {
+        url: String,
+        status: u16,
+        message: String,
+    },
+    #[error("POST {url} returned a body that is not the expected JSON")]
+    PostDecode {
+        url: String,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("the mock at {url} reports status `{status}` instead of `ok`")]
     Unhealthy { url: String, status: String },
     #[error("ECR {operation} failed: {}", DisplayErrorContext(error.as_ref()))]
@@ -293,6 +314,21 @@ pub struct Health {
     pub endpoint: String,
 }
 
+/// The response body of `GET /_ecrlab/clock` and `POST /_ecrlab/clock/advance`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClockState {
+    /// The mock's current time, RFC 3339 in UTC.
+    pub now: String,
+    /// How far the mock's clock has been moved forward in total, such as `13h` or `1h30m`.
+    pub offset: String,
+    /// The same offset in seconds.
+    pub offset_seconds: i64,
+    /// The duration of the advance that returned this state; absent when only read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advanced_by: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 struct JournalPage {
     events: Vec<JournalEvent>,
@@ -358,6 +394,40 @@ impl AdminClient {
         }
     }
 
+    /// Fetches `GET /_ecrlab/clock`: the mock's time and how far its clock has been moved.
+    pub async fn clock(&self) -> Result<ClockState, ClientError> {
+        let url = format!("{}/_ecrlab/clock", self.base_url);
+        self.get_json(&url).await
+    }
+
+    /// Moves the mock's clock forward with `POST /_ecrlab/clock/advance?by=<by>`, where `by` is a
+    /// duration such as `13h`, `90m`, `1d`, `45s` or `1h30m`. The mock validates `by` and its
+    /// rejection message names the value.
+    pub async fn advance_clock(&self, by: &str) -> Result<ClockState, ClientError> {
+        let url = format!("{}/_ecrlab/clock/advance", self.base_url);
+        let request_failed = |source| ClientError::PostRequest {
+            url: url.clone(),
+            source,
+        };
+        let response = self
+            .http
+            .post(&url)
+            .query(&[("by", by)])
+            .send()
+            .await
+            .map_err(request_failed)?;
+        let status = response.status();
+        let body = response.text().await.map_err(request_failed)?;
+        if !status.is_success() {
+            return Err(ClientError::PostStatus {
+                url,
+                status: status.as_u16(),
+                message: admin_error_message(&body),
+            });
+        }
+        serde_json::from_str(&body).map_err(|source| ClientError::PostDecode { url, source })
+    }
+
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, ClientError> {
         let request_failed = |source| ClientError::Request {
             url: url.to_owned(),
@@ -378,6 +448,14 @@ impl AdminClient {
             source,
         })
     }
+}
+
+/// Returns the `error` member of an admin API error body, or a description of another body.
+fn admin_error_message(body: &str) -> String {
+    let error = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|value| value.get("error")?.as_str().map(str::to_owned));
+    error.unwrap_or_else(|| describe_error_body(body))
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {

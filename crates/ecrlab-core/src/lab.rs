@@ -2,8 +2,12 @@
 //!
 //! Labs are TOML files in the format described in `docs/lab-format.md`. Parsing validates
 //! everything a lab author can get wrong and reports every problem at once, each with the file,
-//! the line, the field and the fix.
+//! the line and column, the field and the fix. [`lint`] also returns warnings, and [`catalog`]
+//! finds labs by id in a labs folder.
 
+pub mod catalog;
+mod lint;
+mod schema;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -13,6 +17,8 @@ use thiserror::Error;
 use crate::check::CheckKind;
 use crate::quiz::Question;
 use validate::{RawLab, Validator};
+
+pub use lint::{LintReport, lint, lint_path};
 
 /// The version of the lab file format this code reads, stored in each file's `format` key.
 pub const FORMAT_VERSION: u32 = 1;
@@ -57,14 +63,8 @@ pub enum LabError {
         #[source]
         source: std::io::Error,
     },
-    /// The file is not valid TOML, or a field is missing, unknown or of the wrong type.
-    #[error("{origin}:{line}:{column}: {message}; docs/lab-format.md lists every field")]
-    Syntax {
-        origin: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    /// The file is not valid TOML, has unknown, missing or mistyped keys, or fails validation.
+    /// `problems` contains errors only, never warnings.
     #[error("{}", format_problems(origin, problems))]
     Invalid {
         origin: String,
@@ -72,31 +72,93 @@ pub enum LabError {
     },
 }
 
-/// One validation problem in a lab file.
+/// The severity of a [`LabProblem`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The lab cannot be loaded.
+    Error,
+    /// The lab loads, but students would be served worse by it, for example a step with one hint.
+    Warning,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One problem in a lab file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabProblem {
-    /// 1-based line of the field, or of the table that contains it.
+    pub severity: Severity,
+    /// 1-based line of the key or value, or of the header of the table that lacks a key.
     pub line: usize,
-    /// The field's path, such as `steps[2].check` or `questions[0].answer`.
+    /// 1-based column, counted in bytes like the `toml` crate's spans.
+    pub column: usize,
+    /// The field's path, such as `steps[2].check` or `questions[0].answer`, or `document`
+    /// for a TOML syntax error outside any key.
     pub field: String,
     /// Description of the problem, ending with the fix.
     pub message: String,
 }
 
-fn format_problems(origin: &str, problems: &[LabProblem]) -> String {
-    let located = |problem: &LabProblem| {
+impl LabProblem {
+    pub fn error(
+        line: usize,
+        column: usize,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> LabProblem {
+        LabProblem {
+            severity: Severity::Error,
+            line,
+            column,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn warning(
+        line: usize,
+        column: usize,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> LabProblem {
+        LabProblem {
+            severity: Severity::Warning,
+            ..LabProblem::error(line, column, field, message)
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Formats the problem in the style of compiler diagnostics:
+    /// `ORIGIN:LINE:COLUMN: error: FIELD: MESSAGE`.
+    pub fn display_at(&self, origin: &str) -> String {
         format!(
-            "{origin}:{}: {}: {}",
-            problem.line, problem.field, problem.message
+            "{origin}:{}:{}: {}: {}: {}",
+            self.line,
+            self.column,
+            self.severity.name(),
+            self.field,
+            self.message
         )
-    };
+    }
+}
+
+fn format_problems(origin: &str, problems: &[LabProblem]) -> String {
     if let [problem] = problems {
-        return located(problem);
+        return problem.display_at(origin);
     }
     let mut text = format!("{origin} has {} problems:", problems.len());
     for problem in problems {
         text.push_str("\n  ");
-        text.push_str(&located(problem));
+        text.push_str(&problem.display_at(origin));
     }
     text
 }
@@ -119,28 +181,16 @@ impl Lab {
     }
 
     /// Parses and validates the text of a lab file; `origin` names it in error messages.
+    /// Warnings do not fail parsing; [`lint`] returns them.
     pub fn parse(text: &str, origin: &str) -> Result<Lab, LabError> {
-        let raw: RawLab = toml::from_str(text).map_err(|error| {
-            let offset = error.span().map_or(0, |span| span.start);
-            let (line, column) = line_and_column(text, offset);
-            LabError::Syntax {
+        let (lab, problems) = analyze(text, origin);
+        let errors: Vec<LabProblem> = problems.into_iter().filter(LabProblem::is_error).collect();
+        match lab {
+            Some(lab) if errors.is_empty() => Ok(lab),
+            _ => Err(LabError::Invalid {
                 origin: origin.to_owned(),
-                line,
-                column,
-                message: error.message().to_owned(),
-            }
-        })?;
-
-        let mut validator = Validator::new(text);
-        let lab = validator.lab(raw, origin);
-        let problems = validator.into_problems();
-        if problems.is_empty() {
-            Ok(lab)
-        } else {
-            Err(LabError::Invalid {
-                origin: origin.to_owned(),
-                problems,
-            })
+                problems: errors,
+            }),
         }
     }
 
@@ -151,6 +201,31 @@ impl Lab {
     pub fn question(&self, id: &str) -> Option<&Question> {
         self.questions.iter().find(|question| question.id() == id)
     }
+}
+
+/// Checks a lab file in three passes (TOML syntax, the document's shape, then the values) and
+/// returns the lab, when it has no errors, with every problem found, errors and warnings, in
+/// the order of their position in the file.
+fn analyze(text: &str, origin: &str) -> (Option<Lab>, Vec<LabProblem>) {
+    let problems = schema::check(text);
+    if !problems.is_empty() {
+        return (None, problems);
+    }
+    let raw: RawLab = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(error) => return (None, vec![schema::deserialize_problem(text, &error)]),
+    };
+
+    let mut validator = Validator::new(text);
+    let lab = validator.lab(raw, origin);
+    let mut problems = validator.into_problems();
+    problems.sort_by_key(|problem| (problem.line, problem.column, problem.severity));
+    let lab = if problems.iter().any(LabProblem::is_error) {
+        None
+    } else {
+        Some(lab)
+    };
+    (lab, problems)
 }
 
 /// Returns the 1-based line and column of a byte offset in `text`.

@@ -11,4 +11,6 @@ pub mod ecr;
 pub mod evidence;
 pub mod hosts;
 pub mod lab;
+pub mod progress;
 pub mod quiz;
+pub mod report;

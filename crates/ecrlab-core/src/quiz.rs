@@ -8,14 +8,22 @@
 //! - `text`: free text, correct when it names every key concept of the question.
 //! - `choice`: one of a fixed list of choices, by letter or by text.
 //!
-//! Grading returns a [`Grade`] with the verdict, the explanation and its source, and the
-//! explanation of a known misconception when the answer matches one. An answer that cannot be
-//! read as one value (no number where a number is expected, a range, a bound) is an
-//! [`AnswerError`], so an interactive quiz can ask again instead of marking it wrong.
+//! Grading returns a [`Grade`] with the verdict (correct, partly correct or incorrect), the
+//! score, the explanation and its source, and the explanation of a known misconception when
+//! the answer matches one. An answer that cannot be read as one value (no number where a
+//! number is expected, a range, a bound) is an [`AnswerError`], so an interactive quiz can ask
+//! again instead of marking it wrong.
+//!
+//! A question's [`Scoring`] says how many attempts count, what a retry costs and which partly
+//! correct answers earn credit; [`Question::grade_attempts`] grades a sequence of answers with
+//! it, so stored attempts can be graded again at any time.
 
+mod attempts;
+mod feedback;
 mod numbers;
 mod phrases;
 mod registry_url;
+mod scoring;
 mod sheet;
 mod spec;
 
@@ -25,9 +33,11 @@ use serde::Serialize;
 use thiserror::Error;
 
 use numbers::{format_number, format_seconds, parse_duration, parse_number, same_value};
-use phrases::{Phrase, normalize_words};
-use registry_url::{AnsweredUrl, HostPattern, RegistryHost};
+use phrases::{Phrase, find_hedge, normalize_words};
+use registry_url::{AnsweredUrl, HostPattern, RegistryHost, UrlFit};
 
+pub use attempts::{AttemptResult, QuestionResult, QuizResult};
+pub use scoring::{PartialCreditSpec, Scoring, ScoringProblem, ScoringSpec};
 pub use sheet::{AnswerSheet, AnswerSheetError, QuizReport};
 pub use spec::{ConceptSpec, MisconceptionSpec, QuestionSpec, SpecField, SpecProblem};
 
@@ -86,6 +96,7 @@ pub struct Question {
     source: String,
     key: AnswerKey,
     misconceptions: Vec<Misconception>,
+    scoring: Scoring,
 }
 
 /// The correct answers of a question, in the form that its kind compares.
@@ -113,6 +124,15 @@ struct Concept {
 impl Concept {
     fn matches(&self, words: &[String]) -> bool {
         self.phrases.iter().any(|phrase| phrase.matches(words))
+    }
+
+    /// Whether the answer also states the opposite of one of the concept's negated phrases,
+    /// as in "a tag cannot be overwritten, but it can be overwritten".
+    fn is_contradicted(&self, words: &[String]) -> bool {
+        self.phrases
+            .iter()
+            .filter_map(Phrase::affirmative)
+            .any(|affirmative| affirmative.iter().any(|phrase| phrase.matches(words)))
     }
 }
 
@@ -148,14 +168,35 @@ enum Reading {
 }
 
 /// Whether an answer is right.
-///
-/// Partial credit would be a third variant carrying a score; [`Grade::score`] already maps
-/// the verdict to a number so that totals need not change when it is added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Correct,
+    /// Partly correct, and the question's [`Scoring`] gives credit for it.
+    Partial,
     Incorrect,
+}
+
+impl Verdict {
+    /// Returns the verdict as feedback states it: `correct`, `partly correct` or `incorrect`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Correct => "correct",
+            Verdict::Partial => "partly correct",
+            Verdict::Incorrect => "incorrect",
+        }
+    }
+}
+
+/// How well an answer fits the answer key, before misconceptions and scoring.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fit {
+    Full,
+    /// The share of a text answer's key concepts that it names, above 0 and below 1.
+    Concepts(f64),
+    /// A URL whose registry host is right but whose scheme, port or path is wrong.
+    HostOnly,
+    None,
 }
 
 /// The result of grading one answer.
@@ -166,6 +207,8 @@ pub struct Grade {
     /// The student's answer, `None` when the question was not answered.
     pub answer: Option<String>,
     pub verdict: Verdict,
+    /// The credit for this answer alone, from 0.0 to 1.0, before any retry penalty.
+    pub score: f64,
     pub correct_answer: String,
     pub explanation: String,
     pub source: String,
@@ -179,14 +222,6 @@ pub struct Grade {
 }
 
 impl Grade {
-    /// Returns the credit for this answer, from 0.0 to 1.0.
-    pub fn score(&self) -> f64 {
-        match self.verdict {
-            Verdict::Correct => 1.0,
-            Verdict::Incorrect => 0.0,
-        }
-    }
-
     pub fn is_correct(&self) -> bool {
         self.verdict == Verdict::Correct
     }
@@ -292,10 +327,11 @@ impl Question {
         &self.misconceptions
     }
 
-    /// Grades one answer. Returns an error when the answer cannot be read for this kind.
+    /// Grades one answer on its own, ignoring attempts and retry penalties. Returns an error
+    /// when the answer cannot be read for this kind.
     pub fn grade(&self, answer: &str) -> Result<Grade, AnswerError> {
         let reading = self.read(answer)?;
-        let (correct, mut notes) = self.judge(&reading);
+        let (fit, mut notes) = self.judge(&reading);
         let misconception = self
             .misconceptions
             .iter()
@@ -306,12 +342,21 @@ impl Question {
         if misconception.is_some() && self.kind != QuestionKind::Text {
             notes.clear();
         }
-        let verdict = if correct && misconception.is_none() {
-            Verdict::Correct
-        } else {
-            Verdict::Incorrect
+        let (verdict, score) = match (fit, &misconception) {
+            (_, Some(_)) => (Verdict::Incorrect, 0.0),
+            (Fit::Full, None) => (Verdict::Correct, 1.0),
+            (Fit::Concepts(share), None) if self.scoring.concept_credit => {
+                (Verdict::Partial, share)
+            }
+            (Fit::HostOnly, None) => match self.scoring.host_credit {
+                Some(credit) => (Verdict::Partial, credit),
+                None => (Verdict::Incorrect, 0.0),
+            },
+            _ => (Verdict::Incorrect, 0.0),
         };
-        Ok(self.grade_with(Some(answer.trim()), verdict, misconception, notes))
+        let mut grade = self.grade_with(Some(answer.trim()), verdict, misconception, notes);
+        grade.score = score;
+        Ok(grade)
     }
 
     /// Grades an answer that could not be read as incorrect, with the reading error as a note.
@@ -346,6 +391,7 @@ impl Question {
             question_id: self.id.clone(),
             answer: answer.map(str::to_owned),
             verdict,
+            score: 0.0,
             correct_answer: self.answer.clone(),
             explanation: self.explanation.clone(),
             source: self.source.clone(),
@@ -368,45 +414,49 @@ impl Question {
         }
     }
 
-    /// Compares a reading with the answer key; returns whether it is correct and notes for
+    /// Compares a reading with the answer key and returns how well it fits, with notes for
     /// the student.
-    fn judge(&self, reading: &Reading) -> (bool, Vec<String>) {
+    fn judge(&self, reading: &Reading) -> (Fit, Vec<String>) {
         match (&self.key, reading) {
             (AnswerKey::Duration(accepted), Reading::Value(seconds)) => {
-                let correct = accepted.iter().any(|key| same_value(*key, *seconds));
-                let notes = if correct {
-                    Vec::new()
-                } else {
-                    vec![format!("your answer reads as {}", format_seconds(*seconds))]
-                };
-                (correct, notes)
+                if accepted.iter().any(|key| same_value(*key, *seconds)) {
+                    return (Fit::Full, Vec::new());
+                }
+                let note = format!("your answer reads as {}", format_seconds(*seconds));
+                (Fit::None, vec![note])
             }
             (AnswerKey::Number(accepted), Reading::Value(value)) => {
-                let correct = accepted.iter().any(|key| same_value(*key, *value));
-                let notes = if correct {
-                    Vec::new()
-                } else {
-                    vec![format!("your answer reads as {}", format_number(*value))]
-                };
-                (correct, notes)
+                if accepted.iter().any(|key| same_value(*key, *value)) {
+                    return (Fit::Full, Vec::new());
+                }
+                let note = format!("your answer reads as {}", format_number(*value));
+                (Fit::None, vec![note])
             }
-            (AnswerKey::Url(accepted), Reading::Url(url)) => registry_url::judge(accepted, url),
+            (AnswerKey::Url(accepted), Reading::Url(url)) => {
+                let (fit, notes) = registry_url::judge(accepted, url);
+                let fit = match fit {
+                    UrlFit::Exact => Fit::Full,
+                    UrlFit::HostOnly => Fit::HostOnly,
+                    UrlFit::Wrong => Fit::None,
+                };
+                (fit, notes)
+            }
             (AnswerKey::Text { accepted, concepts }, Reading::Words(words)) => {
                 if accepted.contains(words) {
-                    return (true, Vec::new());
+                    return (Fit::Full, Vec::new());
                 }
-                let notes: Vec<String> = concepts
-                    .iter()
-                    .filter(|concept| !concept.matches(words))
-                    .map(|concept| format!("your answer does not say that {}", concept.name))
-                    .collect();
-                (notes.is_empty(), notes)
+                judge_text(concepts, words)
             }
             (AnswerKey::Choice { correct, .. }, Reading::Choice(chosen)) => {
-                (chosen == correct, Vec::new())
+                let fit = if chosen == correct {
+                    Fit::Full
+                } else {
+                    Fit::None
+                };
+                (fit, Vec::new())
             }
             // `read` produces the reading that matches the key's kind.
-            _ => (false, Vec::new()),
+            _ => (Fit::None, Vec::new()),
         }
     }
 
@@ -418,6 +468,44 @@ impl Question {
         }
         text
     }
+}
+
+/// Grades a free-text answer on its key concepts. A hedged answer ("maybe", "I think") and an
+/// answer that states a concept and its opposite earn nothing, whatever concepts they name,
+/// because keyword matching cannot tell which of their statements the student means.
+fn judge_text(concepts: &[Concept], words: &[String]) -> (Fit, Vec<String>) {
+    if let Some(hedge) = find_hedge(words) {
+        let note = format!(
+            "your answer hedges with \"{hedge}\", and a hedged answer earns no credit; state the answer without it"
+        );
+        return (Fit::None, vec![note]);
+    }
+    let contradicted: Vec<String> = concepts
+        .iter()
+        .filter(|concept| concept.matches(words) && concept.is_contradicted(words))
+        .map(|concept| {
+            format!(
+                "your answer says both that {} and the opposite, and a contradictory answer earns no credit",
+                concept.name
+            )
+        })
+        .collect();
+    if !contradicted.is_empty() {
+        return (Fit::None, contradicted);
+    }
+
+    let missing: Vec<String> = concepts
+        .iter()
+        .filter(|concept| !concept.matches(words))
+        .map(|concept| format!("your answer does not say that {}", concept.name))
+        .collect();
+    let named = concepts.len() - missing.len();
+    let fit = match named {
+        0 => Fit::None,
+        _ if missing.is_empty() => Fit::Full,
+        _ => Fit::Concepts(named as f64 / concepts.len() as f64),
+    };
+    (fit, missing)
 }
 
 impl Trigger {

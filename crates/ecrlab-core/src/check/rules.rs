@@ -1,4 +1,5 @@
-//! The four checks of the push-to-ECR steps, and the sentences they write.
+//! The four checks of the push-to-ECR steps, and the sentences they write. The checks of the
+//! drills are in `drills`, which shares these helpers.
 //!
 //! Journal actions come from the mock's admin API: ECR API events carry the operation name
 //! (`CreateRepository`, `GetAuthorizationToken`), registry events carry `Login`, `BlobUpload`
@@ -7,6 +8,10 @@
 //! Events are matched to repositories by region and name, because the mock keeps one set of
 //! repositories per region. An ECR API request acts in the region of its SigV4 credential
 //! scope, and a registry request in the region its token was issued for.
+
+mod drills;
+
+pub(super) use drills::{expired_token_renewed, immutable_tag_rejected, tag_limit_reached};
 
 use super::Finding;
 use crate::evidence::{Evidence, ImageState, JournalEvent, Outcome, RepositoryState, Source};

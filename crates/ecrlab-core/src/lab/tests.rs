@@ -1,5 +1,5 @@
 use super::*;
-use crate::quiz::QuestionKind;
+use crate::quiz::{QuestionKind, Scoring};
 
 /// A small valid lab; tests replace parts of it to make one thing wrong.
 const MINIMAL: &str = r#"format = 1
@@ -42,14 +42,6 @@ fn only_problem(text: &str) -> LabProblem {
     problems.remove(0)
 }
 
-fn syntax_error(text: &str) -> (usize, String) {
-    match Lab::parse(text, "lab.toml") {
-        Err(LabError::Syntax { line, message, .. }) => (line, message),
-        Err(other) => panic!("expected a syntax error, got: {other}"),
-        Ok(lab) => panic!("lab {} was accepted", lab.id),
-    }
-}
-
 fn line_containing(text: &str, needle: &str) -> usize {
     nth_line_containing(text, needle, 0)
 }
@@ -68,7 +60,7 @@ fn nth_line_containing(text: &str, needle: &str, n: usize) -> usize {
 fn builtin_lab_has_four_steps_and_five_questions() {
     let lab = Lab::builtin_push_to_ecr();
     assert_eq!(lab.id, "push-to-ecr");
-    assert_eq!(lab.version, "1.1.0");
+    assert_eq!(lab.version, "1.2.0");
     assert_eq!(lab.origin, "labs/push-to-ecr/lab.toml");
 
     let steps: Vec<(&str, CheckKind)> = lab
@@ -101,6 +93,34 @@ fn builtin_lab_has_four_steps_and_five_questions() {
             ("tags-per-image", QuestionKind::Number),
         ]
     );
+}
+
+#[test]
+fn builtin_lab_scoring_allows_one_retry() {
+    let lab = Lab::builtin_push_to_ecr();
+    let scoring = |id: &str| *lab.question(id).expect("built-in question").scoring();
+    let retry = Scoring {
+        attempts: 2,
+        retry_penalty: 0.5,
+        ..Scoring::default()
+    };
+
+    assert_eq!(
+        scoring("registry-url"),
+        Scoring {
+            host_credit: Some(0.5),
+            ..retry
+        }
+    );
+    for id in ["tag-immutability", "scan-on-push"] {
+        let expected = Scoring {
+            concept_credit: true,
+            ..retry
+        };
+        assert_eq!(scoring(id), expected, "{id}");
+    }
+    assert_eq!(scoring("token-validity"), retry);
+    assert_eq!(scoring("tags-per-image"), retry);
 }
 
 #[test]
@@ -155,17 +175,36 @@ fn builtin_lab_file_matches_embedded_text() {
     assert_eq!(lab.steps.len(), 4);
 }
 
+/// Returns the first TOML block after `heading` in a file of `docs/`.
+fn doc_example(doc: &str, heading: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs")
+        .join(doc);
+    let text = std::fs::read_to_string(&path).expect("the doc is readable");
+    let section = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("{doc} has no {heading:?}"));
+    let start = text[section..].find("```toml\n").expect("a TOML block") + section + 8;
+    let end = text[start..].find("```").expect("the block ends") + start;
+    text[start..end].to_owned()
+}
+
 #[test]
 fn format_doc_example_parses() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/lab-format.md");
-    let doc = std::fs::read_to_string(&path).expect("docs/lab-format.md is readable");
-    let heading = doc
-        .find("## A minimal lab")
-        .expect("the doc has a minimal lab");
-    let start = doc[heading..].find("```toml\n").expect("a TOML block") + heading + 8;
-    let end = doc[start..].find("```").expect("the block ends") + start;
-    let lab = Lab::parse(&doc[start..end], "docs/lab-format.md").expect("the example is valid");
+    let example = doc_example("lab-format.md", "## A minimal lab");
+    let lab = Lab::parse(&example, "docs/lab-format.md").expect("the example is valid");
     assert_eq!(lab.id, "create-only");
+}
+
+#[test]
+fn authoring_example_lints_clean() {
+    let example = doc_example("authoring.md", "## The complete example");
+    let report = lint(&example, "docs/authoring.md");
+    assert_eq!(report.problems, Vec::new());
+    let lab = report.lab.expect("the example is valid");
+    assert_eq!(lab.id, "immutable-tags");
+    assert_eq!(lab.steps.len(), 2);
+    assert_eq!(lab.questions.len(), 3);
 }
 
 #[test]
@@ -179,6 +218,58 @@ fn minimal_lab_parses() {
 }
 
 #[test]
+fn question_scoring_overrides_quiz_defaults() {
+    let text = MINIMAL
+        .replace(
+            "[[steps]]",
+            "[quiz]\nattempts = 3\nretry_penalty = 0.25\n\n[[steps]]",
+        )
+        .replace(
+            "source = \"AWS ECR User Guide\"\n",
+            "source = \"AWS ECR User Guide\"\nattempts = 2\n",
+        );
+    let lab = Lab::parse(&text, "lab.toml").expect("valid lab");
+    let scoring = lab.question("tags").expect("question").scoring();
+    assert_eq!(scoring.attempts, 2);
+    assert_eq!(scoring.retry_penalty, 0.25);
+    assert!(!scoring.concept_credit);
+    assert_eq!(scoring.host_credit, None);
+}
+
+#[test]
+fn lab_without_quiz_table_scores_one_attempt() {
+    let lab = Lab::parse(MINIMAL, "lab.toml").expect("valid lab");
+    let scoring = lab.question("tags").expect("question").scoring();
+    assert_eq!(scoring, &Scoring::default());
+}
+
+#[test]
+fn scoring_tables_may_have_headers() {
+    let text = MINIMAL
+        .replace(
+            "[[steps]]",
+            "[quiz]\nattempts = 2\n\n[quiz.partial_credit]\nconcepts = true\n\n[[steps]]",
+        )
+        .replace("kind = \"number\"", "kind = \"url\"")
+        .replace(
+            "answer = \"1000\"",
+            "answer = \"https://<aws_account_id>.dkr.ecr.<region>.amazonaws.com\"",
+        )
+        .replace("answers = [\"50\"]", "answers = [\"public.ecr.aws\"]")
+        .replace(
+            "[[questions.misconceptions]]",
+            "[questions.partial_credit]\nhost = 0.25\n\n[[questions.misconceptions]]",
+        );
+    let lab = Lab::parse(&text, "lab.toml").expect("valid lab");
+    let scoring = lab.question("tags").expect("question").scoring();
+    assert_eq!(scoring.attempts, 2);
+    assert_eq!(scoring.host_credit, Some(0.25));
+    // Every question inherits the quiz-wide concept rule, and grading applies it to `text`
+    // answers only.
+    assert!(scoring.concept_credit);
+}
+
+#[test]
 fn from_path_names_missing_file() {
     let error = Lab::from_path(Path::new("/nonexistent/lab.toml")).expect_err("no file");
     let message = error.to_string();
@@ -189,27 +280,71 @@ fn from_path_names_missing_file() {
 }
 
 #[test]
-fn unknown_field_is_syntax_error_with_line() {
+fn unknown_key_names_table_keys() {
     let text = MINIMAL.replace("hints = [", "hint = \"x\"\nhints = [");
-    let (line, message) = syntax_error(&text);
-    assert_eq!(line, line_containing(&text, "hint = \"x\""));
-    assert!(message.contains("unknown field `hint`"), "{message}");
+    let problem = only_problem(&text);
+    assert_eq!(problem.line, line_containing(&text, "hint = \"x\""));
+    assert_eq!(problem.column, 1);
+    assert_eq!(problem.field, "steps[0].hint");
+    assert_eq!(
+        problem.message,
+        "unknown key `hint`; a [[steps]] table takes id, title, instructions, check, hints, so check the spelling or remove the key"
+    );
 }
 
 #[test]
-fn missing_answer_is_syntax_error_at_question() {
+fn missing_answer_points_at_question_header() {
     let text = MINIMAL.replace("answer = \"1000\"\n", "");
-    let (line, message) = syntax_error(&text);
-    assert_eq!(line, line_containing(&text, "[[questions]]"));
-    assert!(message.contains("missing field `answer`"), "{message}");
-
-    let error = Lab::parse(&text, "lab.toml").expect_err("missing answer");
-    assert!(
-        error
-            .to_string()
-            .ends_with("docs/lab-format.md lists every field"),
-        "{error}"
+    let problem = only_problem(&text);
+    assert_eq!(problem.line, line_containing(&text, "[[questions]]"));
+    assert_eq!(problem.column, 1);
+    assert_eq!(problem.field, "questions[0].answer");
+    assert_eq!(
+        problem.message,
+        "missing key `answer`; add answer = \"...\" to a [[questions]] table"
     );
+}
+
+#[test]
+fn shape_problems_are_reported_together() {
+    let text = MINIMAL
+        .replace("format = 1", "format = \"1\"")
+        .replace("hints = [", "hint = \"x\"\nhints = [")
+        .replace("source = \"AWS ECR User Guide\"\n", "");
+    let fields: Vec<String> = problems_of(&text)
+        .into_iter()
+        .map(|problem| problem.field)
+        .collect();
+    assert_eq!(
+        fields,
+        vec!["format", "steps[0].hint", "questions[0].source"]
+    );
+}
+
+#[test]
+fn syntax_errors_are_reported_together() {
+    let text = MINIMAL
+        .replace("title = \"Tiny lab\"", "title = \"Tiny lab")
+        .replace("\"Use the AWS CLI.\",", "\"Use the AWS CLI.\"");
+    let problems = problems_of(&text);
+    let located: Vec<(usize, &str)> = problems
+        .iter()
+        .map(|problem| (problem.line, problem.field.as_str()))
+        .collect();
+    assert_eq!(
+        located,
+        vec![
+            (line_containing(&text, "title = "), "title"),
+            (line_containing(&text, "hints = "), "steps[0].hints[1]"),
+        ]
+    );
+    for problem in &problems {
+        assert!(
+            problem.message.ends_with("; fix the TOML syntax"),
+            "{}",
+            problem.message
+        );
+    }
 }
 
 #[test]
@@ -218,9 +353,20 @@ fn unknown_check_kind_lists_known_kinds() {
     let problem = only_problem(&text);
     assert_eq!(problem.line, line_containing(&text, "repo-created"));
     assert_eq!(problem.field, "steps[0].check");
+    let known: Vec<&str> = CheckKind::ALL.iter().map(|kind| kind.name()).collect();
     assert_eq!(
         problem.message,
-        "unknown check kind \"repo-created\"; use one of: repository-created, registry-login, image-tagged, image-pushed"
+        format!(
+            "unknown check kind \"repo-created\"; use one of: {}",
+            known.join(", ")
+        )
+    );
+    assert!(
+        problem
+            .message
+            .contains("repository-created, registry-login, image-tagged, image-pushed"),
+        "{}",
+        problem.message
     );
 }
 
@@ -354,12 +500,12 @@ fn several_problems_are_reported_together() {
     );
     assert!(
         message.contains(&format!(
-            "\n  labs/tiny.toml:{expected_title_line}: title: title is empty; write it out"
+            "\n  labs/tiny.toml:{expected_title_line}:9: error: title: title is empty; write it out"
         )),
         "{message}"
     );
     assert!(
-        message.contains(": steps[0].check: unknown check kind \"nope\""),
+        message.contains(": error: steps[0].check: unknown check kind \"nope\""),
         "{message}"
     );
 }
@@ -371,7 +517,7 @@ fn single_problem_message_is_one_line() {
     assert_eq!(
         error.to_string(),
         format!(
-            "labs/tiny.toml:{}: title: title is empty; write it out",
+            "labs/tiny.toml:{}:9: error: title: title is empty; write it out",
             line_containing(&text, "title = \" \"")
         )
     );

@@ -1,5 +1,5 @@
 //! Validation of a parsed lab file: the raw TOML shape, and the checks that turn it into a
-//! [`Lab`] while recording every problem with its line.
+//! [`Lab`] while recording every problem, error or warning, with its line and column.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -10,7 +10,8 @@ use toml::Spanned;
 use super::{FORMAT_VERSION, Lab, LabProblem, Step, line_and_column};
 use crate::check::CheckKind;
 use crate::quiz::{
-    ConceptSpec, MisconceptionSpec, Question, QuestionKind, QuestionSpec, SpecField,
+    ConceptSpec, MisconceptionSpec, PartialCreditSpec, Question, QuestionKind, QuestionSpec,
+    Scoring, ScoringProblem, ScoringSpec, SpecField,
 };
 
 #[derive(Deserialize)]
@@ -25,6 +26,8 @@ pub(super) struct RawLab {
     steps: Vec<Spanned<RawStep>>,
     #[serde(default)]
     questions: Vec<Spanned<RawQuestion>>,
+    /// Scoring keys that apply to every question without its own.
+    quiz: Option<Spanned<ScoringSpec>>,
 }
 
 #[derive(Deserialize)]
@@ -53,6 +56,9 @@ struct RawQuestion {
     concepts: Vec<Spanned<RawConcept>>,
     #[serde(default)]
     misconceptions: Vec<Spanned<RawMisconception>>,
+    attempts: Option<Spanned<i64>>,
+    retry_penalty: Option<Spanned<f64>>,
+    partial_credit: Option<Spanned<PartialCreditSpec>>,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +75,9 @@ struct RawMisconception {
     phrases: Option<Vec<Spanned<String>>>,
     explanation: Spanned<String>,
 }
+
+/// The start of a last hint that gives the full command, as in `Run: docker push ...`.
+const COMMAND_HINT: &str = "Run:";
 
 /// Collects validation problems while turning raw TOML values into a [`Lab`].
 pub(super) struct Validator<'a> {
@@ -89,11 +98,15 @@ impl<'a> Validator<'a> {
     }
 
     fn report(&mut self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(LabProblem {
-            line: line_and_column(self.text, span.start).0,
-            field: field.into(),
-            message: message.into(),
-        });
+        let (line, column) = line_and_column(self.text, span.start);
+        self.problems
+            .push(LabProblem::error(line, column, field, message));
+    }
+
+    fn warn(&mut self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) {
+        let (line, column) = line_and_column(self.text, span.start);
+        self.problems
+            .push(LabProblem::warning(line, column, field, message));
     }
 
     pub(super) fn lab(&mut self, raw: RawLab, origin: &str) -> Lab {
@@ -120,8 +133,16 @@ impl<'a> Validator<'a> {
                 "the lab has no steps; add at least one [[steps]] table",
             );
         }
+        if raw.questions.is_empty() {
+            self.warn(
+                raw.id.span(),
+                "questions",
+                "the lab has no quiz; add [[questions]] tables so students can test what they learned",
+            );
+        }
         let steps = self.steps(raw.steps);
-        let questions = self.questions(raw.questions);
+        let defaults = self.quiz_defaults(raw.quiz.as_ref().map(Spanned::get_ref));
+        let questions = self.questions(raw.questions, &defaults);
 
         Lab {
             id: raw.id.into_inner(),
@@ -145,23 +166,7 @@ impl<'a> Validator<'a> {
             self.unique(&raw.id, &field("id"), "step", &mut first_line);
 
             let check = self.check_kind(&raw.check, &field("check"));
-            let hints_span = raw.hints.span();
-            let hints: Vec<String> = raw
-                .hints
-                .into_inner()
-                .into_iter()
-                .enumerate()
-                .map(|(hint_index, hint)| {
-                    self.required_text(hint, &field(&format!("hints[{hint_index}]")))
-                })
-                .collect();
-            if hints.is_empty() {
-                self.report(
-                    hints_span,
-                    field("hints"),
-                    "hints is empty; give at least one hint, from a nudge to the full command",
-                );
-            }
+            let hints = self.hints(raw.hints, &field("hints"));
 
             let title = self.required_text(raw.title, &field("title"));
             let instructions = self.required_text(raw.instructions, &field("instructions"));
@@ -176,6 +181,50 @@ impl<'a> Validator<'a> {
             }
         }
         steps
+    }
+
+    /// Reads a step's hints, which `ecrlab hint` reveals one level at a time, so each hint
+    /// should give more away than the one before it.
+    fn hints(&mut self, raw_hints: Spanned<Vec<Spanned<String>>>, field: &str) -> Vec<String> {
+        let hints_span = raw_hints.span();
+        let raw_hints = raw_hints.into_inner();
+        let spans: Vec<Range<usize>> = raw_hints.iter().map(Spanned::span).collect();
+        let hints: Vec<String> = raw_hints
+            .into_iter()
+            .enumerate()
+            .map(|(index, hint)| self.required_text(hint, &format!("{field}[{index}]")))
+            .collect();
+
+        match hints.len() {
+            0 => self.report(
+                hints_span,
+                field,
+                "hints is empty; give at least one hint, from a nudge to the full command",
+            ),
+            1 => self.warn(
+                hints_span,
+                field,
+                "the step has one hint, so the first request for help gives everything away or too little; add hints that grow from a nudge to the full command",
+            ),
+            _ => {}
+        }
+        for index in 1..hints.len() {
+            let previous = hints[index - 1].chars().count();
+            let length = hints[index].chars().count();
+            // A last hint that gives the command to run gives everything away, however short.
+            let gives_command = index == hints.len() - 1 && hints[index].starts_with(COMMAND_HINT);
+            if length <= previous && !gives_command {
+                self.warn(
+                    spans[index].clone(),
+                    format!("{field}[{index}]"),
+                    format!(
+                        "hint {} ({length} characters) is not longer than hint {index} ({previous} characters); order hints from a short nudge to the most detailed",
+                        index + 1
+                    ),
+                );
+            }
+        }
+        hints
     }
 
     fn check_kind(&mut self, name: &Spanned<String>, field: &str) -> Option<CheckKind> {
@@ -195,12 +244,46 @@ impl<'a> Validator<'a> {
         kind
     }
 
-    fn questions(&mut self, raw_questions: Vec<Spanned<RawQuestion>>) -> Vec<Question> {
+    /// Validates the `[quiz]` table into the scoring of questions without their own keys.
+    /// Reports each invalid key and leaves it out of the returned defaults, so that the
+    /// questions are checked against the keys that are valid.
+    fn quiz_defaults(&mut self, spec: Option<&ScoringSpec>) -> Scoring {
+        let Some(spec) = spec else {
+            return Scoring::default();
+        };
+        let problems = match Scoring::from_quiz_spec(spec) {
+            Ok(scoring) => return scoring,
+            Err(problems) => problems,
+        };
+
+        let mut valid_keys = spec.clone();
+        for problem in &problems {
+            remove_scoring_key(&mut valid_keys, problem.field);
+        }
+        for problem in problems {
+            self.report_scoring_problem(problem, "quiz");
+        }
+        Scoring::from_quiz_spec(&valid_keys).unwrap_or_default()
+    }
+
+    fn report_scoring_problem(&mut self, problem: ScoringProblem, prefix: &str) {
+        self.report(
+            problem.span,
+            format!("{prefix}.{}", problem.field),
+            problem.message,
+        );
+    }
+
+    fn questions(
+        &mut self,
+        raw_questions: Vec<Spanned<RawQuestion>>,
+        defaults: &Scoring,
+    ) -> Vec<Question> {
         let mut first_line: HashMap<String, usize> = HashMap::new();
         let mut questions = Vec::new();
 
         for (index, raw) in raw_questions.into_iter().enumerate() {
-            let raw = raw.into_inner();
+            let mut raw = raw.into_inner();
             let prefix = format!("questions[{index}]");
             self.identifier(&raw.id, &format!("{prefix}.id"));
             self.unique(
@@ -224,9 +307,23 @@ impl<'a> Validator<'a> {
                 continue;
             };
 
+            let scoring = ScoringSpec {
+                attempts: raw.attempts.take(),
+                retry_penalty: raw.retry_penalty.take(),
+                partial_credit: raw.partial_credit.take(),
+            };
             let spans = QuestionSpans::of(&raw);
+            // NOTE: a question whose other keys are invalid has its scoring keys checked only
+            // once those are fixed, because the checks need a built question.
             match Question::from_spec(question_spec(raw, kind)) {
-                Ok(question) => questions.push(question),
+                Ok(question) => match question.with_scoring(&scoring, defaults) {
+                    Ok(question) => questions.push(question),
+                    Err(problems) => {
+                        for problem in problems {
+                            self.report_scoring_problem(problem, &prefix);
+                        }
+                    }
+                },
                 Err(problems) => {
                     for problem in problems {
                         self.report(
@@ -314,9 +411,40 @@ impl<'a> Validator<'a> {
     }
 }
 
+/// Clears the scoring key that a [`ScoringProblem`] names, such as `partial_credit.host`, and
+/// a `partial_credit` table left without rules.
+fn remove_scoring_key(spec: &mut ScoringSpec, field: &str) {
+    match field {
+        "attempts" => spec.attempts = None,
+        "retry_penalty" => spec.retry_penalty = None,
+        "partial_credit" => spec.partial_credit = None,
+        "partial_credit.concepts" => {
+            if let Some(partial) = &mut spec.partial_credit {
+                partial.get_mut().concepts = None;
+            }
+        }
+        "partial_credit.host" => {
+            if let Some(partial) = &mut spec.partial_credit {
+                partial.get_mut().host = None;
+            }
+        }
+        // A key that this function does not know stays, so checking the keys again fails and
+        // the defaults fall back to one attempt without partial credit.
+        _ => {}
+    }
+    let no_rules = spec
+        .partial_credit
+        .as_ref()
+        .is_some_and(|partial| partial.get_ref() == &PartialCreditSpec::default());
+    if no_rules {
+        spec.partial_credit = None;
+    }
+}
+
 /// Source positions of a question's fields, for problems that the quiz reports by field.
 struct QuestionSpans {
     table: Range<usize>,
+    kind: Range<usize>,
     prompt: Range<usize>,
     answer: Range<usize>,
     accept: Vec<Range<usize>>,
@@ -328,6 +456,7 @@ struct QuestionSpans {
 }
 
 struct ConceptSpans {
+    table: Range<usize>,
     name: Range<usize>,
     phrases: Vec<Range<usize>>,
 }
@@ -342,6 +471,7 @@ impl QuestionSpans {
     fn of(raw: &RawQuestion) -> QuestionSpans {
         QuestionSpans {
             table: raw.id.span(),
+            kind: raw.kind.span(),
             prompt: raw.prompt.span(),
             answer: raw.answer.span(),
             accept: raw.accept.iter().map(Spanned::span).collect(),
@@ -352,8 +482,10 @@ impl QuestionSpans {
                 .concepts
                 .iter()
                 .map(|concept| {
+                    let table = concept.span();
                     let concept = concept.get_ref();
                     ConceptSpans {
+                        table,
                         name: concept.name.span(),
                         phrases: concept.phrases.iter().map(Spanned::span).collect(),
                     }
@@ -383,8 +515,15 @@ impl QuestionSpans {
             SpecField::Accept(index) => self.accept.get(index).cloned(),
             SpecField::Explanation => Some(self.explanation.clone()),
             SpecField::Source => Some(self.source.clone()),
-            SpecField::Choices => self.choices.clone(),
-            SpecField::Concepts => None,
+            // Without choices, the problem is the kind that needs them.
+            SpecField::Choices => Some(self.choices.clone().unwrap_or(self.kind.clone())),
+            // Concepts on a kind other than `text` are reported at the first concept, and
+            // missing concepts at the kind that needs them.
+            SpecField::Concepts => Some(
+                self.concepts
+                    .first()
+                    .map_or(self.kind.clone(), |spans| spans.table.clone()),
+            ),
             SpecField::ConceptName(index) => {
                 self.concepts.get(index).map(|spans| spans.name.clone())
             }

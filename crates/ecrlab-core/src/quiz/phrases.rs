@@ -26,6 +26,28 @@ const NEGATIONS: &[&str] = &[
     "not", "no", "never", "cannot", "without", "nor", "nothing", "none", "nobody", "neither",
 ];
 
+/// Words that state the opposite of a negated phrase: "cannot be overwritten" negates "can be
+/// overwritten".
+const AFFIRMATIVE_MODALS: &[&str] = &["can", "may", "could"];
+
+/// Words and word sequences that mark an answer as a guess, after [`normalize_words`].
+const HEDGES: &[&[&str]] = &[
+    &["maybe"],
+    &["perhaps"],
+    &["probably"],
+    &["possibly"],
+    &["presumably"],
+    &["unsure"],
+    &["idk"],
+    &["i", "think"],
+    &["i", "guess"],
+    &["i", "believe"],
+    &["not", "sure"],
+    &["no", "idea"],
+    &["do", "not", "know"],
+    &["or", "not"],
+];
+
 /// Stems of verbs that reverse what follows them ("prevents overwriting").
 const PREVENTING_STEMS: &[&str] = &[
     "prevent", "block", "stop", "forbid", "disallow", "reject", "refus", "deny", "denie",
@@ -54,6 +76,14 @@ impl PhraseWord {
 
     fn is_negation(&self) -> bool {
         matches!(self, PhraseWord::Exact(word) if NEGATIONS.contains(&word.as_str()))
+    }
+
+    /// Returns the word as a lab file writes it, with `*` after a prefix.
+    fn written(&self) -> String {
+        match self {
+            PhraseWord::Exact(word) => word.clone(),
+            PhraseWord::Prefix(prefix) => format!("{prefix}*"),
+        }
     }
 }
 
@@ -99,6 +129,26 @@ impl Phrase {
         })
     }
 
+    /// Returns the statements opposite to a negated two-word phrase: `cannot overwr*` gives
+    /// `can overwr*`, `may overwr*` and `could overwr*`. Returns `None` for other phrases,
+    /// because dropping the negation of a longer phrase does not reliably state its opposite.
+    pub(crate) fn affirmative(&self) -> Option<Vec<Phrase>> {
+        let [negation, rest] = self.words.as_slice() else {
+            return None;
+        };
+        if !negation.is_negation() {
+            return None;
+        }
+        let phrases = AFFIRMATIVE_MODALS
+            .iter()
+            .map(|modal| Phrase {
+                source: format!("{modal} {}", rest.written()),
+                words: vec![PhraseWord::Exact((*modal).to_owned()), rest.clone()],
+            })
+            .collect();
+        Some(phrases)
+    }
+
     /// Whether the phrase occurs in the answer, given as words from [`normalize_words`].
     pub(crate) fn matches(&self, answer: &[String]) -> bool {
         let guard_negation = self.words.len() > 1 && !self.words[0].is_negation();
@@ -139,6 +189,23 @@ impl fmt::Display for Phrase {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str(&self.source)
     }
+}
+
+/// Returns the first hedge in an answer, given as words from [`normalize_words`], such as
+/// `maybe` or `i think`.
+pub(crate) fn find_hedge(words: &[String]) -> Option<String> {
+    (0..words.len()).find_map(|start| {
+        HEDGES
+            .iter()
+            .find(|hedge| {
+                words[start..].len() >= hedge.len()
+                    && hedge
+                        .iter()
+                        .zip(&words[start..])
+                        .all(|(expected, word)| expected == word)
+            })
+            .map(|hedge| hedge.join(" "))
+    })
 }
 
 /// Splits text into lowercase words for matching.
@@ -250,6 +317,46 @@ mod tests {
         ));
         assert!(!occurs("permanent* tag*", "none are permanent tags"));
         assert!(occurs("nothing overwr*", "nothing can overwrite it"));
+    }
+
+    #[test]
+    fn hedges_are_found() {
+        let cases = [
+            ("maybe tags cannot move", Some("maybe")),
+            ("I think tags cannot move", Some("i think")),
+            ("I'm not sure, tags cannot move?", Some("not sure")),
+            ("I don't know", Some("do not know")),
+            ("tags can be moved or not", Some("or not")),
+            ("Probably: tags are locked", Some("probably")),
+            ("tags cannot move", None),
+            ("a thinking tag", None),
+            ("nothing is sure", None),
+        ];
+        for (answer, expected) in cases {
+            assert_eq!(
+                find_hedge(&normalize_words(answer)).as_deref(),
+                expected,
+                "answer {answer:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn affirmative_reverses_negated_pairs() {
+        let affirmative = phrase("cannot overwr*")
+            .affirmative()
+            .expect("a negated two-word phrase");
+        let sources: Vec<String> = affirmative.iter().map(ToString::to_string).collect();
+        assert_eq!(sources, vec!["can overwr*", "may overwr*", "could overwr*"]);
+
+        let words = normalize_words("but it can still be overwritten");
+        assert!(affirmative.iter().any(|phrase| phrase.matches(&words)));
+        let guarded = normalize_words("nobody can overwrite it");
+        assert!(!affirmative.iter().any(|phrase| phrase.matches(&guarded)));
+
+        assert_eq!(phrase("overwr*").affirmative(), None);
+        assert_eq!(phrase("prevent* overwr*").affirmative(), None);
+        assert_eq!(phrase("cannot push* same tag*").affirmative(), None);
     }
 
     #[test]

@@ -312,9 +312,18 @@ fn remove_spaces_in_brackets(text: &str) -> String {
     output
 }
 
-/// Compares an answered URL with the answer key; returns whether it is correct and notes
-/// that say what does not fit.
-pub(crate) fn judge(accepted: &[RegistryHost], url: &AnsweredUrl) -> (bool, Vec<String>) {
+/// How an answered URL fits the answer key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UrlFit {
+    Exact,
+    /// The registry host fits, but the scheme, port or path around it is wrong.
+    HostOnly,
+    Wrong,
+}
+
+/// Compares an answered URL with the answer key and returns how it fits, with notes that say
+/// what does not fit.
+pub(crate) fn judge(accepted: &[RegistryHost], url: &AnsweredUrl) -> (UrlFit, Vec<String>) {
     let mut notes = Vec::new();
     if let Some(scheme) = url.scheme.as_deref().filter(|scheme| *scheme != "https") {
         notes.push(format!(
@@ -332,25 +341,26 @@ pub(crate) fn judge(accepted: &[RegistryHost], url: &AnsweredUrl) -> (bool, Vec<
             url.path
         ));
     }
-    let fits = match &url.registry {
-        None => {
-            notes.push(format!(
-                "`{}` is not a private registry host; those have the form <aws_account_id>.dkr.ecr.<region>.amazonaws.com",
-                url.host
-            ));
-            false
-        }
-        Some(host) => {
-            let problems = host.problems();
-            let fits = problems.is_empty() && accepted.iter().any(|key| host.fits(key));
-            notes.extend(problems);
-            if !fits && notes.is_empty() {
-                notes.push("the account ID or Region differs from the expected one".to_owned());
-            }
-            fits
-        }
+    let Some(host) = &url.registry else {
+        notes.push(format!(
+            "`{}` is not a private registry host; those have the form <aws_account_id>.dkr.ecr.<region>.amazonaws.com",
+            url.host
+        ));
+        return (UrlFit::Wrong, notes);
     };
-    (fits && notes.is_empty(), notes)
+
+    let problems = host.problems();
+    let fits = problems.is_empty() && accepted.iter().any(|key| host.fits(key));
+    let fit = match (fits, notes.is_empty()) {
+        (true, true) => UrlFit::Exact,
+        (true, false) => UrlFit::HostOnly,
+        (false, _) => UrlFit::Wrong,
+    };
+    notes.extend(problems);
+    if !fits && notes.is_empty() {
+        notes.push("the account ID or Region differs from the expected one".to_owned());
+    }
+    (fit, notes)
 }
 
 /// The host, and optionally the port, of a misconception's answer.

@@ -78,7 +78,7 @@ impl QuizReport {
 
     /// Returns the sum of the grades' scores.
     pub fn score(&self) -> f64 {
-        self.grades.iter().map(Grade::score).sum()
+        self.grades.iter().map(|grade| grade.score).sum()
     }
 
     /// Whether every answer is correct.

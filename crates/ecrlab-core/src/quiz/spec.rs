@@ -5,7 +5,9 @@ use std::fmt;
 use super::numbers::{parse_duration, parse_number};
 use super::phrases::{Phrase, normalize_words};
 use super::registry_url::{self, RegistryHost};
-use super::{AnswerKey, Concept, Misconception, Question, QuestionKind, Trigger, read_choice};
+use super::{
+    AnswerKey, Concept, Fit, Misconception, Question, QuestionKind, Scoring, Trigger, read_choice,
+};
 
 /// A question as written in a lab file, before validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +132,7 @@ impl Question {
             source: spec.source.trim().to_owned(),
             key,
             misconceptions,
+            scoring: Scoring::default(),
         };
         let problems = question.check_answer_key(&spec);
         if problems.is_empty() {
@@ -169,7 +172,9 @@ impl Question {
         for (index, misconception) in spec.misconceptions.iter().enumerate() {
             let answers = misconception.answers.iter().flatten().enumerate();
             for (answer_index, text) in answers {
-                let correct = self.read(text).is_ok_and(|reading| self.judge(&reading).0);
+                let correct = self
+                    .read(text)
+                    .is_ok_and(|reading| self.judge(&reading).0 == Fit::Full);
                 if correct {
                     problems.push(SpecProblem {
                         field: SpecField::MisconceptionAnswer(index, answer_index),

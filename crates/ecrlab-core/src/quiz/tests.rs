@@ -35,11 +35,15 @@ fn problems(spec: QuestionSpec) -> Vec<SpecProblem> {
     }
 }
 
+/// Returns a question of the built-in lab with the default scoring (one attempt, no partial
+/// credit) in place of the lab's, so that tests state the scoring they rely on.
 fn builtin(id: &str) -> Question {
     Lab::builtin_push_to_ecr()
         .question(id)
         .unwrap_or_else(|| panic!("the built-in lab has no question {id}"))
         .clone()
+        .with_scoring(&ScoringSpec::default(), &Scoring::default())
+        .unwrap_or_else(|problems| panic!("default scoring of {id}: {problems:?}"))
 }
 
 fn grade(question: &Question, answer: &str) -> Grade {
@@ -834,3 +838,6 @@ fn question_kind_names_round_trip() {
     }
     assert_eq!(QuestionKind::from_name("essay"), None);
 }
+
+mod feedback;
+mod scoring;

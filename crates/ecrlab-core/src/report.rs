@@ -1,0 +1,316 @@
+//! Submissions: a student's lab results with the evidence they were graded from, and the
+//! re-grading of a folder of submissions by an instructor.
+//!
+//! A [`Submission`] carries the step verdicts of [`check_lab`], the quiz answers, the mock's
+//! journal and the repository state it was graded from. Each journal entry carries a chain
+//! hash, `sha256(previous hash || canonical JSON of the event)`, and the submission carries
+//! the last one, so an edited, removed or reordered event no longer matches. Anyone can
+//! recompute the hashes after an edit, so only the optional HMAC-SHA256 signature, made with
+//! an instructor key, shows that nothing was changed after the report was written.
+//!
+//! [`regrade`] never trusts the stored verdicts: it grades the stored events and repository
+//! state again and flags every difference.
+
+mod class_output;
+mod integrity;
+mod regrade;
+mod render;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::check::{CheckOptions, check_lab};
+use crate::evidence::{Evidence, JournalEvent, RepositoryState};
+use crate::lab::Lab;
+use crate::quiz::{Grade, Question};
+
+pub use integrity::{
+    GENESIS_HASH, InstructorKey, KeyError, MIN_KEY_BYTES, SIGNATURE_ALGORITHM, canonical_json,
+    chain_hash, chain_hashes, value_hash,
+};
+pub use regrade::{
+    ClassReport, ClassSummary, Flag, FlagKind, GradedSubmission, RegradedAnswer, RegradedStep,
+    SignatureStatus, StepSummary, SubmissionError, grade_class, regrade,
+};
+
+/// The `format` of submissions this code writes and reads.
+pub const SUBMISSION_FORMAT: &str = "ecrlab-submission/1";
+
+/// A student's submission, as `ecrlab report --format json` writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Submission {
+    /// Always [`SUBMISSION_FORMAT`].
+    pub format: String,
+    pub lab: SubmittedLab,
+    pub student: String,
+    /// When the report was written, RFC 3339 in UTC.
+    pub created_at: String,
+    /// The version of ecrlab that wrote the report.
+    pub ecrlab_version: String,
+    pub mock: MockIdentity,
+    /// Whether every step passed when the report was written.
+    pub passed: bool,
+    pub steps: Vec<SubmittedStep>,
+    pub quiz: SubmittedQuiz,
+    /// The mock's whole journal, in the order it recorded the events.
+    pub journal: Vec<JournalEntry>,
+    /// The chain hash of the last journal entry, [`GENESIS_HASH`] for an empty journal.
+    pub journal_hash: String,
+    /// The repositories and images the steps were graded from.
+    pub repositories: Vec<RepositoryState>,
+    /// SHA-256 of the canonical JSON of `repositories`.
+    pub repositories_hash: String,
+    /// Present when the report was written with an instructor key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Signature>,
+}
+
+/// The lab a submission is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubmittedLab {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+}
+
+/// The mock that recorded the evidence, from its `GET /_ecrlab/health` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MockIdentity {
+    /// The endpoint the report was collected from, such as `http://127.0.0.1:5000`.
+    pub endpoint: String,
+    pub account_id: String,
+    pub region: String,
+    pub registry_host: String,
+}
+
+/// A step's verdict when the report was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubmittedStep {
+    pub id: String,
+    pub title: String,
+    pub passed: bool,
+    /// Sentences naming what was found, or what is missing.
+    pub evidence: Vec<String>,
+}
+
+/// The quiz answers and their grades when the report was written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubmittedQuiz {
+    /// The sum of the answers' scores.
+    pub score: f64,
+    /// The highest possible score: one point per question.
+    pub max_score: f64,
+    pub answers: Vec<SubmittedAnswer>,
+}
+
+/// One question's answers and grade.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubmittedAnswer {
+    pub question_id: String,
+    pub prompt: String,
+    /// Every answer the student gave, in order; empty when the question was not answered.
+    pub attempts: Vec<String>,
+    /// The grade's verdict as the quiz names it, such as `correct` or `incorrect`.
+    pub verdict: String,
+    /// Credit from 0.0 to 1.0.
+    pub score: f64,
+    pub correct_answer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub misconception: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// A journal event with its chain hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JournalEntry {
+    /// `sha256(previous entry's hash || canonical JSON of event)` in lowercase hex.
+    pub hash: String,
+    pub event: JournalEvent,
+}
+
+/// An HMAC-SHA256 over the canonical JSON of the submission without its `signature` member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Signature {
+    /// Always [`SIGNATURE_ALGORITHM`].
+    pub algorithm: String,
+    /// The [`InstructorKey::id`] of the key that signed.
+    pub key_id: String,
+    /// The HMAC in lowercase hex.
+    pub value: String,
+}
+
+/// Everything a report is built from, gathered by the caller so that tests can fix the clock.
+#[derive(Debug, Clone)]
+pub struct ReportInputs<'a> {
+    pub lab: &'a Lab,
+    pub student: String,
+    pub created_at: OffsetDateTime,
+    pub mock: MockIdentity,
+    pub evidence: &'a Evidence,
+    /// The answers per question id, in the order they were given, as progress stores them.
+    pub quiz_attempts: &'a BTreeMap<String, Vec<String>>,
+}
+
+/// The formats `ecrlab report` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Junit,
+    Markdown,
+}
+
+/// Grades the lab and builds a submission, signed when `key` is given.
+pub fn build_submission(inputs: &ReportInputs<'_>, key: Option<&InstructorKey>) -> Submission {
+    let report = check_lab(inputs.lab, inputs.evidence, CheckOptions::default());
+    let steps = report
+        .steps
+        .into_iter()
+        .map(|step| SubmittedStep {
+            id: step.id,
+            title: step.title,
+            passed: step.passed,
+            evidence: step.evidence,
+        })
+        .collect();
+
+    let mut submission = Submission {
+        format: SUBMISSION_FORMAT.to_owned(),
+        lab: SubmittedLab {
+            id: inputs.lab.id.clone(),
+            version: inputs.lab.version.clone(),
+            title: inputs.lab.title.clone(),
+        },
+        student: inputs.student.clone(),
+        created_at: format_utc(inputs.created_at),
+        ecrlab_version: env!("CARGO_PKG_VERSION").to_owned(),
+        mock: inputs.mock.clone(),
+        passed: report.passed,
+        steps,
+        quiz: grade_quiz(&inputs.lab.questions, inputs.quiz_attempts),
+        journal: chain_journal(&inputs.evidence.events),
+        journal_hash: String::new(),
+        repositories: inputs.evidence.repositories.clone(),
+        repositories_hash: value_hash(&to_value(&inputs.evidence.repositories)),
+        signature: None,
+    };
+    submission.journal_hash = submission
+        .journal
+        .last()
+        .map_or_else(|| GENESIS_HASH.to_owned(), |entry| entry.hash.clone());
+    if let Some(key) = key {
+        submission.sign(key);
+    }
+    submission
+}
+
+/// Grades every question of the lab from the stored attempts.
+pub(crate) fn grade_quiz(
+    questions: &[Question],
+    attempts: &BTreeMap<String, Vec<String>>,
+) -> SubmittedQuiz {
+    let answers: Vec<SubmittedAnswer> = questions
+        .iter()
+        .map(|question| {
+            let given = attempts.get(question.id()).cloned().unwrap_or_default();
+            answer_record(question, given)
+        })
+        .collect();
+    SubmittedQuiz {
+        score: answers.iter().map(|answer| answer.score).sum(),
+        max_score: questions.len() as f64,
+        answers,
+    }
+}
+
+/// Grades one question's attempts by the lab's rules for tries and retry penalties. The
+/// feedback comes from the attempt that scored best, else from the newest answer.
+fn answer_record(question: &Question, attempts: Vec<String>) -> SubmittedAnswer {
+    let result = question.grade_attempts(&attempts);
+    let feedback: &Grade = result
+        .best_attempt
+        .and_then(|index| result.attempts.get(index))
+        .map_or_else(|| result.last_grade(), |attempt| &attempt.grade);
+    let verdict = match to_value(&result.verdict) {
+        Value::String(name) => name,
+        other => other.to_string(),
+    };
+    SubmittedAnswer {
+        question_id: question.id().to_owned(),
+        prompt: question.prompt().to_owned(),
+        verdict,
+        score: result.score,
+        correct_answer: feedback.correct_answer.clone(),
+        misconception: feedback.misconception.clone(),
+        notes: feedback.notes.clone(),
+        attempts,
+    }
+}
+
+/// Pairs each event with its chain hash.
+fn chain_journal(events: &[JournalEvent]) -> Vec<JournalEntry> {
+    let values: Vec<Value> = events.iter().map(to_value).collect();
+    chain_hashes(&values)
+        .into_iter()
+        .zip(events)
+        .map(|(hash, event)| JournalEntry {
+            hash,
+            event: event.clone(),
+        })
+        .collect()
+}
+
+impl Submission {
+    /// Signs the canonical JSON of this submission without its signature, replacing any
+    /// earlier signature.
+    pub fn sign(&mut self, key: &InstructorKey) {
+        self.signature = None;
+        let message = canonical_json(&to_value(&*self));
+        self.signature = Some(Signature {
+            algorithm: SIGNATURE_ALGORITHM.to_owned(),
+            key_id: key.id().to_owned(),
+            value: key.sign(message.as_bytes()),
+        });
+    }
+
+    /// Renders the submission in `format`. JSON is the form that `ecrlab grade` reads.
+    pub fn render(&self, format: ReportFormat) -> String {
+        match format {
+            ReportFormat::Json => {
+                let mut json =
+                    serde_json::to_string_pretty(self).expect("a submission serializes to JSON");
+                json.push('\n');
+                json
+            }
+            ReportFormat::Text => render::text(self),
+            ReportFormat::Markdown => render::markdown(self),
+            ReportFormat::Junit => render::junit(self),
+        }
+    }
+}
+
+/// Serializes a value that has no maps with non-string keys, which cannot fail.
+fn to_value<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).expect("report types serialize to JSON")
+}
+
+/// Formats a time as RFC 3339 in UTC with whole seconds, such as `2026-01-02T03:04:05Z`.
+fn format_utc(at: OffsetDateTime) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+}

@@ -1,0 +1,554 @@
+//! The student loop as a student runs it: `ecrlab check`, `hint`, `watch`, `quiz` and
+//! `progress reset` from the built binary against a mock started in this process, with the
+//! progress files in a temporary state folder. The lab's steps are performed with aws-sdk-ecr
+//! and oci-client, as a student's own clients would.
+
+use std::path::PathBuf;
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use aws_sdk_ecr::types::ImageTagMutability;
+use ecrlab_core::clients::EcrSettings;
+use ecrlab_core::lab::Lab;
+use ecrlab_core::progress::{Progress, ProgressError};
+use mock_ecr::{Clock, Config, MockEcr};
+use oci_client::client::{ClientConfig, ClientProtocol, Config as ImageConfig, ImageLayer};
+use oci_client::manifest::{IMAGE_LAYER_MEDIA_TYPE, OciImageManifest};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference, RegistryOperation};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStderr, ChildStdout, Command};
+
+/// The first byte of every ANSI escape sequence.
+const ESCAPE: char = '\x1b';
+const LAB_ID: &str = "push-to-ecr";
+/// How long a test waits for a line of output or for a process to end.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A mock with a fixed clock, so evidence times are the same in every run, and a
+/// state folder for progress files.
+struct Fixture {
+    _data: tempfile::TempDir,
+    state: tempfile::TempDir,
+    mock: MockEcr,
+}
+
+async fn start() -> Fixture {
+    let data = tempfile::tempdir().expect("temporary data folder");
+    let mut config = Config::new(data.path());
+    config.clock = Clock::fixed(time::macros::datetime!(2025-03-01 10:00 UTC));
+    // Signature V4 rejects requests signed more than 15 minutes away from the mock's clock, and
+    // the fixed clock is further than that from the time the SDK signs with.
+    config.accept_any_signature = true;
+    let mock = MockEcr::start(config).await.expect("mock starts");
+    Fixture {
+        _data: data,
+        state: tempfile::tempdir().expect("temporary state folder"),
+        mock,
+    }
+}
+
+/// Returns `ecrlab` with `arguments`, the state folder `state` and no colour preference from
+/// the test runner's environment.
+fn ecrlab_command(state: &std::path::Path, arguments: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecrlab"));
+    command
+        .args(arguments)
+        .env("ECRLAB_STATE_DIR", state)
+        .env_remove("NO_COLOR")
+        .env_remove("ECRLAB_ENDPOINT")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
+impl Fixture {
+    fn endpoint(&self) -> &str {
+        self.mock.endpoint()
+    }
+
+    /// Returns `ecrlab <command> --endpoint <mock> <arguments>`.
+    fn command(&self, command: &str, arguments: &[&str]) -> Command {
+        let mut all = vec![command, "--endpoint", self.endpoint()];
+        all.extend_from_slice(arguments);
+        ecrlab_command(self.state.path(), &all)
+    }
+
+    async fn run(&self, command: &str, arguments: &[&str]) -> Output {
+        self.command(command, arguments)
+            .output()
+            .await
+            .expect("ecrlab runs")
+    }
+
+    fn progress_file(&self) -> PathBuf {
+        self.state
+            .path()
+            .join("progress")
+            .join(format!("{LAB_ID}.json"))
+    }
+
+    /// Replaces the mock's ports, which change from run to run, with `PORT`.
+    fn normalize(&self, text: &str) -> String {
+        let address = self.mock.address().to_string();
+        text.replace(self.mock.registry_host(), "localhost:PORT")
+            .replace(&address, "127.0.0.1:PORT")
+    }
+
+    /// Performs the lab's four steps with aws-sdk-ecr and oci-client.
+    async fn perform_lab(&self) {
+        let ecr = EcrSettings::for_mock(self.endpoint())
+            .expect("endpoint")
+            .ecr_client();
+        ecr.create_repository()
+            .repository_name("my-app")
+            .image_tag_mutability(ImageTagMutability::Immutable)
+            .send()
+            .await
+            .expect("repository created");
+
+        let auth = registry_auth(&ecr).await;
+        let reference = Reference::with_tag(
+            self.mock.registry_host().to_owned(),
+            "my-app".to_owned(),
+            "v1".to_owned(),
+        );
+        let client = Client::new(ClientConfig {
+            protocol: ClientProtocol::HttpsExcept(vec![self.mock.registry_host().to_owned()]),
+            ..ClientConfig::default()
+        });
+        client
+            .auth(&reference, &auth, RegistryOperation::Push)
+            .await
+            .expect("registry login");
+
+        let layers = vec![ImageLayer::new(
+            b"hello from a student".to_vec(),
+            IMAGE_LAYER_MEDIA_TYPE.to_owned(),
+            None,
+        )];
+        let config =
+            ImageConfig::oci_v1(br#"{"architecture":"amd64","os":"linux"}"#.to_vec(), None);
+        let manifest = OciImageManifest::build(&layers, &config, None);
+        client
+            .push(&reference, &layers, config, &auth, Some(manifest))
+            .await
+            .expect("image pushed");
+    }
+}
+
+/// Returns the registry login that GetAuthorizationToken issues.
+async fn registry_auth(ecr: &aws_sdk_ecr::Client) -> RegistryAuth {
+    let output = ecr.get_authorization_token().send().await.expect("token");
+    let token = output.authorization_data()[0]
+        .authorization_token()
+        .expect("token")
+        .to_owned();
+    let decoded =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, token).expect("base64");
+    let decoded = String::from_utf8(decoded).expect("UTF-8 token");
+    let (user, password) = decoded.split_once(':').expect("user:password");
+    RegistryAuth::Basic(user.to_owned(), password.to_owned())
+}
+
+fn stdout_of(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 standard output")
+}
+
+fn stderr_of(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("UTF-8 standard error")
+}
+
+/// Reads lines until one satisfies `matches`, returning every line read. Panics when output
+/// ends or no such line arrives within [`PATIENCE`].
+async fn read_until<R: tokio::io::AsyncBufRead + Unpin>(
+    lines: &mut Lines<R>,
+    matches: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let mut read = Vec::new();
+    loop {
+        let line = tokio::time::timeout(PATIENCE, lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("no matching line in time; read so far: {read:#?}"))
+            .expect("output is readable")
+            .unwrap_or_else(|| panic!("output ended before a matching line: {read:#?}"));
+        let found = matches(&line);
+        read.push(line);
+        if found {
+            return read;
+        }
+    }
+}
+
+async fn read_rest<R: tokio::io::AsyncBufRead + Unpin>(lines: &mut Lines<R>) -> Vec<String> {
+    let mut read = Vec::new();
+    while let Some(line) = tokio::time::timeout(PATIENCE, lines.next_line())
+        .await
+        .expect("output ends in time")
+        .expect("output is readable")
+    {
+        read.push(line);
+    }
+    read
+}
+
+/// A running `ecrlab watch` with its output read line by line.
+struct Watch {
+    child: Child,
+    stdout: Lines<BufReader<ChildStdout>>,
+    stderr: Lines<BufReader<ChildStderr>>,
+}
+
+fn spawn_watch(mut command: Command) -> Watch {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ecrlab watch starts");
+    let stdout = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+    let stderr = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
+    Watch {
+        child,
+        stdout,
+        stderr,
+    }
+}
+
+impl Watch {
+    fn interrupt(&self) {
+        let pid = self.child.id().expect("watch is running").to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -INT {pid} failed");
+    }
+
+    async fn exit_code(&mut self) -> Option<i32> {
+        tokio::time::timeout(PATIENCE, self.child.wait())
+            .await
+            .expect("watch ends in time")
+            .expect("watch's status is readable")
+            .code()
+    }
+}
+
+const FRESH_LINE: &str =
+    "0 of 4 steps passed: create-repository FAIL, authenticate FAIL, tag FAIL, push FAIL";
+
+#[test]
+fn progress_round_trip() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("progress").join("push-to-ecr.json");
+    let lab = Lab::builtin_push_to_ecr();
+    let mut progress = Progress::new(&lab);
+    progress.set_hint_level("authenticate", 2);
+    progress.record_quiz_attempt("token-validity", "30 minutes");
+    progress.record_quiz_attempt("token-validity", "12 hours");
+
+    progress.save_to(&path).expect("progress is saved");
+    let loaded = Progress::load_from(&path, &lab).expect("progress is loaded");
+    assert_eq!(loaded, progress);
+    assert_eq!(loaded.hint_level("authenticate"), 2);
+    assert_eq!(loaded.hint_level("push"), 0);
+
+    let files: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(files, ["push-to-ecr.json"], "no temporary file is left");
+}
+
+#[test]
+fn progress_keeps_entries_of_older_lab_version() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("push-to-ecr.json");
+    std::fs::write(
+        &path,
+        r#"{"labId": "push-to-ecr", "labVersion": "0.9.0", "hintLevels": {"tag": 1}}"#,
+    )
+    .unwrap();
+    let lab = Lab::builtin_push_to_ecr();
+    let progress = Progress::load_from(&path, &lab).expect("progress is loaded");
+    assert_eq!(progress.lab_version, lab.version);
+    assert_eq!(progress.hint_level("tag"), 1);
+    assert!(progress.quiz_attempts.is_empty());
+}
+
+#[test]
+fn progress_of_other_lab_is_invalid() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("push-to-ecr.json");
+    std::fs::write(&path, r#"{"labId": "other-lab", "labVersion": "1.0.0"}"#).unwrap();
+    let error = Progress::load_from(&path, &Lab::builtin_push_to_ecr()).unwrap_err();
+    assert!(matches!(error, ProgressError::Invalid { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("\"other-lab\""), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn corrupt_progress_is_reported_and_kept() {
+    let fixture = start().await;
+    let path = fixture.progress_file();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let corrupt = "{\"labId\": \"push-to-ecr\", \"hintLevels\": ";
+    std::fs::write(&path, corrupt).unwrap();
+
+    let hint = fixture.run("hint", &[]).await;
+    assert_eq!(hint.status.code(), Some(1));
+    let stderr = stderr_of(&hint);
+    let expected_start = format!(
+        "ecrlab: error: progress file {} is invalid: ",
+        path.display()
+    );
+    assert!(stderr.starts_with(&expected_start), "{stderr}");
+    assert!(stderr.contains("`ecrlab progress reset`"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stdout_of(&hint), "");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), corrupt);
+
+    // Grading does not need progress, so check still grades and only warns.
+    let check = fixture.run("check", &[]).await;
+    assert_eq!(check.status.code(), Some(1));
+    assert!(stdout_of(&check).contains("hint 1 of 3: "));
+    let stderr = stderr_of(&check);
+    assert!(
+        stderr.starts_with("ecrlab: warning: progress file "),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), corrupt);
+
+    let answers = fixture.state.path().join("answers.toml");
+    std::fs::write(&answers, "token-validity = \"12 hours\"\n").unwrap();
+    let quiz = ecrlab_command(
+        fixture.state.path(),
+        &["quiz", "--answers", answers.to_str().unwrap()],
+    )
+    .output()
+    .await
+    .unwrap();
+    let stderr = stderr_of(&quiz);
+    assert!(stderr.contains("answers are not recorded"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), corrupt);
+
+    let reset = ecrlab_command(fixture.state.path(), &["progress", "reset"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(reset.status.code(), Some(0));
+    assert!(!path.exists(), "progress reset deletes the file");
+    fixture.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hint_levels_rise_then_stay() {
+    let fixture = start().await;
+    let mut outputs = Vec::new();
+    for arguments in [&[][..], &[], &[], &[], &["--again"]] {
+        let output = fixture.run("hint", arguments).await;
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        assert_eq!(stderr_of(&output), "");
+        outputs.push(stdout_of(&output));
+    }
+    insta::assert_snapshot!("hint_level_1", outputs[0]);
+    insta::assert_snapshot!("hint_level_2", outputs[1]);
+    insta::assert_snapshot!("hint_level_3", outputs[2]);
+    assert_eq!(outputs[3], outputs[2], "the last hint level stays");
+    assert_eq!(outputs[4], outputs[2], "--again repeats the level reached");
+
+    let progress = Progress::load_from(&fixture.progress_file(), &Lab::builtin_push_to_ecr())
+        .expect("hint saved progress");
+    assert_eq!(progress.hint_level("create-repository"), 3);
+    fixture.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hint_again_before_any_hint_shows_first() {
+    let fixture = start().await;
+    let again = fixture.run("hint", &["--again"]).await;
+    assert!(
+        stdout_of(&again).contains("\nHint 1 of 3: "),
+        "{}",
+        stdout_of(&again)
+    );
+    let next = fixture.run("hint", &[]).await;
+    assert!(
+        stdout_of(&next).contains("\nHint 2 of 3: "),
+        "{}",
+        stdout_of(&next)
+    );
+    fixture.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_shows_hint_levels_then_passes() {
+    let fixture = start().await;
+    for _ in 0..2 {
+        let hint = fixture.run("hint", &[]).await;
+        assert_eq!(hint.status.code(), Some(0), "{}", stderr_of(&hint));
+    }
+    let failing = fixture.run("check", &[]).await;
+    assert_eq!(failing.status.code(), Some(1), "{}", stderr_of(&failing));
+    insta::assert_snapshot!(
+        "check_failing_with_hint_levels",
+        fixture.normalize(&stdout_of(&failing))
+    );
+
+    fixture.perform_lab().await;
+    let passing = fixture.run("check", &[]).await;
+    assert_eq!(passing.status.code(), Some(0), "{}", stdout_of(&passing));
+    insta::assert_snapshot!("check_passing", fixture.normalize(&stdout_of(&passing)));
+
+    let hint = fixture.run("hint", &[]).await;
+    assert_eq!(hint.status.code(), Some(0));
+    insta::assert_snapshot!("hint_all_steps_passed", stdout_of(&hint));
+    fixture.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn colour_only_when_requested_or_terminal() {
+    let fixture = start().await;
+
+    let piped = fixture.run("check", &[]).await;
+    assert!(!stdout_of(&piped).contains(ESCAPE), "piped output is plain");
+    assert!(stdout_of(&piped).contains("FAIL create-repository"));
+
+    let mut no_color = fixture.command("check", &["--color", "auto"]);
+    no_color.env("NO_COLOR", "1");
+    let no_color = no_color.output().await.unwrap();
+    assert!(
+        !stdout_of(&no_color).contains(ESCAPE),
+        "NO_COLOR output is plain"
+    );
+
+    let never = fixture.run("hint", &["--color", "never"]).await;
+    assert!(!stdout_of(&never).contains(ESCAPE));
+
+    let always = fixture.run("check", &["--color", "always"]).await;
+    let text = stdout_of(&always);
+    assert!(
+        text.contains("\x1b[31mFAIL\x1b[0m create-repository"),
+        "{text:?}"
+    );
+    assert!(text.contains("\x1b[1mhint 1 of 3\x1b[0m: "), "{text:?}");
+
+    let hint = fixture.run("hint", &["--color", "always", "--again"]).await;
+    assert!(
+        stdout_of(&hint).contains("\x1b[1mHint 1 of 3:\x1b[0m "),
+        "{:?}",
+        stdout_of(&hint)
+    );
+    fixture.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quiz_answers_are_recorded() {
+    let fixture = start().await;
+    let answers = fixture.state.path().join("answers.toml");
+    for answer in ["30 minutes", "12 hours"] {
+        std::fs::write(&answers, format!("token-validity = \"{answer}\"\n")).unwrap();
+        let quiz = ecrlab_command(
+            fixture.state.path(),
+            &["quiz", "--answers", answers.to_str().unwrap()],
+        )
+        .output()
+        .await
+        .unwrap();
+        assert_eq!(stderr_of(&quiz), "");
+    }
+    let progress = Progress::load_from(&fixture.progress_file(), &Lab::builtin_push_to_ecr())
+        .expect("quiz saved progress");
+    assert_eq!(
+        progress
+            .quiz_attempts
+            .get("token-validity")
+            .map(Vec::as_slice),
+        Some(&["30 minutes".to_owned(), "12 hours".to_owned()][..])
+    );
+    assert_eq!(
+        progress.quiz_attempts.len(),
+        1,
+        "unanswered questions are not recorded"
+    );
+    fixture.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_exits_when_lab_completes() {
+    let fixture = start().await;
+    let mut watch = spawn_watch(fixture.command("watch", &["--interval", "100ms"]));
+    let first = read_until(&mut watch.stdout, |line| line == FRESH_LINE).await;
+
+    fixture.perform_lab().await;
+    let code = watch.exit_code().await;
+    let rest = read_rest(&mut watch.stdout).await;
+    let errors = read_rest(&mut watch.stderr).await;
+
+    assert_eq!(code, Some(0), "{first:#?} {rest:#?} {errors:#?}");
+    assert_eq!(
+        rest.last().map(String::as_str),
+        Some(
+            "Lab push-to-ecr complete: every step passes. Next, answer the quiz with `ecrlab quiz`."
+        )
+    );
+    assert_eq!(
+        rest.iter().rev().nth(1).map(String::as_str),
+        Some("4 of 4 steps passed: create-repository PASS, authenticate PASS, tag PASS, push PASS")
+    );
+    let all = [first, rest].concat();
+    assert!(
+        !all.iter().any(|line| line.contains(ESCAPE)),
+        "piped output is plain: {all:#?}"
+    );
+    assert_eq!(errors, Vec::<String>::new());
+    fixture.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_ctrl_c_exits_130() {
+    let fixture = start().await;
+    let mut watch = spawn_watch(fixture.command("watch", &["--interval", "100ms"]));
+    read_until(&mut watch.stdout, |line| line == FRESH_LINE).await;
+
+    watch.interrupt();
+    assert_eq!(watch.exit_code().await, Some(130));
+    assert_eq!(read_rest(&mut watch.stdout).await, ["Stopped."]);
+    fixture.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_retries_until_mock_answers() {
+    // A port that was free a moment ago, for a mock that starts only after watch does.
+    let address = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port");
+    let endpoint = format!("http://{address}");
+    let state = tempfile::tempdir().unwrap();
+    let mut watch = spawn_watch(ecrlab_command(
+        state.path(),
+        &["watch", "--endpoint", &endpoint, "--interval", "100ms"],
+    ));
+    let warning = read_until(&mut watch.stderr, |line| line.contains("retrying")).await;
+    let warning = warning.last().unwrap();
+    assert!(
+        warning.starts_with(&format!(
+            "ecrlab: warning: cannot check the lab at {endpoint}: "
+        )),
+        "{warning}"
+    );
+
+    let data = tempfile::tempdir().unwrap();
+    let mut config = Config::new(data.path());
+    config.listen = address;
+    let mock = MockEcr::start(config)
+        .await
+        .expect("mock starts on the port");
+    read_until(&mut watch.stdout, |line| line == FRESH_LINE).await;
+    read_until(&mut watch.stderr, |line| line.contains("reachable again")).await;
+
+    watch.interrupt();
+    assert_eq!(watch.exit_code().await, Some(130));
+    mock.shutdown().await;
+}
