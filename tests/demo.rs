@@ -3,10 +3,12 @@
 //! them. A student's work, done here with aws-sdk-ecr, reqwest and oci-client, is graded in
 //! whichever region it was done, after a restart on another port, and apart from the demo's.
 
+#[path = "support/ecr_sdk.rs"]
+mod ecr_sdk;
+
 use std::path::Path;
 use std::process::Output;
 
-use base64::Engine as _;
 use ecrlab_core::check::{CheckOptions, CheckReport, check_lab};
 use ecrlab_core::clients::{self, AdminClient, EcrSettings};
 use ecrlab_core::demo::{self, DEMO_USER_AGENT, DemoOutcome, SampleImage};
@@ -190,11 +192,7 @@ async fn demo_journals_each_step() {
 async fn demo_reuses_existing_repository() {
     let lab = RunningMock::start().await;
     let ecr = lab.settings.ecr_client();
-    ecr.create_repository()
-        .repository_name("my-app")
-        .send()
-        .await
-        .expect("create my-app before the demo");
+    ecr_sdk::create_repository(&ecr, "my-app", None).await;
 
     let (outcome, output) = lab.run_demo().await;
 
@@ -256,11 +254,7 @@ async fn journal_since_skips_earlier_events() {
     let lab = RunningMock::start().await;
     let ecr = lab.settings.ecr_client();
     for name in ["first", "second", "third"] {
-        ecr.create_repository()
-            .repository_name(name)
-            .send()
-            .await
-            .expect("create repository");
+        ecr_sdk::create_repository(&ecr, name, None).await;
     }
     let admin = lab.admin();
 
@@ -295,12 +289,8 @@ async fn do_lab_as_student(mock: &mock_ecr::MockEcr, region: &str, repository: &
     let mut settings = EcrSettings::for_mock(mock.endpoint()).expect("endpoint");
     settings.region = region.to_owned();
     let ecr = settings.ecr_client();
-    ecr.create_repository()
-        .repository_name(repository)
-        .send()
-        .await
-        .expect("create the repository");
-    let (user, password) = registry_credentials(&ecr).await;
+    ecr_sdk::create_repository(&ecr, repository, None).await;
+    let (user, password) = ecr_sdk::registry_credentials(&ecr).await;
 
     let login = reqwest::Client::builder()
         .no_proxy()
@@ -315,24 +305,6 @@ async fn do_lab_as_student(mock: &mock_ecr::MockEcr, region: &str, repository: &
     assert_eq!(login.status(), 200, "login in {region}");
 
     push_image(mock, &RegistryAuth::Basic(user, password), repository, tag).await;
-}
-
-/// Decodes the user name and password of GetAuthorizationToken's `authorizationToken`.
-async fn registry_credentials(ecr: &aws_sdk_ecr::Client) -> (String, String) {
-    let output = ecr
-        .get_authorization_token()
-        .send()
-        .await
-        .expect("GetAuthorizationToken");
-    let token = output.authorization_data()[0]
-        .authorization_token()
-        .expect("authorizationToken");
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(token)
-        .expect("base64");
-    let decoded = String::from_utf8(decoded).expect("UTF-8");
-    let (user, password) = decoded.split_once(':').expect("user:password");
-    (user.to_owned(), password.to_owned())
 }
 
 async fn push_image(mock: &mock_ecr::MockEcr, auth: &RegistryAuth, repository: &str, tag: &str) {
@@ -426,13 +398,7 @@ async fn check_grades_lab_done_in_other_region() {
     do_lab_as_student(&mock, "eu-west-1", "my-app", "v1").await;
     let mut settings = EcrSettings::for_mock(mock.endpoint()).expect("endpoint");
     settings.region = "us-east-1".to_owned();
-    settings
-        .ecr_client()
-        .create_repository()
-        .repository_name("other")
-        .send()
-        .await
-        .expect("create other in us-east-1");
+    ecr_sdk::create_repository(&settings.ecr_client(), "other", None).await;
     let evidence = collect_as_check(mock.endpoint()).await;
     let report = grade(&evidence, CheckOptions::default());
     let (code, json) = check_command(mock.endpoint()).await;
@@ -495,19 +461,13 @@ async fn check_explains_token_from_other_region() {
     let mock = start_mock(data_dir.path(), "us-east-1").await;
     let mut settings = EcrSettings::for_mock(mock.endpoint()).expect("endpoint");
     settings.region = "eu-west-1".to_owned();
-    settings
-        .ecr_client()
-        .create_repository()
-        .repository_name("my-app")
-        .send()
-        .await
-        .expect("create my-app in eu-west-1");
+    ecr_sdk::create_repository(&settings.ecr_client(), "my-app", None).await;
 
     // A token for us-east-1 does not open the repositories of eu-west-1.
     let default_ecr = EcrSettings::for_mock(mock.endpoint())
         .expect("endpoint")
         .ecr_client();
-    let (user, password) = registry_credentials(&default_ecr).await;
+    let (user, password) = ecr_sdk::registry_credentials(&default_ecr).await;
     let client = oci_client::Client::new(ClientConfig {
         protocol: ClientProtocol::HttpsExcept(vec![mock.registry_host().to_owned()]),
         ..ClientConfig::default()
@@ -580,13 +540,7 @@ async fn check_passes_after_restart_on_other_port() {
 #[tokio::test(flavor = "multi_thread")]
 async fn check_rejects_unauthenticated_manifest_put() {
     let lab = RunningMock::start().await;
-    lab.settings
-        .ecr_client()
-        .create_repository()
-        .repository_name("my-app")
-        .send()
-        .await
-        .expect("create my-app");
+    ecr_sdk::create_repository(&lab.settings.ecr_client(), "my-app", None).await;
 
     let response = reqwest::Client::builder()
         .no_proxy()
@@ -728,12 +682,8 @@ async fn env_command_points_shell_at_stopped_mock() {
 async fn check_passes_push_without_login_request() {
     let lab = RunningMock::start().await;
     let ecr = lab.settings.ecr_client();
-    ecr.create_repository()
-        .repository_name("my-app")
-        .send()
-        .await
-        .expect("create my-app");
-    let (user, password) = registry_credentials(&ecr).await;
+    ecr_sdk::create_repository(&ecr, "my-app", None).await;
+    let (user, password) = ecr_sdk::registry_credentials(&ecr).await;
 
     // oci-client sends its credentials with the push itself, without a `GET /v2/` that carries
     // them, so the journal has no Login event.

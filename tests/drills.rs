@@ -2,6 +2,9 @@
 //! aws-sdk-ecr, oci-client and raw registry requests and graded after each stage. Every step
 //! fails with a line that names the next action until its drill is done, then passes.
 
+#[path = "support/ecr_sdk.rs"]
+mod ecr_sdk;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -96,36 +99,14 @@ impl Fixture {
     }
 
     async fn create_repository(&self, name: &str, mutability: ImageTagMutability) {
-        self.ecr
-            .create_repository()
-            .repository_name(name)
-            .image_tag_mutability(mutability)
-            .send()
-            .await
-            .expect("repository created");
+        ecr_sdk::create_repository(&self.ecr, name, Some(mutability)).await;
     }
 
     /// Gets a token with GetAuthorizationToken and logs in with it, as `docker login` does
     /// with `GET /v2/`.
     async fn login(&self) -> Login {
-        let output = self
-            .ecr
-            .get_authorization_token()
-            .send()
-            .await
-            .expect("token");
-        let token = output.authorization_data()[0]
-            .authorization_token()
-            .expect("token")
-            .to_owned();
-        let decoded = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, token)
-            .expect("base64");
-        let decoded = String::from_utf8(decoded).expect("utf-8");
-        let (user, password) = decoded.split_once(':').expect("user:password");
-        let login = Login {
-            user: user.to_owned(),
-            password: password.to_owned(),
-        };
+        let (user, password) = ecr_sdk::registry_credentials(&self.ecr).await;
+        let login = Login { user, password };
         let reply = self
             .registry(reqwest::Method::GET, "/v2/", &login, None)
             .await;

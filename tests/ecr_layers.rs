@@ -2,6 +2,9 @@
 //! proxy pushes: layers in parts, then PutImage. It is pulled back with oci-client through the
 //! registry and through GetDownloadUrlForLayer's URL.
 
+#[path = "support/ecr_sdk.rs"]
+mod ecr_sdk;
+
 use aws_sdk_ecr::primitives::Blob;
 use ecrlab_core::clients::EcrSettings;
 use mock_ecr::{Config, MockEcr};
@@ -65,15 +68,8 @@ async fn upload_layer(
 }
 
 async fn registry_auth(ecr: &aws_sdk_ecr::Client) -> RegistryAuth {
-    let output = ecr.get_authorization_token().send().await.expect("token");
-    let token = output.authorization_data()[0]
-        .authorization_token()
-        .expect("token");
-    let decoded =
-        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, token).expect("base64");
-    let decoded = String::from_utf8(decoded).expect("utf-8");
-    let (user, password) = decoded.split_once(':').expect("user:password");
-    RegistryAuth::Basic(user.to_owned(), password.to_owned())
+    let (user, password) = ecr_sdk::registry_credentials(ecr).await;
+    RegistryAuth::Basic(user, password)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -85,11 +81,7 @@ async fn sdk_push_in_parts_pulls_with_oci_client() {
     let ecr = EcrSettings::for_mock(mock.endpoint())
         .expect("endpoint")
         .ecr_client();
-    ecr.create_repository()
-        .repository_name("team/parts")
-        .send()
-        .await
-        .expect("repository created");
+    ecr_sdk::create_repository(&ecr, "team/parts", None).await;
 
     let layer: Vec<u8> = (0..FIVE_MIB + 4321)
         .map(|index| (index % 253) as u8)
@@ -205,11 +197,7 @@ async fn sdk_reads_invalid_layer_part_fields() {
     let ecr = EcrSettings::for_mock(mock.endpoint())
         .expect("endpoint")
         .ecr_client();
-    ecr.create_repository()
-        .repository_name("parts")
-        .send()
-        .await
-        .expect("repository created");
+    ecr_sdk::create_repository(&ecr, "parts", None).await;
     let upload_id = ecr
         .initiate_layer_upload()
         .repository_name("parts")

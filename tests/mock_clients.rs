@@ -1,6 +1,9 @@
 //! The in-process mock driven by the project's own clients: aws-sdk-ecr for the ECR API,
 //! oci-client for the registry, and the `ecrlab check` binary for grading.
 
+#[path = "support/ecr_sdk.rs"]
+mod ecr_sdk;
+
 use std::process::Output;
 
 use aws_sdk_ecr::types::{ImageIdentifier, ImageTagMutability};
@@ -35,32 +38,13 @@ async fn start() -> Fixture {
 
 impl Fixture {
     async fn create_repository(&self, name: &str, mutability: ImageTagMutability) {
-        self.ecr
-            .create_repository()
-            .repository_name(name)
-            .image_tag_mutability(mutability)
-            .send()
-            .await
-            .expect("repository created");
+        ecr_sdk::create_repository(&self.ecr, name, Some(mutability)).await;
     }
 
     /// Returns the registry login from GetAuthorizationToken.
     async fn login(&self) -> RegistryAuth {
-        let output = self
-            .ecr
-            .get_authorization_token()
-            .send()
-            .await
-            .expect("token");
-        let token = output.authorization_data()[0]
-            .authorization_token()
-            .expect("token")
-            .to_owned();
-        let decoded = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, token)
-            .expect("base64");
-        let decoded = String::from_utf8(decoded).expect("utf-8");
-        let (user, password) = decoded.split_once(':').expect("user:password");
-        RegistryAuth::Basic(user.to_owned(), password.to_owned())
+        let (user, password) = ecr_sdk::registry_credentials(&self.ecr).await;
+        RegistryAuth::Basic(user, password)
     }
 
     fn reference(&self, repository: &str, tag: &str) -> Reference {

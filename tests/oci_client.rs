@@ -6,13 +6,15 @@
 //! Basic auth as user `AWS` and the password inside GetAuthorizationToken's token. Every test
 //! reads the registry back (through oci-client or the ECR API) instead of trusting a success.
 
+#[path = "support/ecr_sdk.rs"]
+mod ecr_sdk;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_sdk_ecr::types::{
     ImageDetail, ImageIdentifier, ImageTagMutability, LayerAvailability, LayerFailureCode,
 };
-use base64::Engine as _;
 use ecrlab_core::clients::EcrSettings;
 use futures_util::StreamExt as _;
 use mock_ecr::{Config as MockConfig, MockEcr};
@@ -83,13 +85,7 @@ impl Lab {
     }
 
     async fn create_repository(&self, name: &str, mutability: ImageTagMutability) {
-        self.ecr
-            .create_repository()
-            .repository_name(name)
-            .image_tag_mutability(mutability)
-            .send()
-            .await
-            .unwrap_or_else(|error| panic!("CreateRepository {name} failed: {error:?}"));
+        ecr_sdk::create_repository(&self.ecr, name, Some(mutability)).await;
     }
 
     /// Builds a client that speaks plain HTTP to the mock and stores no credentials yet.
@@ -234,23 +230,9 @@ impl Lab {
 
 /// Calls GetAuthorizationToken and returns the Basic login inside the token, `AWS:<password>`.
 async fn registry_login(ecr: &aws_sdk_ecr::Client) -> RegistryAuth {
-    let output = ecr
-        .get_authorization_token()
-        .send()
-        .await
-        .expect("GetAuthorizationToken failed");
-    let token = output.authorization_data()[0]
-        .authorization_token()
-        .expect("the authorization data has a token");
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(token)
-        .expect("the token is base64");
-    let decoded = String::from_utf8(decoded).expect("the token is UTF-8");
-    let (user, password) = decoded
-        .split_once(':')
-        .expect("the token has the form user:password");
+    let (user, password) = ecr_sdk::registry_credentials(ecr).await;
     assert_eq!(user, "AWS");
-    RegistryAuth::Basic(user.to_owned(), password.to_owned())
+    RegistryAuth::Basic(user, password)
 }
 
 fn sha256(bytes: &[u8]) -> String {

@@ -2,12 +2,14 @@
 //! hash chain and signature it carries, and a report of a lab done against an in-process
 //! mock that `ecrlab grade` accepts.
 
+#[path = "support/ecr_sdk.rs"]
+mod ecr_sdk;
+
 mod report_fixture;
 
 use std::path::Path;
 use std::process::Output;
 
-use base64::Engine as _;
 use ecrlab_core::clients::EcrSettings;
 use ecrlab_core::report::{GENESIS_HASH, ReportFormat, SignatureStatus, chain_hashes, regrade};
 use oci_client::client::{ClientConfig, ClientProtocol, Config as ImageConfig, ImageLayer};
@@ -119,24 +121,8 @@ async fn start_mock(data: &Path) -> mock_ecr::MockEcr {
 async fn do_lab_as_student(mock: &mock_ecr::MockEcr) {
     let settings = EcrSettings::for_mock(mock.endpoint()).expect("endpoint");
     let ecr = settings.ecr_client();
-    ecr.create_repository()
-        .repository_name("my-app")
-        .send()
-        .await
-        .expect("create the repository");
-    let token = ecr
-        .get_authorization_token()
-        .send()
-        .await
-        .expect("GetAuthorizationToken");
-    let encoded = token.authorization_data()[0]
-        .authorization_token()
-        .expect("authorizationToken");
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .expect("base64");
-    let decoded = String::from_utf8(decoded).expect("UTF-8");
-    let (user, password) = decoded.split_once(':').expect("user:password");
+    ecr_sdk::create_repository(&ecr, "my-app", None).await;
+    let (user, password) = ecr_sdk::registry_credentials(&ecr).await;
 
     let login = reqwest::Client::builder()
         .no_proxy()
@@ -144,7 +130,7 @@ async fn do_lab_as_student(mock: &mock_ecr::MockEcr) {
         .build()
         .expect("HTTP client")
         .get(format!("http://{}/v2/", mock.registry_host()))
-        .basic_auth(user, Some(password))
+        .basic_auth(&user, Some(&password))
         .send()
         .await
         .expect("GET /v2/");
@@ -163,7 +149,7 @@ async fn do_lab_as_student(mock: &mock_ecr::MockEcr) {
     let config = ImageConfig::oci_v1(br#"{"architecture":"amd64","os":"linux"}"#.to_vec(), None);
     let manifest = OciImageManifest::build(&layers, &config, None);
     let reference = oci_client::Reference::with_tag(registry, "my-app".to_owned(), "v1".to_owned());
-    let auth = RegistryAuth::Basic(user.to_owned(), password.to_owned());
+    let auth = RegistryAuth::Basic(user, password);
     client
         .push(&reference, &layers, config, &auth, Some(manifest))
         .await

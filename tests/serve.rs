@@ -1,6 +1,9 @@
 //! `ecrlab serve` as a process: it prints where it listens, keeps state across restarts, stops
 //! cleanly on SIGTERM, and explains a port that is already in use.
 
+#[path = "support/ecr_sdk.rs"]
+mod ecr_sdk;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -65,11 +68,7 @@ async fn serve_keeps_state_across_restarts() {
 
     let first = serve(data.path(), "127.0.0.1:0");
     let ecr = EcrSettings::for_mock(&first.endpoint).unwrap().ecr_client();
-    ecr.create_repository()
-        .repository_name("kept/app")
-        .send()
-        .await
-        .expect("repository created");
+    ecr_sdk::create_repository(&ecr, "kept/app", None).await;
     assert_eq!(
         terminate(first),
         Some(0),
@@ -129,17 +128,14 @@ fn serve_reports_unusable_data_folder() {
     );
 }
 
-/// Gets a registry password through the ECR API, as `aws ecr get-login-password` does.
-async fn login_password(endpoint: &str) -> String {
-    let ecr = EcrSettings::for_mock(endpoint).unwrap().ecr_client();
-    let output = ecr.get_authorization_token().send().await.expect("token");
-    let token = output.authorization_data()[0]
-        .authorization_token()
-        .expect("token")
-        .to_owned();
-    let decoded =
-        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, token).expect("base64");
-    String::from_utf8(decoded).expect("utf-8")
+/// Gets registry credentials through the ECR API and encodes them as the value of a Basic
+/// `Authorization` header, without the `Basic ` prefix.
+async fn basic_credentials(ecr: &aws_sdk_ecr::Client) -> String {
+    let (user, password) = ecr_sdk::registry_credentials(ecr).await;
+    base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{user}:{password}"),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -151,13 +147,8 @@ async fn serve_stops_despite_stalled_upload() {
     let ecr = EcrSettings::for_mock(&server.endpoint)
         .unwrap()
         .ecr_client();
-    ecr.create_repository()
-        .repository_name("stall")
-        .send()
-        .await
-        .expect("repository created");
-    let credentials = login_password(&server.endpoint).await;
-    let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, credentials);
+    ecr_sdk::create_repository(&ecr, "stall", None).await;
+    let basic = basic_credentials(&ecr).await;
 
     let client = reqwest::Client::new();
     let started = client
@@ -198,13 +189,8 @@ async fn second_signal_stops_at_once() {
     let ecr = EcrSettings::for_mock(&server.endpoint)
         .unwrap()
         .ecr_client();
-    ecr.create_repository()
-        .repository_name("stall")
-        .send()
-        .await
-        .expect("repository created");
-    let credentials = login_password(&server.endpoint).await;
-    let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, credentials);
+    ecr_sdk::create_repository(&ecr, "stall", None).await;
+    let basic = basic_credentials(&ecr).await;
     let started = reqwest::Client::new()
         .post(format!("{}/v2/stall/blobs/uploads/", server.endpoint))
         .header("authorization", format!("Basic {basic}"))

@@ -3,6 +3,9 @@
 //! progress files in a temporary state folder. The lab's steps are performed with aws-sdk-ecr
 //! and oci-client, as a student's own clients would.
 
+#[path = "support/ecr_sdk.rs"]
+mod ecr_sdk;
+
 use std::path::PathBuf;
 use std::process::{Output, Stdio};
 use std::time::Duration;
@@ -101,12 +104,7 @@ impl Fixture {
         let ecr = EcrSettings::for_mock(self.endpoint())
             .expect("endpoint")
             .ecr_client();
-        ecr.create_repository()
-            .repository_name("my-app")
-            .image_tag_mutability(ImageTagMutability::Immutable)
-            .send()
-            .await
-            .expect("repository created");
+        ecr_sdk::create_repository(&ecr, "my-app", Some(ImageTagMutability::Immutable)).await;
 
         let auth = registry_auth(&ecr).await;
         let reference = Reference::with_tag(
@@ -140,16 +138,8 @@ impl Fixture {
 
 /// Returns the registry login that GetAuthorizationToken issues.
 async fn registry_auth(ecr: &aws_sdk_ecr::Client) -> RegistryAuth {
-    let output = ecr.get_authorization_token().send().await.expect("token");
-    let token = output.authorization_data()[0]
-        .authorization_token()
-        .expect("token")
-        .to_owned();
-    let decoded =
-        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, token).expect("base64");
-    let decoded = String::from_utf8(decoded).expect("UTF-8 token");
-    let (user, password) = decoded.split_once(':').expect("user:password");
-    RegistryAuth::Basic(user.to_owned(), password.to_owned())
+    let (user, password) = ecr_sdk::registry_credentials(ecr).await;
+    RegistryAuth::Basic(user, password)
 }
 
 fn stdout_of(output: &Output) -> String {
