@@ -140,6 +140,54 @@ fn reordered_events_flagged() {
         FlagKind::HashChainBroken,
         "journal entry 4 (seq 5)",
     );
+    // Every sequence number is still in the file, so nothing was removed.
+    assert!(
+        !flag_kinds(&graded).contains(&FlagKind::EventRemoved),
+        "{:#?}",
+        graded.flags
+    );
+}
+
+#[test]
+fn removed_and_reordered_events_flagged_separately() {
+    let json = tamper(&json_of("Ada", true, None), |value| {
+        let journal = value["journal"].as_array_mut().unwrap();
+        journal.remove(1);
+        journal.swap(2, 3);
+    });
+    let graded = regrade_text(&json, None);
+
+    let removed: Vec<&str> = graded
+        .flags
+        .iter()
+        .filter(|flag| flag.kind == FlagKind::EventRemoved)
+        .map(|flag| flag.reason.as_str())
+        .collect();
+    assert_eq!(
+        removed,
+        [
+            "the journal has no event seq 2, between seq 1 and seq 3: the mock numbers events from 1 without gaps"
+        ]
+    );
+    assert_flag(
+        &graded,
+        FlagKind::EventsOutOfOrder,
+        "event seq 4 comes after seq 5",
+    );
+}
+
+#[test]
+fn removed_first_events_flagged() {
+    let json = tamper(&json_of("Ada", true, None), |value| {
+        let journal = value["journal"].as_array_mut().unwrap();
+        journal.drain(0..2);
+    });
+    let graded = regrade_text(&json, None);
+    assert_flag(
+        &graded,
+        FlagKind::EventRemoved,
+        "the journal has no event seq 1 to 2, before seq 3",
+    );
 }
 
 #[test]
@@ -184,7 +232,7 @@ fn foreign_account_flagged() {
     assert_flag(
         &graded,
         FlagKind::ForeignAccount,
-        "1 journal events name another account than the mock's 123456789012, the first seq 1 with account 999999999999",
+        "1 journal event names another account than the mock's 123456789012, the first seq 1 with account 999999999999",
     );
 }
 
@@ -223,7 +271,7 @@ fn edited_quiz_grade_flagged() {
     assert_flag(
         &graded,
         FlagKind::QuizMismatch,
-        "question tags-per-image is stored as correct (1 points), but re-grading the answers gives incorrect (0 points)",
+        "question tags-per-image is stored as correct (1 point), but re-grading the answers gives incorrect (0 points)",
     );
     assert_flag(
         &graded,
@@ -490,8 +538,117 @@ fn grade_command_rejects_missing_folder() {
     let output = run_grade(&["grade", missing.to_str().unwrap(), "--format", "csv"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1));
+    // The folder, then the OS error, then the fix.
+    let prefix = format!(
+        "ecrlab: error: failed to list submissions folder {}: ",
+        missing.display()
+    );
+    let fix = "; pass the folder that contains the students' JSON reports\n";
+    assert!(stderr.starts_with(&prefix), "{stderr}");
+    assert!(stderr.ends_with(fix), "{stderr}");
+    let os_error = &stderr[prefix.len()..stderr.len() - fix.len()];
+    assert!(os_error.contains("(os error "), "{stderr}");
+}
+
+#[test]
+fn grade_command_defaults_to_csv() {
+    let work = tempfile::tempdir().unwrap();
+    let lab_path = report_fixture::write_lab(work.path());
+    let folder = work.path().join("submissions");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("ada.json"), json_of("Ada", true, None)).unwrap();
+
+    let output = run_grade(&[
+        "grade",
+        folder.to_str().unwrap(),
+        "--lab",
+        lab_path.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "stderr:\n{stderr}");
+    assert!(stdout.starts_with("file,student,lab,"), "{stdout}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
     assert!(
-        stderr.contains("failed to list submissions folder"),
+        stderr
+            .starts_with("Class summary for push-fixture 2.0.0: 1 submission, 1 passed every step"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("  quiz: average 1 of 2 points\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn grade_command_reports_empty_folder() {
+    let work = tempfile::tempdir().unwrap();
+    let lab_path = report_fixture::write_lab(work.path());
+    let folder = work.path().join("submissions");
+    std::fs::create_dir(&folder).unwrap();
+
+    let output = run_grade(&[
+        "grade",
+        folder.to_str().unwrap(),
+        "--lab",
+        lab_path.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "ecrlab: warning: submissions folder {} contains no .json files",
+            folder.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Class summary for push-fixture 2.0.0: no submissions\n"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("average"), "{stderr}");
+}
+
+#[test]
+fn class_summary_without_readable_submissions() {
+    let class = grade_class(
+        &lab(),
+        &[("notes.json".to_owned(), "not json".to_owned())],
+        None,
+    );
+    assert_eq!(
+        class.render_summary(),
+        "Class summary for push-fixture 2.0.0: no readable submissions, 1 unreadable\n"
+    );
+}
+
+#[test]
+fn junit_classnames_have_no_file_extension() {
+    let mut files = class_files();
+    files.push(("notes.v2.json".to_owned(), "not json".to_owned()));
+    let junit = grade_class(&lab(), &files, None).render_junit();
+
+    let classnames: Vec<&str> = junit
+        .lines()
+        .filter_map(|line| line.split("classname=\"").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert!(!classnames.is_empty(), "{junit}");
+    for classname in &classnames {
+        assert!(classname.starts_with("ecrlab.push-fixture."), "{classname}");
+        assert!(!classname.contains(".json"), "{classname}");
+    }
+    assert!(classnames.contains(&"ecrlab.push-fixture.Ada Lovelace.steps"));
+    assert!(classnames.contains(&"ecrlab.push-fixture.notes_v2_json.submission"));
+}
+
+#[test]
+fn junit_quiz_failure_carries_feedback() {
+    let junit = grade_class(&lab(), &class_files(), None).render_junit();
+    let expected = "<failure message=\"incorrect\">incorrect, 0 points\n\
+        &quot;100&quot;: incorrect, counted for 0 points\n\
+        &quot;1000&quot;: correct, not counted because the question allows only 1 try\n\
+        correct answer: 1,000\n\
+        explanation: One image can carry up to 1,000 tags.</failure>";
+    assert!(junit.contains(expected), "{junit}");
 }

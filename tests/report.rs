@@ -11,7 +11,9 @@ use std::path::Path;
 use std::process::Output;
 
 use ecrlab_core::clients::EcrSettings;
-use ecrlab_core::report::{GENESIS_HASH, ReportFormat, SignatureStatus, chain_hashes, regrade};
+use ecrlab_core::report::{
+    AttemptStatus, GENESIS_HASH, ReportFormat, SignatureStatus, chain_hashes, regrade,
+};
 use oci_client::client::{ClientConfig, ClientProtocol, Config as ImageConfig, ImageLayer};
 use oci_client::manifest::{IMAGE_LAYER_MEDIA_TYPE, OciImageManifest};
 use oci_client::secrets::RegistryAuth;
@@ -91,6 +93,18 @@ fn report_records_quiz_attempts() {
     assert_eq!(tags.attempts, ["100", "1000"]);
     assert_eq!(tags.verdict, "incorrect");
     assert_eq!(tags.score, 0.0);
+    // The fixture lab allows one try, so the correct retry does not count.
+    let statuses: Vec<AttemptStatus> = tags
+        .graded_attempts
+        .iter()
+        .map(|attempt| attempt.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        [AttemptStatus::Counted, AttemptStatus::BeyondAllowedTries]
+    );
+    assert_eq!(tags.graded_attempts[1].verdict, "correct");
+    assert_eq!(tags.attempts_allowed, 1);
     assert_eq!(submission.quiz.score, 1.0);
     assert_eq!(submission.quiz.max_score, 2.0);
 }

@@ -60,7 +60,7 @@ pub struct GradeArguments {
     /// Folder of JSON submissions; every `*.json` file directly inside it is graded.
     dir: PathBuf,
     /// Output format. The CSV has one row per submission; the class summary goes to stderr.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, default_value = "csv")]
     format: GradeFormatArgument,
     /// Lab definition file; the built-in push-to-ECR lab when omitted.
     #[arg(long)]
@@ -131,6 +131,12 @@ pub fn grade(arguments: GradeArguments, out: &mut impl Write) -> anyhow::Result<
     let lab = load_lab(arguments.lab.as_deref())?;
     let key = load_key(arguments.key.as_deref())?;
     let (files, read_errors) = read_submissions(&arguments.dir)?;
+    if files.is_empty() && read_errors.is_empty() {
+        eprintln!(
+            "ecrlab: warning: submissions folder {} contains no .json files; pass the folder that contains the files `ecrlab report --format json` writes",
+            arguments.dir.display()
+        );
+    }
 
     let mut class = grade_class(&lab, &files, key.as_ref());
     if !read_errors.is_empty() {
@@ -166,9 +172,10 @@ type SubmissionFiles = (Vec<(String, String)>, Vec<SubmissionError>);
 /// Reads every `*.json` file directly in `dir`, sorted by name. A file that cannot be read
 /// becomes an error entry; a folder that cannot be listed is an error.
 fn read_submissions(dir: &Path) -> anyhow::Result<SubmissionFiles> {
-    let entries = std::fs::read_dir(dir).with_context(|| {
-        format!(
-            "failed to list submissions folder {}: pass the folder that holds the students' JSON reports",
+    // The message is built here, not with `context`, so that the fix comes after the OS error.
+    let entries = std::fs::read_dir(dir).map_err(|error| {
+        anyhow::anyhow!(
+            "failed to list submissions folder {}: {error}; pass the folder that contains the students' JSON reports",
             dir.display()
         )
     })?;

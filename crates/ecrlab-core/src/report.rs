@@ -25,15 +25,15 @@ use time::OffsetDateTime;
 use crate::check::{CheckOptions, check_lab};
 use crate::evidence::{Evidence, JournalEvent, RepositoryState};
 use crate::lab::Lab;
-use crate::quiz::{Grade, Question};
+use crate::quiz::{AttemptResult, Grade, Question, Verdict};
 
 pub use integrity::{
     GENESIS_HASH, InstructorKey, KeyError, MIN_KEY_BYTES, SIGNATURE_ALGORITHM, canonical_json,
     chain_hash, chain_hashes, value_hash,
 };
 pub use regrade::{
-    ClassReport, ClassSummary, Flag, FlagKind, GradedSubmission, RegradedAnswer, RegradedStep,
-    SignatureStatus, StepSummary, SubmissionError, grade_class, regrade,
+    ClassReport, ClassSummary, Flag, FlagKind, GradedSubmission, RegradedStep, SignatureStatus,
+    StepSummary, SubmissionError, grade_class, regrade,
 };
 
 /// The `format` of submissions this code writes and reads.
@@ -118,16 +118,58 @@ pub struct SubmittedAnswer {
     pub question_id: String,
     pub prompt: String,
     /// Every answer the student gave, in order; empty when the question was not answered.
+    /// `ecrlab grade` grades these again.
     pub attempts: Vec<String>,
+    /// Each of `attempts` graded, with whether it counted toward the score. `ecrlab grade`
+    /// computes this again from `attempts` and does not read the stored copy.
+    #[serde(default)]
+    pub graded_attempts: Vec<GradedAttempt>,
+    /// The tries that count toward the score, from the lab's quiz settings.
+    #[serde(default)]
+    pub attempts_allowed: u32,
     /// The grade's verdict as the quiz names it, such as `correct` or `incorrect`.
     pub verdict: String,
     /// Credit from 0.0 to 1.0.
     pub score: f64,
     pub correct_answer: String,
+    /// The lab's explanation of the correct answer.
+    #[serde(default)]
+    pub explanation: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub misconception: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// One answer to a question, graded on its own, and whether it counted toward the score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GradedAttempt {
+    pub answer: String,
+    /// The answer's verdict on its own, before any retry penalty.
+    pub verdict: String,
+    /// The try the answer used, counting from 1. An answer that could not be read uses no try
+    /// and has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub try_number: Option<u32>,
+    pub status: AttemptStatus,
+    /// The answer's credit after the retry penalty, or 0 when it did not count.
+    pub score: f64,
+}
+
+/// Whether an answer counted toward its question's score, and why not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttemptStatus {
+    /// The answer was graded for credit. The question's score is that of its best counted
+    /// answer.
+    Counted,
+    /// The answer could not be read for the question's kind, so it used no try.
+    Unreadable,
+    /// An earlier answer was correct, which ends the question.
+    AfterCorrectAnswer,
+    /// The answer used a try beyond the tries the question allows.
+    BeyondAllowedTries,
 }
 
 /// A journal event with its chain hash.
@@ -243,19 +285,56 @@ fn answer_record(question: &Question, attempts: Vec<String>) -> SubmittedAnswer 
         .best_attempt
         .and_then(|index| result.attempts.get(index))
         .map_or_else(|| result.last_grade(), |attempt| &attempt.grade);
-    let verdict = match to_value(&result.verdict) {
-        Value::String(name) => name,
-        other => other.to_string(),
-    };
     SubmittedAnswer {
         question_id: question.id().to_owned(),
         prompt: question.prompt().to_owned(),
-        verdict,
+        graded_attempts: graded_attempts(&attempts, &result.attempts),
+        attempts_allowed: result.attempts_allowed,
+        verdict: verdict_name(result.verdict),
         score: result.score,
         correct_answer: feedback.correct_answer.clone(),
+        explanation: feedback.explanation.clone(),
         misconception: feedback.misconception.clone(),
         notes: feedback.notes.clone(),
         attempts,
+    }
+}
+
+/// Pairs each answer with its result and says why an uncounted one did not count. An answer
+/// after a counted correct one is reported as such even when it is also beyond the allowed
+/// tries, because the correct answer is what ended the question.
+fn graded_attempts(answers: &[String], results: &[AttemptResult]) -> Vec<GradedAttempt> {
+    let mut correct_before = false;
+    let mut graded = Vec::with_capacity(results.len());
+    for (answer, result) in answers.iter().zip(results) {
+        let status = if result.counted {
+            AttemptStatus::Counted
+        } else if result.try_number.is_none() {
+            AttemptStatus::Unreadable
+        } else if correct_before {
+            AttemptStatus::AfterCorrectAnswer
+        } else {
+            AttemptStatus::BeyondAllowedTries
+        };
+        // Only a counted correct answer is the reason: a correct answer that did not count was
+        // itself beyond the allowed tries, and so is every readable answer after it.
+        correct_before |= result.counted && result.grade.is_correct();
+        graded.push(GradedAttempt {
+            answer: answer.clone(),
+            verdict: verdict_name(result.grade.verdict),
+            try_number: result.try_number,
+            status,
+            score: result.score,
+        });
+    }
+    graded
+}
+
+/// Returns a verdict's name as the quiz's JSON writes it, such as `partial`.
+fn verdict_name(verdict: Verdict) -> String {
+    match to_value(&verdict) {
+        Value::String(name) => name,
+        other => other.to_string(),
     }
 }
 
@@ -313,4 +392,164 @@ fn format_utc(at: OffsetDateTime) -> String {
     at.to_offset(time::UtcOffset::UTC)
         .format(&format)
         .unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-step lab whose duration question allows two tries, each retry costing a quarter.
+    const LAB: &str = r#"
+format = 1
+id = "retry-lab"
+title = "Retries"
+version = "1.0.0"
+summary = "A question with two tries."
+
+[quiz]
+attempts = 2
+retry_penalty = 0.25
+
+[[steps]]
+id = "create-repository"
+title = "Create a repository"
+check = "repository-created"
+instructions = "Run aws ecr create-repository --repository-name my-app."
+hints = ["Use aws ecr create-repository."]
+
+[[questions]]
+id = "token-validity"
+kind = "duration"
+prompt = "How long is an ECR authorization token valid?"
+answer = "12 hours"
+explanation = "An ECR authorization token is valid for 12 hours."
+source = "ECR API Reference, GetAuthorizationToken"
+"#;
+
+    fn lab() -> Lab {
+        Lab::parse(LAB, "report.rs").expect("the test lab is valid")
+    }
+
+    fn submission_with(answers: &[&str]) -> Submission {
+        let lab = lab();
+        let attempts = BTreeMap::from([(
+            "token-validity".to_owned(),
+            answers.iter().map(|answer| (*answer).to_owned()).collect(),
+        )]);
+        let inputs = ReportInputs {
+            lab: &lab,
+            student: "Ada".to_owned(),
+            created_at: time::macros::datetime!(2026-01-05 10:00:00 UTC),
+            mock: MockIdentity {
+                endpoint: "http://127.0.0.1:5000".to_owned(),
+                account_id: "123456789012".to_owned(),
+                region: "us-east-1".to_owned(),
+                registry_host: "localhost:5000".to_owned(),
+            },
+            evidence: &Evidence::default(),
+            quiz_attempts: &attempts,
+        };
+        build_submission(&inputs, None)
+    }
+
+    fn statuses(answer: &SubmittedAnswer) -> Vec<AttemptStatus> {
+        answer
+            .graded_attempts
+            .iter()
+            .map(|attempt| attempt.status)
+            .collect()
+    }
+
+    #[test]
+    fn attempts_after_correct_answer_not_counted() {
+        let submission = submission_with(&["12", "1 day", "12 hours", "13 hours"]);
+        let answer = &submission.quiz.answers[0];
+
+        assert_eq!(
+            statuses(answer),
+            [
+                AttemptStatus::Unreadable,
+                AttemptStatus::Counted,
+                AttemptStatus::Counted,
+                AttemptStatus::AfterCorrectAnswer,
+            ]
+        );
+        let tries: Vec<Option<u32>> = answer
+            .graded_attempts
+            .iter()
+            .map(|attempt| attempt.try_number)
+            .collect();
+        assert_eq!(tries, [None, Some(1), Some(2), Some(3)]);
+        assert_eq!(answer.graded_attempts[2].verdict, "correct");
+        assert_eq!(answer.graded_attempts[2].score, 0.75);
+        assert_eq!(answer.score, 0.75);
+        assert_eq!(answer.attempts_allowed, 2);
+    }
+
+    #[test]
+    fn attempts_beyond_allowed_tries_not_counted() {
+        let submission = submission_with(&["1 day", "2 days", "12 hours", "13 hours"]);
+        let answer = &submission.quiz.answers[0];
+
+        assert_eq!(
+            statuses(answer),
+            [
+                AttemptStatus::Counted,
+                AttemptStatus::Counted,
+                AttemptStatus::BeyondAllowedTries,
+                AttemptStatus::BeyondAllowedTries,
+            ]
+        );
+        assert_eq!(answer.graded_attempts[2].verdict, "correct");
+        assert_eq!(answer.graded_attempts[2].score, 0.0);
+        assert_eq!(answer.verdict, "incorrect");
+        assert_eq!(answer.score, 0.0);
+    }
+
+    #[test]
+    fn every_format_marks_counted_attempts() {
+        let submission = submission_with(&["1 day", "2 days", "12 hours"]);
+
+        let text = submission.render(ReportFormat::Text);
+        assert!(
+            text.contains("     - \"1 day\": incorrect, counted for 0 points\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "     - \"12 hours\": correct, not counted because the question allows only 2 tries\n"
+            ),
+            "{text}"
+        );
+
+        let markdown = submission.render(ReportFormat::Markdown);
+        assert!(
+            markdown.contains(
+                "\"2 days\": incorrect, counted for 0 points; \"12 hours\": correct, not counted because the question allows only 2 tries"
+            ),
+            "{markdown}"
+        );
+
+        let json: Value =
+            serde_json::from_str(&submission.render(ReportFormat::Json)).expect("JSON");
+        let graded = &json["quiz"]["answers"][0]["gradedAttempts"];
+        assert_eq!(graded[0]["status"], "counted");
+        assert_eq!(graded[2]["status"], "beyond-allowed-tries");
+        assert_eq!(graded[2]["tryNumber"], 3);
+        assert_eq!(json["quiz"]["answers"][0]["attemptsAllowed"], 2);
+    }
+
+    #[test]
+    fn unreadable_attempt_uses_no_try() {
+        let submission = submission_with(&["12"]);
+        let text = submission.render(ReportFormat::Text);
+        assert!(
+            text.contains("\"12\": not counted because it could not be read, so it used no try"),
+            "{text}"
+        );
+        assert!(
+            text.contains("incorrect token-validity (0 points)"),
+            "{text}"
+        );
+    }
 }

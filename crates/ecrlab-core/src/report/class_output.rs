@@ -3,7 +3,9 @@
 use std::fmt::Write as _;
 
 use super::regrade::{ClassReport, GradedSubmission};
-use super::render::{format_score, write_testcase, xml_escape};
+use super::render::{
+    count_of, format_score, junit_class, points, quiz_feedback, write_testcase, xml_escape,
+};
 
 // Writing to a String cannot fail, so the `fmt::Result`s below are ignored.
 
@@ -58,13 +60,15 @@ impl ClassReport {
 
     /// Renders one JUnit test suite per submission: a test case per step, per question and
     /// one named `integrity` that fails with the flags. Unreadable files are suites with an
-    /// `<error>`; the class summary is the properties of a last suite.
+    /// `<error>`; the class summary is the properties of a last suite. Classnames are
+    /// `ecrlab.<lab id>.<student>.steps`, `.quiz` and `.submission`, with dots in the parts
+    /// replaced, and the file name takes the student's place for an unreadable file.
     pub fn render_junit(&self) -> String {
         let mut suites = String::new();
         let mut tests = 0;
         let mut failures = 0;
         for submission in &self.submissions {
-            let (suite, suite_tests, suite_failures) = submission_suite(submission);
+            let (suite, suite_tests, suite_failures) = submission_suite(&self.lab.id, submission);
             suites.push_str(&suite);
             tests += suite_tests;
             failures += suite_failures;
@@ -75,10 +79,11 @@ impl ClassReport {
                 "  <testsuite name=\"{}\" tests=\"1\" errors=\"1\">",
                 xml_escape(error.file())
             );
+            let class = format!("{}.submission", junit_class(&self.lab.id, error.file()));
             let _ = writeln!(
                 suites,
                 "    <testcase classname=\"{}\" name=\"read submission\">",
-                xml_escape(error.file())
+                xml_escape(&class)
             );
             let _ = writeln!(
                 suites,
@@ -103,14 +108,22 @@ impl ClassReport {
     }
 
     /// Renders the class summary as text: counts, each step's pass count and the average
-    /// quiz score.
+    /// quiz score. Without readable submissions it is one line that says so.
     pub fn render_summary(&self) -> String {
         let summary = &self.summary;
+        let lab = format!("{} {}", self.lab.id, self.lab.version);
+        let Some(average) = summary.average_quiz_score else {
+            return match summary.unreadable {
+                0 => format!("Class summary for {lab}: no submissions\n"),
+                unreadable => format!(
+                    "Class summary for {lab}: no readable submissions, {unreadable} unreadable\n"
+                ),
+            };
+        };
+
         let mut out = format!(
-            "Class summary for {} {}: {} submissions, {} passed every step, {} flagged, {} unreadable\n",
-            self.lab.id,
-            self.lab.version,
-            summary.submissions,
+            "Class summary for {lab}: {}, {} passed every step, {} flagged, {} unreadable\n",
+            count_of(summary.submissions, "submission", "submissions"),
             summary.passed,
             summary.flagged,
             summary.unreadable
@@ -122,13 +135,11 @@ impl ClassReport {
                 step.id, step.passed, summary.submissions
             );
         }
-        let average = summary
-            .average_quiz_score
-            .map_or_else(|| "none".to_owned(), format_score);
         let _ = writeln!(
             out,
-            "  quiz: average {average} of {} points",
-            format_score(summary.quiz_max_score)
+            "  quiz: average {} of {}",
+            format_score(average),
+            points(summary.quiz_max_score)
         );
         out
     }
@@ -167,24 +178,29 @@ impl ClassReport {
     }
 }
 
-/// Returns a submission's suite with its test and failure counts.
-fn submission_suite(submission: &GradedSubmission) -> (String, usize, usize) {
+/// Returns a submission's suite with its test and failure counts. `lab_id` is the lab graded
+/// against, which names the test cases whatever lab the submission states.
+fn submission_suite(lab_id: &str, submission: &GradedSubmission) -> (String, usize, usize) {
     let mut cases = String::new();
     let mut failures = 0;
-    let step_class = format!("{}.steps", submission.file);
+    // A student name cannot be empty when `ecrlab report` writes it, but an edited file can
+    // have one, and a classname needs a part there.
+    let name = if submission.student.trim().is_empty() {
+        &submission.file
+    } else {
+        &submission.student
+    };
+    let class = junit_class(lab_id, name);
+    let step_class = format!("{class}.steps");
     for step in &submission.steps {
         let failure = (!step.passed).then(|| ("step failed", step.evidence.join("\n")));
         failures += usize::from(failure.is_some());
         write_testcase(&mut cases, &step_class, &step.id, failure);
     }
-    let quiz_class = format!("{}.quiz", submission.file);
+    let quiz_class = format!("{class}.quiz");
     for answer in &submission.quiz {
-        let failure = (answer.score < 1.0).then(|| {
-            (
-                answer.verdict.as_str(),
-                format!("score {}", format_score(answer.score)),
-            )
-        });
+        let failure =
+            (answer.score < 1.0).then(|| (answer.verdict.as_str(), quiz_feedback(answer)));
         failures += usize::from(failure.is_some());
         write_testcase(&mut cases, &quiz_class, &answer.question_id, failure);
     }
@@ -195,7 +211,12 @@ fn submission_suite(submission: &GradedSubmission) -> (String, usize, usize) {
         .collect();
     let failure = (!reasons.is_empty()).then(|| ("submission flagged", reasons.join("\n")));
     failures += usize::from(failure.is_some());
-    write_testcase(&mut cases, &submission.file, "integrity", failure);
+    write_testcase(
+        &mut cases,
+        &format!("{class}.submission"),
+        "integrity",
+        failure,
+    );
 
     let tests = submission.steps.len() + submission.quiz.len() + 1;
     let name = format!("{} ({})", submission.student, submission.file);

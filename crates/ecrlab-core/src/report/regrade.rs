@@ -5,7 +5,7 @@
 //! hash and signature is compared with what re-grading computes. Each difference becomes a
 //! [`Flag`] with a reason that names the step, event or value involved.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -14,7 +14,8 @@ use thiserror::Error;
 use super::integrity::{
     GENESIS_HASH, InstructorKey, SIGNATURE_ALGORITHM, canonical_json, chain_hashes, value_hash,
 };
-use super::{SUBMISSION_FORMAT, Submission, SubmittedLab, grade_quiz};
+use super::render::{count_of, points};
+use super::{SUBMISSION_FORMAT, Submission, SubmittedAnswer, SubmittedLab, grade_quiz};
 use crate::check::{CheckOptions, check_lab};
 use crate::evidence::Evidence;
 use crate::lab::Lab;
@@ -89,15 +90,6 @@ pub struct RegradedStep {
     pub evidence: Vec<String>,
 }
 
-/// A question's grade from re-grading the stored answers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RegradedAnswer {
-    pub question_id: String,
-    pub verdict: String,
-    pub score: f64,
-}
-
 /// A submission graded again from its evidence.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -111,7 +103,8 @@ pub struct GradedSubmission {
     /// Whether every step passed the re-grade.
     pub passed: bool,
     pub steps: Vec<RegradedStep>,
-    pub quiz: Vec<RegradedAnswer>,
+    /// Each question graded again from the stored answers, with its feedback.
+    pub quiz: Vec<SubmittedAnswer>,
     pub quiz_score: f64,
     pub quiz_max_score: f64,
     pub signature: SignatureStatus,
@@ -231,6 +224,8 @@ pub fn regrade(
         .collect();
     let quiz = grade_quiz(&lab.questions, &attempts);
     flags.extend(quiz_flags(&submission, &quiz));
+    let quiz_score = quiz.score;
+    let quiz_max_score = quiz.max_score;
 
     Ok(GradedSubmission {
         file: file.to_owned(),
@@ -239,17 +234,9 @@ pub fn regrade(
         created_at: submission.created_at,
         passed: report.passed,
         steps,
-        quiz: quiz
-            .answers
-            .iter()
-            .map(|answer| RegradedAnswer {
-                question_id: answer.question_id.clone(),
-                verdict: answer.verdict.clone(),
-                score: answer.score,
-            })
-            .collect(),
-        quiz_score: quiz.score,
-        quiz_max_score: quiz.max_score,
+        quiz: quiz.answers,
+        quiz_score,
+        quiz_max_score,
         signature,
         journal_hash: submission.journal_hash,
         journal_events: submission.journal.len(),
@@ -370,7 +357,9 @@ fn chain_flags(raw: &Value, submission: &Submission) -> Vec<Flag> {
     }]
 }
 
-/// Checks that sequence numbers start at 1 and increase by 1, as the mock assigns them.
+/// Checks that sequence numbers increase, and that every number from 1 to the highest is
+/// present, as the mock assigns them. Order and gaps are separate checks, so reordered events
+/// are not reported as removed.
 fn sequence_flags(submission: &Submission) -> Vec<Flag> {
     let mut flags = Vec::new();
     let mut previous = 0;
@@ -383,22 +372,48 @@ fn sequence_flags(submission: &Submission) -> Vec<Flag> {
                     "event seq {seq} comes after seq {previous}, but the mock records events in increasing order"
                 ),
             });
-        } else if seq > previous + 1 {
-            let missing = if seq == previous + 2 {
-                format!("seq {}", previous + 1)
-            } else {
-                format!("seq {} to {}", previous + 1, seq - 1)
-            };
-            flags.push(Flag {
-                kind: FlagKind::EventRemoved,
-                reason: format!(
-                    "the journal has no event {missing}, between seq {previous} and seq {seq}: the mock numbers events without gaps"
-                ),
-            });
         }
         previous = previous.max(seq);
     }
+
+    let present: BTreeSet<u64> = submission
+        .journal
+        .iter()
+        .map(|entry| entry.event.seq)
+        .collect();
+    for (first, last) in missing_ranges(&present) {
+        let missing = if first == last {
+            format!("seq {first}")
+        } else {
+            format!("seq {first} to {last}")
+        };
+        let position = if first == 1 {
+            format!("before seq {}", last + 1)
+        } else {
+            format!("between seq {} and seq {}", first - 1, last + 1)
+        };
+        flags.push(Flag {
+            kind: FlagKind::EventRemoved,
+            reason: format!(
+                "the journal has no event {missing}, {position}: the mock numbers events from 1 without gaps"
+            ),
+        });
+    }
     flags
+}
+
+/// Returns the runs of numbers from 1 to the highest of `present` that are absent from it, as
+/// `(first, last)` pairs in increasing order.
+fn missing_ranges(present: &BTreeSet<u64>) -> Vec<(u64, u64)> {
+    let mut ranges = Vec::new();
+    let mut expected = 1;
+    for &seq in present {
+        if seq > expected {
+            ranges.push((expected, seq - 1));
+        }
+        expected = seq.saturating_add(1);
+    }
+    ranges
 }
 
 fn account_flags(submission: &Submission) -> Option<Flag> {
@@ -412,8 +427,8 @@ fn account_flags(submission: &Submission) -> Option<Flag> {
     Some(Flag {
         kind: FlagKind::ForeignAccount,
         reason: format!(
-            "{} journal events name another account than the mock's {account}, the first seq {} with account {}",
-            foreign.len(),
+            "{} another account than the mock's {account}, the first seq {} with account {}",
+            count_of(foreign.len(), "journal event names", "journal events name"),
             first.event.seq,
             first.event.account
         ),
@@ -485,12 +500,12 @@ fn quiz_flags(submission: &Submission, regraded: &super::SubmittedQuiz) -> Vec<F
             flags.push(Flag {
                 kind: FlagKind::QuizMismatch,
                 reason: format!(
-                    "question {} is stored as {} ({} points), but re-grading the answers gives {} ({} points)",
+                    "question {} is stored as {} ({}), but re-grading the answers gives {} ({})",
                     answer.question_id,
                     stated.verdict,
-                    super::render::format_score(stated.score),
+                    points(stated.score),
                     answer.verdict,
-                    super::render::format_score(answer.score)
+                    points(answer.score)
                 ),
             });
         }
@@ -656,6 +671,32 @@ impl ClassReport {
             submissions,
             errors,
             summary,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sequence numbers in a journal, and the missing runs expected.
+    type RangesCase = (&'static [u64], &'static [(u64, u64)]);
+
+    #[test]
+    fn missing_ranges_name_absent_numbers_only() {
+        let cases: &[RangesCase] = &[
+            (&[], &[]),
+            (&[1, 2, 3], &[]),
+            (&[1, 2, 3, 5, 4, 6], &[]),
+            (&[1, 2, 4], &[(3, 3)]),
+            (&[2, 3], &[(1, 1)]),
+            (&[1, 5, 6, 9], &[(2, 4), (7, 8)]),
+            (&[1, 1, 3], &[(2, 2)]),
+            (&[0, 2], &[(1, 1)]),
+        ];
+        for (seqs, expected) in cases {
+            let present: BTreeSet<u64> = seqs.iter().copied().collect();
+            assert_eq!(missing_ranges(&present), *expected, "seqs {seqs:?}");
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Submission, SubmittedAnswer};
+use super::{AttemptStatus, GradedAttempt, Submission, SubmittedAnswer};
 use crate::evidence::{JournalEvent, Outcome};
 
 // Writing to a String cannot fail, so the `fmt::Result`s below are ignored.
@@ -36,17 +36,24 @@ pub(super) fn text(submission: &Submission) -> String {
     for answer in &submission.quiz.answers {
         let _ = writeln!(
             out,
-            "{} {}: {}",
+            "{} {} ({})",
             answer.verdict,
             answer.question_id,
-            attempts(answer)
+            points(answer.score)
         );
-        for note in answer_notes(answer) {
-            let _ = writeln!(out, "     - {note}");
+        for line in attempt_lines(answer)
+            .into_iter()
+            .chain(answer_notes(answer))
+        {
+            let _ = writeln!(out, "     - {line}");
         }
     }
 
-    let _ = writeln!(out, "\nJournal: {} events", submission.journal.len());
+    let _ = writeln!(
+        out,
+        "\nJournal: {}",
+        count_of(submission.journal.len(), "event", "events")
+    );
     for entry in &submission.journal {
         let _ = writeln!(out, "{}", event_line(&entry.event));
     }
@@ -97,13 +104,17 @@ pub(super) fn markdown(submission: &Submission) -> String {
             out,
             "| `{}` | {} | {} | {} |",
             answer.question_id,
-            markdown_cell(&attempts(answer)),
+            markdown_cell(&attempts_cell(answer)),
             answer.verdict,
             format_score(answer.score)
         );
     }
 
-    let _ = writeln!(out, "\n## Journal: {} events\n", submission.journal.len());
+    let _ = writeln!(
+        out,
+        "\n## Journal: {}\n",
+        count_of(submission.journal.len(), "event", "events")
+    );
     let _ = writeln!(out, "```text");
     for entry in &submission.journal {
         // A fenced block shows text as it is, so only a fence inside it needs breaking.
@@ -164,22 +175,41 @@ pub(super) fn junit(submission: &Submission) -> String {
     );
     let _ = writeln!(out, "    </properties>");
 
-    let step_class = format!("{}.steps", submission.lab.id);
+    let class = junit_class(&submission.lab.id, &submission.student);
+    let step_class = format!("{class}.steps");
     for step in &submission.steps {
         let name = format!("{}: {}", step.id, step.title);
         let failure = (!step.passed).then(|| ("step failed", step.evidence.join("\n")));
         write_testcase(&mut out, &step_class, &name, failure);
     }
-    let quiz_class = format!("{}.quiz", submission.lab.id);
+    let quiz_class = format!("{class}.quiz");
     for answer in &submission.quiz.answers {
-        let mut feedback = vec![format!("answers: {}", attempts(answer))];
-        feedback.extend(answer_notes(answer));
-        let failure = (answer.score < 1.0).then(|| (answer.verdict.as_str(), feedback.join("\n")));
+        let failure =
+            (answer.score < 1.0).then(|| (answer.verdict.as_str(), quiz_feedback(answer)));
         write_testcase(&mut out, &quiz_class, &answer.question_id, failure);
     }
     let _ = writeln!(out, "  </testsuite>");
     let _ = writeln!(out, "</testsuites>");
     out
+}
+
+/// Builds a JUnit classname `ecrlab.<lab id>.<name>`. CI tools read the parts of a classname
+/// between dots as packages, so dots inside the lab id and the name become `_`.
+pub(super) fn junit_class(lab_id: &str, name: &str) -> String {
+    format!(
+        "ecrlab.{}.{}",
+        lab_id.replace('.', "_"),
+        name.replace('.', "_")
+    )
+}
+
+/// Returns the feedback on a question for a JUnit failure: the verdict and score, each
+/// answer and whether it counted, the correct answer and the explanation.
+pub(super) fn quiz_feedback(answer: &SubmittedAnswer) -> String {
+    let mut lines = vec![format!("{}, {}", answer.verdict, points(answer.score))];
+    lines.extend(attempt_lines(answer));
+    lines.extend(answer_notes(answer));
+    lines.join("\n")
 }
 
 /// Writes a `<testcase>`, with a `<failure>` when `failure` contains its message and text.
@@ -248,10 +278,29 @@ fn passed_steps(submission: &Submission) -> usize {
 
 fn quiz_score(submission: &Submission) -> String {
     format!(
-        "{} of {} points",
+        "{} of {}",
         format_score(submission.quiz.score),
-        format_score(submission.quiz.max_score)
+        points(submission.quiz.max_score)
     )
+}
+
+/// Formats a score with its unit: `1 point`, `0.5 points`, `2 points`.
+pub(super) fn points(score: f64) -> String {
+    let score = format_score(score);
+    if score == "1" {
+        "1 point".to_owned()
+    } else {
+        format!("{score} points")
+    }
+}
+
+/// Formats a count with the singular or plural form of what it counts: `1 event`, `2 events`.
+pub(super) fn count_of(count: usize, singular: &str, plural: &str) -> String {
+    if count == 1 {
+        format!("1 {singular}")
+    } else {
+        format!("{count} {plural}")
+    }
 }
 
 /// Formats a score with at most two decimals and no trailing zeros: `3`, `2.5`, `0.33`.
@@ -260,16 +309,43 @@ pub(super) fn format_score(score: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-fn attempts(answer: &SubmittedAnswer) -> String {
-    if answer.attempts.is_empty() {
+/// Returns one line per answer, in order, saying whether it counted toward the score.
+fn attempt_lines(answer: &SubmittedAnswer) -> Vec<String> {
+    answer
+        .graded_attempts
+        .iter()
+        .map(|attempt| attempt_line(attempt, answer.attempts_allowed))
+        .collect()
+}
+
+/// Formats an answer as `"100": incorrect, counted for 0 points`, or with the reason it did
+/// not count.
+fn attempt_line(attempt: &GradedAttempt, attempts_allowed: u32) -> String {
+    let answer = format!("{:?}", attempt.answer);
+    let verdict = &attempt.verdict;
+    match attempt.status {
+        AttemptStatus::Counted => {
+            format!("{answer}: {verdict}, counted for {}", points(attempt.score))
+        }
+        AttemptStatus::Unreadable => {
+            format!("{answer}: not counted because it could not be read, so it used no try")
+        }
+        AttemptStatus::AfterCorrectAnswer => {
+            format!("{answer}: {verdict}, not counted because an earlier answer was correct")
+        }
+        AttemptStatus::BeyondAllowedTries => {
+            let allowed = count_of(attempts_allowed as usize, "try", "tries");
+            format!("{answer}: {verdict}, not counted because the question allows only {allowed}")
+        }
+    }
+}
+
+/// Lists the answers for a Markdown table cell.
+fn attempts_cell(answer: &SubmittedAnswer) -> String {
+    if answer.graded_attempts.is_empty() {
         return "(not answered)".to_owned();
     }
-    answer
-        .attempts
-        .iter()
-        .map(|attempt| format!("{attempt:?}"))
-        .collect::<Vec<_>>()
-        .join(", then ")
+    attempt_lines(answer).join("; ")
 }
 
 fn answer_notes(answer: &SubmittedAnswer) -> Vec<String> {
@@ -279,6 +355,9 @@ fn answer_notes(answer: &SubmittedAnswer) -> Vec<String> {
     }
     if answer.score < 1.0 {
         notes.push(format!("correct answer: {}", answer.correct_answer));
+        if !answer.explanation.is_empty() {
+            notes.push(format!("explanation: {}", answer.explanation));
+        }
     }
     notes
 }
