@@ -114,7 +114,7 @@ fn list_shows_builtin_and_folder_labs() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
     assert!(lines[0].starts_with("ID "), "{text}");
-    assert!(lines[1].starts_with("push-to-ecr  1.2.0"), "{text}");
+    assert!(lines[1].starts_with("push-to-ecr  1.3.0"), "{text}");
     assert!(lines[1].ends_with("built-in"), "{text}");
     assert!(lines[2].starts_with("broken       invalid"), "{text}");
     assert!(
@@ -184,20 +184,88 @@ fn show_finds_lab_by_id_and_path() {
 }
 
 #[test]
-fn show_prefers_builtin_lab_and_names_copy() {
+fn identical_copy_of_builtin_is_listed_once() {
     let workspace = Workspace::new();
     let builtin = include_str!("../labs/push-to-ecr/lab.toml");
     workspace.write_lab("push-to-ecr", builtin);
+
+    let list = workspace.run(&["lab", "list"]);
+    assert_eq!(list.status.code(), Some(0), "{}", stderr(&list));
+    let text = stdout(&list);
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("push-to-ecr "))
+        .collect();
+    assert_eq!(rows.len(), 1, "{text}");
+    assert!(
+        rows[0].ends_with("built-in, same as labs/push-to-ecr/lab.toml"),
+        "{text}"
+    );
+
+    let show = workspace.run(&["lab", "show", "push-to-ecr"]);
+    assert_eq!(show.status.code(), Some(0), "{}", stderr(&show));
+    assert!(
+        stdout(&show).contains("push-to-ecr 1.3.0 (built-in, same as labs/push-to-ecr/lab.toml)"),
+        "{}",
+        stdout(&show)
+    );
+    assert_eq!(stderr(&show), "");
+}
+
+#[test]
+fn identical_copy_with_crlf_is_listed_once() {
+    let workspace = Workspace::new();
+    let builtin = include_str!("../labs/push-to-ecr/lab.toml").replace('\n', "\r\n");
+    workspace.write_lab("push-to-ecr", &builtin);
+    let text = stdout(&workspace.run(&["lab", "list"]));
+    let rows = text
+        .lines()
+        .filter(|line| line.starts_with("push-to-ecr "))
+        .count();
+    assert_eq!(rows, 1, "{text}");
+}
+
+#[test]
+fn show_prefers_builtin_lab_and_names_changed_copy() {
+    let workspace = Workspace::new();
+    let changed = include_str!("../labs/push-to-ecr/lab.toml").replace(
+        "title = \"Push a container image to Amazon ECR\"",
+        "title = \"Push an image\"",
+    );
+    assert_ne!(changed, include_str!("../labs/push-to-ecr/lab.toml"));
+    workspace.write_lab("push-to-ecr", &changed);
+
+    let list = stdout(&workspace.run(&["lab", "list"]));
+    let rows: Vec<&str> = list
+        .lines()
+        .filter(|line| line.starts_with("push-to-ecr "))
+        .collect();
+    assert_eq!(rows.len(), 2, "{list}");
+    assert!(rows[0].ends_with("built-in"), "{list}");
+    assert!(rows[1].ends_with("labs/push-to-ecr/lab.toml"), "{list}");
+
     let output = workspace.run(&["lab", "show", "push-to-ecr"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(
-        stdout(&output).contains("push-to-ecr 1.2.0 (built-in)"),
+        stdout(&output).contains("push-to-ecr 1.3.0 (built-in)"),
         "{}",
         stdout(&output)
     );
     assert_eq!(
         stderr(&output),
         "ecrlab: note: labs/push-to-ecr/lab.toml also has id push-to-ecr; give its path to show it\n"
+    );
+}
+
+#[test]
+fn lint_warns_when_id_differs_from_folder() {
+    let workspace = Workspace::new();
+    workspace.write_lab("tiny-copy", TINY);
+    let output = workspace.run(&["lab", "lint", "labs/tiny-copy"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output),
+        "labs/tiny-copy/lab.toml:2:6: warning: id: the lab's id \"tiny\" differs from its folder name \"tiny-copy\"; rename the folder or the id so that they match, as `ecrlab lab show ID` finds labs by id\nlabs/tiny-copy/lab.toml: ok, 1 warning\n"
     );
 }
 

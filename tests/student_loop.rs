@@ -136,6 +136,25 @@ impl Fixture {
     }
 }
 
+/// Returns the path of the ECR drills lab in this repository.
+fn drills_lab() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../labs/ecr-drills/lab.toml")
+}
+
+/// Returns the command between the backticks of the last `Run `...`` sentence in `text`.
+fn suggested_command(text: &str) -> Vec<String> {
+    let line = text
+        .lines()
+        .rev()
+        .find(|line| line.starts_with("Run `"))
+        .unwrap_or_else(|| panic!("no suggested command in {text:?}"));
+    let command = line["Run `".len()..]
+        .split('`')
+        .next()
+        .expect("a closing backtick");
+    command.split_whitespace().map(str::to_owned).collect()
+}
+
 /// Returns the registry login that GetAuthorizationToken issues.
 async fn registry_auth(ecr: &aws_sdk_ecr::Client) -> RegistryAuth {
     let (user, password) = ecr_sdk::registry_credentials(ecr).await;
@@ -342,9 +361,9 @@ async fn hint_levels_rise_then_stay() {
         assert_eq!(stderr_of(&output), "");
         outputs.push(stdout_of(&output));
     }
-    insta::assert_snapshot!("hint_level_1", outputs[0]);
-    insta::assert_snapshot!("hint_level_2", outputs[1]);
-    insta::assert_snapshot!("hint_level_3", outputs[2]);
+    insta::assert_snapshot!("hint_level_1", fixture.normalize(&outputs[0]));
+    insta::assert_snapshot!("hint_level_2", fixture.normalize(&outputs[1]));
+    insta::assert_snapshot!("hint_level_3", fixture.normalize(&outputs[2]));
     assert_eq!(outputs[3], outputs[2], "the last hint level stays");
     assert_eq!(outputs[4], outputs[2], "--again repeats the level reached");
 
@@ -413,6 +432,7 @@ async fn colour_only_when_requested_or_terminal() {
         "NO_COLOR output is plain"
     );
 
+    // The checks above showed hint 1, so this hint is hint 2.
     let never = fixture.run("hint", &["--color", "never"]).await;
     assert!(!stdout_of(&never).contains(ESCAPE));
 
@@ -422,11 +442,11 @@ async fn colour_only_when_requested_or_terminal() {
         text.contains("\x1b[31mFAIL\x1b[0m create-repository"),
         "{text:?}"
     );
-    assert!(text.contains("\x1b[1mhint 1 of 3\x1b[0m: "), "{text:?}");
+    assert!(text.contains("\x1b[1mhint 2 of 3\x1b[0m: "), "{text:?}");
 
     let hint = fixture.run("hint", &["--color", "always", "--again"]).await;
     assert!(
-        stdout_of(&hint).contains("\x1b[1mHint 1 of 3:\x1b[0m "),
+        stdout_of(&hint).contains("\x1b[1mHint 2 of 3:\x1b[0m "),
         "{:?}",
         stdout_of(&hint)
     );
@@ -541,4 +561,169 @@ async fn watch_retries_until_mock_answers() {
     watch.interrupt();
     assert_eq!(watch.exit_code().await, Some(130));
     mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_suggestion_runs_for_same_lab() {
+    let fixture = start().await;
+    let lab = drills_lab();
+    let lab = lab.to_str().expect("UTF-8 path");
+    let check = fixture.run("check", &["--lab", lab]).await;
+    assert_eq!(check.status.code(), Some(1), "{}", stderr_of(&check));
+    let text = stdout_of(&check);
+    assert!(text.starts_with("ecr-drills "), "{text}");
+    assert!(
+        text.ends_with(&format!(
+            "\nRun `ecrlab hint --lab {lab} --endpoint {}` for hint 2 of 3 on step immutable-tag.\n",
+            fixture.endpoint()
+        )),
+        "{text}"
+    );
+
+    // The suggested command, run as printed, shows the next hint of the same lab's step.
+    let words = suggested_command(&text);
+    assert_eq!(words[0], "ecrlab");
+    let arguments: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+    let hint = ecrlab_command(fixture.state.path(), &arguments)
+        .output()
+        .await
+        .expect("ecrlab runs");
+    assert_eq!(hint.status.code(), Some(0), "{}", stderr_of(&hint));
+    let text = stdout_of(&hint);
+    assert!(
+        text.starts_with(
+            "Step 1 of 3, immutable-tag: Push a second image to an immutable tag\nHint 2 of 3: "
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&format!(
+            "\nRun `ecrlab hint --lab {lab} --endpoint {}` again for hint 3 of 3.\n",
+            fixture.endpoint()
+        )),
+        "{text}"
+    );
+
+    let last = fixture.run("hint", &["--lab", lab]).await;
+    assert!(
+        stdout_of(&last).ends_with(&format!(
+            "This is the last hint for this step: `ecrlab hint --again --lab {lab} --endpoint {endpoint}` shows it again, and `ecrlab check --lab {lab} --endpoint {endpoint}` shows what the registry recorded.\n",
+            endpoint = fixture.endpoint()
+        )),
+        "{}",
+        stdout_of(&last)
+    );
+    fixture.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn endpoint_from_variable_is_not_repeated() {
+    let fixture = start().await;
+    let mut check = ecrlab_command(fixture.state.path(), &["check"]);
+    check.env("ECRLAB_ENDPOINT", fixture.endpoint());
+    let check = check.output().await.expect("ecrlab runs");
+    assert_eq!(check.status.code(), Some(1), "{}", stderr_of(&check));
+    assert!(
+        stdout_of(&check)
+            .ends_with("\nRun `ecrlab hint` for hint 2 of 3 on step create-repository.\n"),
+        "{}",
+        stdout_of(&check)
+    );
+    fixture.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_records_shown_hint_level() {
+    let fixture = start().await;
+    let check = fixture.run("check", &[]).await;
+    assert_eq!(check.status.code(), Some(1), "{}", stderr_of(&check));
+    let text = stdout_of(&check);
+    assert!(
+        text.contains("\n     hint 1 of 3: Repositories are created"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("for hint 2 of 3 on step create-repository.\n"),
+        "{text}"
+    );
+
+    // Every failed step's first hint was shown, so each is recorded at level 1.
+    let progress = Progress::load_from(&fixture.progress_file(), &Lab::builtin_push_to_ecr())
+        .expect("check saved progress");
+    for step in ["create-repository", "authenticate", "tag", "push"] {
+        assert_eq!(progress.hint_level(step), 1, "{step}");
+    }
+
+    let hint = fixture.run("hint", &[]).await;
+    assert_eq!(hint.status.code(), Some(0), "{}", stderr_of(&hint));
+    assert!(
+        stdout_of(&hint).contains("\nHint 2 of 3: "),
+        "{}",
+        stdout_of(&hint)
+    );
+
+    // A second check shows the level that hint reached and records nothing lower.
+    let again = fixture.run("check", &[]).await;
+    assert!(stdout_of(&again).contains("\n     hint 2 of 3: "));
+    let progress = Progress::load_from(&fixture.progress_file(), &Lab::builtin_push_to_ecr())
+        .expect("progress is readable");
+    assert_eq!(progress.hint_level("create-repository"), 2);
+    fixture.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_check_leaves_progress_alone() {
+    let fixture = start().await;
+    let check = fixture.run("check", &["--format", "json"]).await;
+    assert_eq!(check.status.code(), Some(1), "{}", stderr_of(&check));
+    assert!(!fixture.progress_file().exists());
+    fixture.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_suggests_quiz_for_same_lab() {
+    let fixture = start().await;
+    // A one-step lab, so that creating a repository completes it.
+    let lab = fixture.state.path().join("create-only").join("lab.toml");
+    std::fs::create_dir_all(lab.parent().unwrap()).unwrap();
+    std::fs::write(
+        &lab,
+        r#"format = 1
+id = "create-only"
+title = "Create a repository"
+version = "0.1.0"
+summary = "One step."
+
+[[steps]]
+id = "create"
+title = "Create a repository"
+check = "repository-created"
+instructions = "aws ecr create-repository --repository-name my-app"
+hints = ["Use the AWS CLI.", "Run: aws ecr create-repository --repository-name my-app"]
+"#,
+    )
+    .unwrap();
+    let lab = lab.to_str().expect("UTF-8 path");
+    let mut watch = spawn_watch(fixture.command("watch", &["--lab", lab, "--interval", "100ms"]));
+    read_until(&mut watch.stdout, |line| {
+        line == "0 of 1 steps passed: create FAIL"
+    })
+    .await;
+
+    // ecrlab's own SDK client creates the repository, and watch skips the events of ecrlab's
+    // clients until another client's event arrives: here the image push.
+    fixture.perform_lab().await;
+    assert_eq!(watch.exit_code().await, Some(0));
+    let rest = read_rest(&mut watch.stdout).await;
+    assert_eq!(
+        rest.last().map(String::as_str),
+        Some(
+            format!(
+                "Lab create-only complete: every step passes. Next, answer the quiz with `ecrlab quiz --lab {lab}`."
+            )
+            .as_str()
+        ),
+        "{rest:#?}"
+    );
+    fixture.mock.shutdown().await;
 }

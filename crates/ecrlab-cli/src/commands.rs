@@ -22,6 +22,98 @@ pub fn colour_enabled() -> bool {
         && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
+/// The mock's URL when neither `--endpoint` nor `ECRLAB_ENDPOINT` names one.
+pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:5000";
+
+/// The variable that `--endpoint` reads when the option is not given.
+pub const ENDPOINT_VARIABLE: &str = "ECRLAB_ENDPOINT";
+
+/// The options that select the lab and the mock, which every command that ecrlab suggests
+/// repeats, so that the suggested command acts on the same lab and mock.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabOptions {
+    /// The lab file given with `--lab`; `None` for the built-in lab.
+    lab: Option<PathBuf>,
+    /// The mock's URL, when a command without `--endpoint` would reach another mock.
+    endpoint: Option<String>,
+}
+
+impl LabOptions {
+    /// Returns the options for a command that ran with `--lab lab` and reached the mock at
+    /// `endpoint`. The endpoint is repeated only when it differs from the one a command
+    /// without `--endpoint` uses: `$ECRLAB_ENDPOINT` when set, else [`DEFAULT_ENDPOINT`].
+    pub fn new(lab: Option<&Path>, endpoint: &str) -> LabOptions {
+        let variable = std::env::var_os(ENDPOINT_VARIABLE);
+        LabOptions::with_variable(lab, endpoint, variable.as_deref())
+    }
+
+    /// Returns the options as [`LabOptions::new`] does, with `variable` as the value of
+    /// `$ECRLAB_ENDPOINT`.
+    fn with_variable(
+        lab: Option<&Path>,
+        endpoint: &str,
+        variable: Option<&std::ffi::OsStr>,
+    ) -> LabOptions {
+        // A value that is not UTF-8 matches no endpoint, so the endpoint is repeated.
+        let implied = match variable {
+            Some(value) => value.to_str(),
+            None => Some(DEFAULT_ENDPOINT),
+        };
+        LabOptions {
+            lab: lab.map(Path::to_owned),
+            endpoint: (implied != Some(endpoint)).then(|| endpoint.to_owned()),
+        }
+    }
+
+    /// Returns `ecrlab SUBCOMMAND --lab PATH --endpoint URL`, with each option only when it is
+    /// needed, for a subcommand that reads the mock.
+    pub fn command(&self, subcommand: &str) -> String {
+        let mut command = self.offline_command(subcommand);
+        if let Some(endpoint) = &self.endpoint {
+            command.push_str(" --endpoint ");
+            command.push_str(&shell_word(endpoint));
+        }
+        command
+    }
+
+    /// Returns `ecrlab SUBCOMMAND --lab PATH` for a subcommand that does not read the mock,
+    /// such as `quiz`.
+    pub fn offline_command(&self, subcommand: &str) -> String {
+        let mut command = format!("ecrlab {subcommand}");
+        if let Some(lab) = &self.lab {
+            command.push_str(" --lab ");
+            command.push_str(&shell_word(&lab.display().to_string()));
+        }
+        command
+    }
+
+    /// Returns the `ecrlab lab show` command for the lab: by its path when it came from a
+    /// file, by its id for the built-in lab.
+    pub fn lab_show_command(&self, lab_id: &str) -> String {
+        match &self.lab {
+            Some(path) => format!(
+                "ecrlab lab show {}",
+                shell_word(&path.display().to_string())
+            ),
+            None => format!("ecrlab lab show {lab_id}"),
+        }
+    }
+}
+
+/// Quotes `word` for a POSIX shell when it contains characters other than letters, digits and
+/// `_ - . / : = @ % + ,`.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 /// Loads the lab at `path`, or the built-in push-to-ECR lab.
 pub fn load_lab(path: Option<&Path>) -> anyhow::Result<Lab> {
     match path {
@@ -136,10 +228,13 @@ pub async fn grade(
 }
 
 /// Checks the lab's steps against the mock at `endpoint` and prints the report: as JSON, or as
-/// text that shows each failed step's hint at the level `ecrlab hint` has reached.
+/// text that shows each failed step's hint at the level `ecrlab hint` has reached. The text
+/// output records each hint it showed in the lab's progress, so the next `ecrlab hint` shows
+/// the following level; the JSON output leaves progress alone.
 pub async fn check(
     endpoint: &str,
     lab: &Lab,
+    options: &LabOptions,
     json: bool,
     colour: bool,
     out: &mut impl Write,
@@ -150,19 +245,47 @@ pub async fn check(
         writeln!(out)?;
     } else {
         // Grading does not depend on progress, so an unreadable progress file only costs the
-        // hint levels.
-        let progress = Progress::load(lab).unwrap_or_else(|error| {
-            eprintln!("ecrlab: warning: {error}; showing each failed step's first hint");
-            Progress::new(lab)
-        });
-        let text = report.render_text_with_hints(lab, &progress);
+        // hint levels, and is left as it is.
+        let loaded = Progress::load(lab);
+        let mut progress = match &loaded {
+            Ok(progress) => progress.clone(),
+            Err(error) => {
+                eprintln!("ecrlab: warning: {error}; showing each failed step's first hint");
+                Progress::new(lab)
+            }
+        };
+        let text = report.render_text_with_hints(lab, &progress, &options.command("hint"));
         write!(out, "{}", paint_verdicts(&text, colour))?;
+
+        if loaded.is_ok() && record_shown_hints(&report, lab, &mut progress) {
+            if let Err(error) = progress.save() {
+                eprintln!(
+                    "ecrlab: warning: {error}; the next `ecrlab hint` shows the first hint again"
+                );
+            }
+        }
     }
     Ok(if report.passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Raises the hint level of each failed step that has hints to at least 1, because the text
+/// report shows that step's first hint. Returns whether any level changed.
+fn record_shown_hints(report: &CheckReport, lab: &Lab, progress: &mut Progress) -> bool {
+    let mut changed = false;
+    for result in report.steps.iter().filter(|result| !result.passed) {
+        let has_hints = lab
+            .step(&result.id)
+            .is_some_and(|step| !step.hints.is_empty());
+        if has_hints && progress.hint_level(&result.id) == 0 {
+            progress.set_hint_level(&result.id, 1);
+            changed = true;
+        }
+    }
+    changed
 }
 
 /// Runs the whole lab against a mock started in process: the four steps with ecrlab's own
@@ -325,6 +448,60 @@ pub async fn lifecycle_run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn builtin_lab_at_default_endpoint_needs_no_options() {
+        let options = LabOptions::with_variable(None, DEFAULT_ENDPOINT, None);
+        assert_eq!(options.command("hint"), "ecrlab hint");
+        assert_eq!(options.offline_command("quiz"), "ecrlab quiz");
+        assert_eq!(
+            options.lab_show_command("push-to-ecr"),
+            "ecrlab lab show push-to-ecr"
+        );
+    }
+
+    #[test]
+    fn suggested_commands_repeat_lab_and_endpoint() {
+        let lab = Path::new("labs/ecr-drills/lab.toml");
+        let options = LabOptions::with_variable(Some(lab), "http://127.0.0.1:5050", None);
+        assert_eq!(
+            options.command("hint --again"),
+            "ecrlab hint --again --lab labs/ecr-drills/lab.toml --endpoint http://127.0.0.1:5050"
+        );
+        assert_eq!(
+            options.offline_command("quiz"),
+            "ecrlab quiz --lab labs/ecr-drills/lab.toml"
+        );
+        assert_eq!(
+            options.lab_show_command("ecr-drills"),
+            "ecrlab lab show labs/ecr-drills/lab.toml"
+        );
+    }
+
+    #[test]
+    fn endpoint_from_variable_is_not_repeated() {
+        let variable = std::ffi::OsStr::new("http://127.0.0.1:5050");
+        let same = LabOptions::with_variable(None, "http://127.0.0.1:5050", Some(variable));
+        assert_eq!(same.command("check"), "ecrlab check");
+
+        // The default endpoint given on the command line overrides the variable, so a
+        // suggested command must name it.
+        let default = LabOptions::with_variable(None, DEFAULT_ENDPOINT, Some(variable));
+        assert_eq!(
+            default.command("check"),
+            "ecrlab check --endpoint http://127.0.0.1:5000"
+        );
+    }
+
+    #[test]
+    fn paths_with_spaces_are_quoted() {
+        let lab = Path::new("my labs/it's/lab.toml");
+        let options = LabOptions::with_variable(Some(lab), DEFAULT_ENDPOINT, None);
+        assert_eq!(
+            options.offline_command("quiz"),
+            "ecrlab quiz --lab 'my labs/it'\\''s/lab.toml'"
+        );
+    }
 
     #[tokio::test]
     async fn lifecycle_run_reports_policies() {

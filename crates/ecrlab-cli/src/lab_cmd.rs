@@ -201,7 +201,7 @@ fn list_row(entry: &CatalogEntry) -> [String; 6] {
             .parent()
             .and_then(Path::file_name)
             .map(|name| name.to_string_lossy().into_owned()),
-        LabSource::BuiltIn => None,
+        LabSource::BuiltIn | LabSource::BuiltInSameAs(_) => None,
     };
     let mut errors = report.problems.iter().filter(|problem| problem.is_error());
     let first = errors

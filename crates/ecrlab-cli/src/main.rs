@@ -205,19 +205,24 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let json = matches!(arguments.format, Format::Json);
             let colour = arguments.colour.enabled();
             let endpoint = &arguments.endpoint.endpoint;
-            commands::check(endpoint, &lab, json, colour, &mut stdout).await?
+            let options = commands::LabOptions::new(arguments.lab.as_deref(), endpoint);
+            commands::check(endpoint, &lab, &options, json, colour, &mut stdout).await?
         }
         Command::Hint(arguments) => {
             let lab = commands::load_lab(arguments.lab.as_deref())?;
             let colour = arguments.colour.enabled();
             let endpoint = &arguments.endpoint.endpoint;
-            student::hint(endpoint, &lab, arguments.again, colour, &mut stdout).await?
+            let options = commands::LabOptions::new(arguments.lab.as_deref(), endpoint);
+            let again = arguments.again;
+            student::hint(endpoint, &lab, &options, again, colour, &mut stdout).await?
         }
         Command::Watch(arguments) => {
             let lab = commands::load_lab(arguments.lab.as_deref())?;
             let colour = arguments.colour.enabled();
             let endpoint = &arguments.endpoint.endpoint;
-            watch::watch(endpoint, &lab, arguments.interval, colour, &mut stdout).await?
+            let options = commands::LabOptions::new(arguments.lab.as_deref(), endpoint);
+            let interval = arguments.interval;
+            watch::watch(endpoint, &lab, &options, interval, colour, &mut stdout).await?
         }
         Command::Progress(ProgressCommand::Reset(arguments)) => {
             let lab = commands::load_lab(arguments.lab.as_deref())?;

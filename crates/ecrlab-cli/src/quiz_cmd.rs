@@ -7,7 +7,13 @@
 //! the explanation and its source, the explanation of a known misconception when the answer
 //! matches one, and the question's score. The total adds up the scores, so partial credit and
 //! retry penalties show in it.
+//!
+//! Answers recorded in the student's progress by earlier runs count as earlier tries. Every
+//! score printed grades all recorded answers with `Question::grade_attempts`, as `ecrlab
+//! report` does, so running the quiz again never lowers a score: a finished question is not
+//! asked again, and an empty line or the end of input adds no try.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::Path;
 
@@ -56,9 +62,17 @@ fn run(
     run_with_progress(lab, answers_file, input, output, None)
 }
 
+/// Every answer given to each question, by question id, oldest first, as
+/// `Progress::quiz_attempts` stores them.
+type Attempts = BTreeMap<String, Vec<String>>;
+
 /// Runs the quiz of `lab`, from `answers_file` when given, otherwise interactively on `input`,
 /// and appends every answer given, each try included, to `progress`. Writes feedback to
 /// `output` and returns whether every question was answered correctly, on any try.
+///
+/// The answers already in `progress` count as earlier tries: a finished question is not asked
+/// again, and the scores printed are those of every recorded answer, which `ecrlab report`
+/// grades the same way.
 fn run_with_progress(
     lab: &Lab,
     answers_file: Option<&Path>,
@@ -74,12 +88,17 @@ fn run_with_progress(
         );
     }
 
-    let result = match answers_file {
-        Some(path) => grade_file(lab, path, &mut output)?,
-        None => ask(lab, &mut input, &mut output)?,
-    };
+    let mut attempts: Attempts = progress
+        .as_ref()
+        .map(|progress| progress.quiz_attempts.clone())
+        .unwrap_or_default();
+    match answers_file {
+        Some(path) => grade_file(lab, path, &mut attempts, &mut output)?,
+        None => ask(lab, &mut attempts, &mut input, &mut output)?,
+    }
+    let result = QuizResult::grade(&lab.questions, &attempts);
     if let Some(progress) = progress {
-        record_attempts(progress, &result);
+        progress.quiz_attempts = attempts;
     }
 
     writeln!(
@@ -94,18 +113,15 @@ fn run_with_progress(
     Ok(result.correct_count() == result.questions.len())
 }
 
-fn record_attempts(progress: &mut Progress, result: &QuizResult) {
-    for question in &result.questions {
-        for attempt in &question.attempts {
-            if let Some(answer) = &attempt.grade.answer {
-                progress.record_quiz_attempt(&question.question_id, answer);
-            }
-        }
-    }
-}
-
-/// Grades one answer per question from an answers file, with partial credit but no retries.
-fn grade_file(lab: &Lab, path: &Path, output: &mut impl Write) -> anyhow::Result<QuizResult> {
+/// Grades the answers in an answers file, each as one more try after the recorded ones. An
+/// answer is recorded only while its question has tries left, and not again when it repeats
+/// the newest recorded answer, so grading the same file twice does not use a second try.
+fn grade_file(
+    lab: &Lab,
+    path: &Path,
+    attempts: &mut Attempts,
+    output: &mut impl Write,
+) -> anyhow::Result<()> {
     let sheet = AnswerSheet::from_path(path)?;
     // `AnswerSheet::grade` rejects an id that names no question, most likely a typo that would
     // otherwise lose a correct answer. Its grades are not used, because a `QuestionResult`
@@ -119,21 +135,48 @@ fn grade_file(lab: &Lab, path: &Path, output: &mut impl Write) -> anyhow::Result
         lab.questions.len(),
         path.display()
     )?;
-    let mut results = Vec::with_capacity(lab.questions.len());
     for (index, question) in lab.questions.iter().enumerate() {
         write_question(output, index, lab.questions.len(), question)?;
+        let mut recorded = attempts.get(question.id()).cloned().unwrap_or_default();
+        let earlier = question.grade_attempts(&recorded);
         let answer = sheet.answer(question.id());
         writeln!(output, "  Your answer: {}", answer.unwrap_or("(none)"))?;
 
-        let answers: Vec<String> = answer.map(str::to_owned).into_iter().collect();
-        let result = question.grade_attempts(&answers);
+        match answer {
+            Some(answer) if recorded.last().is_some_and(|newest| newest == answer) => {
+                writeln!(
+                    output,
+                    "  This answer is already recorded, so it does not use another try."
+                )?;
+            }
+            Some(_) if earlier.tries_left() == 0 => {
+                writeln!(
+                    output,
+                    "  Not recorded: this question has no tries left. The result below is from your recorded answers; `ecrlab progress reset` starts over."
+                )?;
+            }
+            Some(answer) => recorded.push(answer.to_owned()),
+            None if !recorded.is_empty() => {
+                writeln!(output, "  The result below is from your recorded answers.")?;
+            }
+            None => {}
+        }
+
+        let result = question.grade_attempts(&recorded);
         write_indented(output, &result.feedback())?;
-        results.push(result);
+        if !recorded.is_empty() {
+            attempts.insert(question.id().to_owned(), recorded);
+        }
     }
-    Ok(QuizResult { questions: results })
+    Ok(())
 }
 
-fn ask(lab: &Lab, input: &mut impl BufRead, output: &mut impl Write) -> anyhow::Result<QuizResult> {
+fn ask(
+    lab: &Lab,
+    attempts: &mut Attempts,
+    input: &mut impl BufRead,
+    output: &mut impl Write,
+) -> anyhow::Result<()> {
     writeln!(
         output,
         "{}: {} questions. Type each answer and press Enter, or type {SKIP} to skip a question.",
@@ -141,49 +184,97 @@ fn ask(lab: &Lab, input: &mut impl BufRead, output: &mut impl Write) -> anyhow::
         lab.questions.len()
     )?;
 
-    let mut results = Vec::with_capacity(lab.questions.len());
     for (index, question) in lab.questions.iter().enumerate() {
         write_question(output, index, lab.questions.len(), question)?;
+        let recorded = attempts.get(question.id()).cloned().unwrap_or_default();
+        let earlier = question.grade_attempts(&recorded);
+        if earlier.tries_left() == 0 {
+            write_already_answered(output, &earlier)?;
+            continue;
+        }
         write_tries(output, question)?;
-        let outcome = ask_question(question, input, output)?;
-        let answered = !outcome.result.attempts.is_empty();
-        if answered || !outcome.input_ended {
+        write_earlier_tries(output, &earlier)?;
+
+        let outcome = ask_question(question, recorded, input, output)?;
+        if outcome.answered_now || !outcome.input_ended {
             write_indented(output, &outcome.result.feedback())?;
             write_earlier_misconceptions(output, &outcome.result)?;
-            results.push(outcome.result);
+        }
+        if !outcome.answers.is_empty() {
+            attempts.insert(question.id().to_owned(), outcome.answers);
         }
         if outcome.input_ended {
             writeln!(
                 output,
-                "\nInput ended; the remaining questions count as unanswered."
+                "\nInput ended; the remaining questions keep the answers recorded earlier, and those without one count as unanswered."
             )?;
             break;
         }
     }
+    Ok(())
+}
 
-    let unanswered = lab.questions[results.len()..]
+/// Writes the one line that replaces a finished question: the answer its score came from, or
+/// the newest answer when none scored.
+fn write_already_answered(output: &mut impl Write, result: &QuestionResult) -> anyhow::Result<()> {
+    let grade = result.best_attempt.map_or_else(
+        || result.last_grade(),
+        |index| &result.attempts[index].grade,
+    );
+    writeln!(
+        output,
+        "  Already answered: {:?}, score {} of 1; `ecrlab progress reset` starts over.",
+        grade.answer.as_deref().unwrap_or_default(),
+        format_points(result.score)
+    )?;
+    Ok(())
+}
+
+/// Names the tries of a question that earlier runs used, with the score they earned, so the
+/// student sees why fewer tries are left.
+fn write_earlier_tries(output: &mut impl Write, result: &QuestionResult) -> anyhow::Result<()> {
+    let used = result
+        .attempts
         .iter()
-        .map(|question| question.grade_attempts(&[]));
-    results.extend(unanswered);
-    Ok(QuizResult { questions: results })
+        .filter(|attempt| attempt.try_number.is_some())
+        .count();
+    if used == 0 {
+        return Ok(());
+    }
+    let tries = if used == 1 { "try" } else { "tries" };
+    let left = result.tries_left();
+    let left_tries = if left == 1 { "try" } else { "tries" };
+    writeln!(
+        output,
+        "  You used {used} {tries} earlier, for a score of {} of 1; {left} {left_tries} left, and a retry keeps the better score.",
+        format_points(result.score)
+    )?;
+    Ok(())
 }
 
 /// The result of asking one question in interactive mode.
 struct QuestionOutcome {
+    /// Every answer to the question, the recorded ones first.
+    answers: Vec<String>,
+    /// The question graded over `answers`.
     result: QuestionResult,
+    /// Whether this run added an answer.
+    answered_now: bool,
     /// Whether the input ended before the question was finished.
     input_ended: bool,
 }
 
-/// Reads answers to `question` until one is correct, every try is used, the student skips or
-/// the input ends. Prints the reason for an answer that cannot be read, and feedback without
-/// the correct answer between tries.
+/// Reads answers to `question` after the `recorded` ones until one is correct, every try is
+/// used, the student skips or the input ends. Prints the reason for an answer that cannot be
+/// read, and feedback without the correct answer between tries.
 fn ask_question(
     question: &Question,
+    recorded: Vec<String>,
     input: &mut impl BufRead,
     output: &mut impl Write,
 ) -> anyhow::Result<QuestionOutcome> {
-    let mut answers = Vec::new();
+    let recorded_count = recorded.len();
+    let mut answers = recorded;
     let input_ended = loop {
         let Some(answer) = read_answer(input, output)? else {
             break true;
@@ -206,6 +297,8 @@ fn ask_question(
     };
     Ok(QuestionOutcome {
         result: question.grade_attempts(&answers),
+        answered_now: answers.len() > recorded_count,
+        answers,
         input_ended,
     })
 }
@@ -329,6 +422,43 @@ mod tests {
         let path = std::env::temp_dir().join(format!("ecrlab-quiz-{}-{name}", std::process::id()));
         std::fs::write(&path, contents).expect("temporary file is writable");
         path
+    }
+
+    const INPUT_ENDED: &str = "Input ended; the remaining questions keep the answers recorded earlier, and those without one count as unanswered.";
+
+    const REGISTRY_URL: &str = "https://<aws_account_id>.dkr.ecr.<region>.amazonaws.com";
+
+    /// Returns progress of the built-in lab with `recorded` answers, by question id.
+    fn progress_with(recorded: &[(&str, &[&str])]) -> Progress {
+        let mut progress = Progress::new(&Lab::builtin_push_to_ecr());
+        for (id, answers) in recorded {
+            for answer in *answers {
+                progress.record_quiz_attempt(id, answer);
+            }
+        }
+        progress
+    }
+
+    /// Runs the quiz with `progress`, interactively on `input` or from the answers file
+    /// `file`, and returns the output.
+    fn run_again(progress: &mut Progress, file: Option<&Path>, input: &str) -> String {
+        let lab = Lab::builtin_push_to_ecr();
+        let mut output = Vec::new();
+        run_with_progress(&lab, file, Cursor::new(input), &mut output, Some(progress))
+            .expect("quiz runs");
+        String::from_utf8(output).expect("UTF-8 output")
+    }
+
+    /// Formats the total line for the score that `ecrlab report` computes from `progress`: the
+    /// sum of `grade_attempts` over every recorded answer.
+    fn report_total(progress: &Progress) -> String {
+        let lab = Lab::builtin_push_to_ecr();
+        let result = QuizResult::grade(&lab.questions, &progress.quiz_attempts);
+        format!(
+            "\nScore: {} of 5 ({} of 5 questions correct).\n",
+            format_points(result.score()),
+            result.correct_count()
+        )
     }
 
     #[test]
@@ -497,10 +627,7 @@ skip
         let (passed, output) =
             run_interactive("https://123456789012.dkr.ecr.us-east-1.amazonaws.com\n");
         assert!(!passed);
-        assert!(
-            output.contains("Input ended; the remaining questions count as unanswered."),
-            "{output}"
-        );
+        assert!(output.contains(INPUT_ENDED), "{output}");
         assert!(
             output.ends_with("Score: 1 of 5 (1 of 5 questions correct).\n"),
             "{output}"
@@ -512,14 +639,140 @@ skip
         let (_, output) = run_interactive("public.ecr.aws\n");
         let feedback = "  Incorrect. The correct answer is: https://<aws_account_id>.dkr.ecr.<region>.amazonaws.com\n";
         assert!(output.contains(feedback), "{output}");
-        assert!(
-            output.contains("Input ended; the remaining questions count as unanswered."),
-            "{output}"
-        );
+        assert!(output.contains(INPUT_ENDED), "{output}");
         assert!(
             output.ends_with("Score: 0 of 5 (0 of 5 questions correct).\n"),
             "{output}"
         );
+    }
+
+    #[test]
+    fn rerun_skips_finished_questions() {
+        let mut progress = progress_with(&[
+            ("registry-url", &[REGISTRY_URL]),
+            ("tags-per-image", &["50", "100"]),
+        ]);
+        let output = run_again(&mut progress, None, "skip\nskip\nskip\n");
+
+        assert!(
+            output.contains(&format!(
+                "  Already answered: \"{REGISTRY_URL}\", score 1 of 1; `ecrlab progress reset` starts over.\n"
+            )),
+            "{output}"
+        );
+        assert!(
+            output.contains(
+                "  Already answered: \"100\", score 0 of 1; `ecrlab progress reset` starts over.\n"
+            ),
+            "{output}"
+        );
+        // Three questions are asked, each once, and the finished two are not.
+        assert_eq!(output.matches("> ").count(), 3, "{output}");
+        assert!(
+            output.ends_with("\nScore: 1 of 5 (1 of 5 questions correct).\n"),
+            "{output}"
+        );
+        assert!(output.ends_with(&report_total(&progress)), "{output}");
+    }
+
+    #[test]
+    fn rerun_asks_only_remaining_tries() {
+        let mut progress = progress_with(&[("token-validity", &["30 minutes"])]);
+        let output = run_again(&mut progress, None, "skip\nskip\nskip\n12 hours\nskip\n");
+
+        assert!(
+            output.contains(
+                "  You used 1 try earlier, for a score of 0 of 1; 1 try left, and a retry keeps the better score.\n"
+            ),
+            "{output}"
+        );
+        assert!(
+            output.contains(
+                "  Score: 0.5 of 1, from try 2 of 2, after losing 0.5 of the credit per retry.\n"
+            ),
+            "{output}"
+        );
+        assert_eq!(
+            progress.quiz_attempts["token-validity"],
+            ["30 minutes", "12 hours"]
+        );
+        assert!(
+            output.ends_with("\nScore: 0.5 of 5 (1 of 5 questions correct).\n"),
+            "{output}"
+        );
+        assert!(output.ends_with(&report_total(&progress)), "{output}");
+    }
+
+    #[test]
+    fn rerun_end_of_input_keeps_scores() {
+        let recorded: &[(&str, &[&str])] = &[
+            ("registry-url", &[REGISTRY_URL]),
+            ("tag-immutability", &["Tags are immutable"]),
+            ("token-validity", &["12 hours"]),
+        ];
+        for input in ["", "\n", "\n\n"] {
+            let mut progress = progress_with(recorded);
+            let before = progress.clone();
+            let output = run_again(&mut progress, None, input);
+
+            assert_eq!(progress, before, "input {input:?}");
+            assert!(output.contains(INPUT_ENDED), "input {input:?}: {output}");
+            // 1 for registry-url, 0.5 for the partly correct tag-immutability answer, 1 for
+            // token-validity.
+            assert!(
+                output.ends_with("\nScore: 2.5 of 5 (2 of 5 questions correct).\n"),
+                "input {input:?}: {output}"
+            );
+            assert!(output.ends_with(&report_total(&progress)), "{output}");
+        }
+    }
+
+    #[test]
+    fn rerun_answers_file_records_while_tries_remain() {
+        let path = answers_file(
+            "rerun.toml",
+            &format!("registry-url = \"{REGISTRY_URL}\"\ntoken-validity = \"12 hours\"\n"),
+        );
+        let mut progress = progress_with(&[
+            ("registry-url", &["public.ecr.aws"]),
+            ("token-validity", &["30 minutes", "1 day"]),
+            ("tags-per-image", &["1000"]),
+        ]);
+
+        let first = run_again(&mut progress, Some(&path), "");
+        let second = run_again(&mut progress, Some(&path), "");
+        std::fs::remove_file(&path).expect("temporary file is removable");
+
+        assert_eq!(
+            progress.quiz_attempts["registry-url"],
+            ["public.ecr.aws", REGISTRY_URL]
+        );
+        assert_eq!(
+            progress.quiz_attempts["token-validity"],
+            ["30 minutes", "1 day"]
+        );
+        assert!(
+            first.contains(
+                "  Not recorded: this question has no tries left. The result below is from your recorded answers; `ecrlab progress reset` starts over.\n"
+            ),
+            "{first}"
+        );
+        assert!(
+            first.contains("  The result below is from your recorded answers.\n"),
+            "{first}"
+        );
+        assert!(
+            second.contains("  This answer is already recorded, so it does not use another try.\n"),
+            "{second}"
+        );
+        // 0.5 for the correct retry of registry-url, 1 for the recorded tags-per-image answer.
+        for output in [&first, &second] {
+            assert!(
+                output.ends_with("\nScore: 1.5 of 5 (2 of 5 questions correct).\n"),
+                "{output}"
+            );
+            assert!(output.ends_with(&report_total(&progress)), "{output}");
+        }
     }
 
     #[test]

@@ -13,13 +13,14 @@ use ecrlab_core::lab::{Lab, Step};
 use ecrlab_core::progress::{self, Progress};
 
 use crate::colour::{Style, style};
-use crate::commands::grade;
+use crate::commands::{LabOptions, grade};
 
 /// Shows the next hint of the first step that has not passed, or the current one when
-/// `again` is set, and records the level reached.
+/// `again` is set, and records the level reached. The commands it suggests repeat `options`.
 pub async fn hint(
     endpoint: &str,
     lab: &Lab,
+    options: &LabOptions,
     again: bool,
     colour: bool,
     out: &mut impl Write,
@@ -32,9 +33,10 @@ pub async fn hint(
         writeln!(
             out,
             "All {} steps of {} pass, so there is nothing left to hint at. Test what you learned \
-             with `ecrlab quiz`.",
+             with `{}`.",
             report.steps.len(),
-            lab.id
+            lab.id,
+            options.offline_command("quiz")
         )?;
         return Ok(ExitCode::SUCCESS);
     };
@@ -51,7 +53,7 @@ pub async fn hint(
         progress.set_hint_level(step_id, level);
         progress.save()?;
     }
-    write_hint(out, lab, position, step, level, colour)?;
+    write_hint(out, lab, options, position, step, level, colour)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -65,6 +67,7 @@ fn next_hint_level(reached: usize, count: usize, again: bool) -> usize {
 fn write_hint(
     out: &mut impl Write,
     lab: &Lab,
+    options: &LabOptions,
     position: usize,
     step: &Step,
     level: usize,
@@ -82,8 +85,8 @@ fn write_hint(
     let Some(text) = step.hints.get(level - 1) else {
         return writeln!(
             out,
-            "This step has no hints; its instructions are in `ecrlab lab show {}`.",
-            lab.id
+            "This step has no hints; its instructions are in `{}`.",
+            options.lab_show_command(&lab.id)
         );
     };
     let label = format!("Hint {level} of {count}:");
@@ -91,14 +94,17 @@ fn write_hint(
     if level < count {
         writeln!(
             out,
-            "Run `ecrlab hint` again for hint {} of {count}.",
+            "Run `{}` again for hint {} of {count}.",
+            options.command("hint"),
             level + 1
         )
     } else {
         writeln!(
             out,
-            "This is the last hint for this step: `ecrlab hint --again` shows it again, and \
-             `ecrlab check` shows what the registry recorded."
+            "This is the last hint for this step: `{}` shows it again, and `{}` shows what \
+             the registry recorded.",
+            options.command("hint --again"),
+            options.command("check")
         )
     }
 }

@@ -16,6 +16,7 @@ use ecrlab_core::evidence::JournalEvent;
 use ecrlab_core::lab::Lab;
 
 use crate::colour::{Style, style};
+use crate::commands::LabOptions;
 
 /// The exit status after Ctrl-C: 128 plus SIGINT's number, as shells report it.
 const INTERRUPTED: u8 = 130;
@@ -53,15 +54,18 @@ pub fn parse_interval(text: &str) -> Result<Duration, String> {
 struct Display {
     redraw: bool,
     colour: bool,
+    /// The options that the suggested `ecrlab hint` and `ecrlab quiz` commands repeat.
+    options: LabOptions,
     /// The step verdicts last printed, to print only changes.
     last_verdicts: Option<Vec<bool>>,
 }
 
 /// Watches the lab at the mock at `endpoint`, polling every `interval`. Returns success when
-/// every step passes, and status 130 after Ctrl-C.
+/// every step passes, and status 130 after Ctrl-C. The commands it suggests repeat `options`.
 pub async fn watch(
     endpoint: &str,
     lab: &Lab,
+    options: &LabOptions,
     interval: Duration,
     colour: bool,
     out: &mut impl Write,
@@ -71,6 +75,7 @@ pub async fn watch(
     let mut display = Display {
         redraw: std::io::stdout().is_terminal(),
         colour,
+        options: options.clone(),
         last_verdicts: None,
     };
     if !display.redraw {
@@ -220,8 +225,9 @@ impl Display {
         if report.passed {
             writeln!(
                 out,
-                "Lab {} complete: every step passes. Next, answer the quiz with `ecrlab quiz`.",
-                lab.id
+                "Lab {} complete: every step passes. Next, answer the quiz with `{}`.",
+                lab.id,
+                self.options.offline_command("quiz")
             )?;
         }
         out.flush()
@@ -281,7 +287,11 @@ impl Display {
                 for sentence in &step.evidence {
                     writeln!(out, "     - {sentence}")?;
                 }
-                writeln!(out, "     `ecrlab hint` gives a hint for this step.")?;
+                writeln!(
+                    out,
+                    "     `{}` gives a hint for this step.",
+                    self.options.command("hint")
+                )?;
             }
         }
         Ok(())

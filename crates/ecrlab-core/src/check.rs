@@ -219,8 +219,9 @@ fn ignored_events_line(kind: CheckKind, ignored: &[JournalEvent]) -> Option<Stri
         many => format!("{many} journal events"),
     };
     Some(format!(
-        "ignored {count} of ecrlab demo's own clients (user agent containing {DEMO_CLIENT_MARKER}), the newest a {} at {}: work done by the demo does not count for a student",
-        newest.action, newest.time
+        "ignored {count} of ecrlab demo's own clients (user agent containing {DEMO_CLIENT_MARKER}), the newest {} at {}: work done by the demo does not count for a student",
+        rules::request_name(newest),
+        newest.time
     ))
 }
 
@@ -245,9 +246,14 @@ impl CheckReport {
 
     /// Renders the report like [`CheckReport::render_text`], but shows each failed step's hint
     /// at the level that `progress` has reached (the first hint when none was requested), as
-    /// "hint N of M". When the first failed step has more hints, the text ends with the command
-    /// that shows the next one.
-    pub fn render_text_with_hints(&self, lab: &Lab, progress: &Progress) -> String {
+    /// "hint N of M". When the first failed step has more hints, the text ends with
+    /// `hint_command`, the command line that shows the next one.
+    pub fn render_text_with_hints(
+        &self,
+        lab: &Lab,
+        progress: &Progress,
+        hint_command: &str,
+    ) -> String {
         let shown_hint = |step: &StepResult| {
             let hints = &lab.step(&step.id)?.hints;
             if hints.is_empty() {
@@ -272,7 +278,7 @@ impl CheckReport {
             if level < hints.len() {
                 let _ = writeln!(
                     text,
-                    "Run `ecrlab hint` for hint {} of {} on step {}.",
+                    "Run `{hint_command}` for hint {} of {} on step {}.",
                     level + 1,
                     hints.len(),
                     step.id

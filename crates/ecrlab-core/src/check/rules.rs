@@ -189,9 +189,9 @@ pub(super) fn registry_login(evidence: &Evidence) -> Finding {
         return passed(vec![
             token_line(first_token),
             format!(
-                "{} made an authenticated {} request to {}/{} at {}; no login request was journaled, but the client held valid credentials",
+                "{} sent {} to {}/{} at {} and the registry accepted its credentials, although no login was journaled",
                 client(push),
-                push.action,
+                request_name(push),
                 host(push),
                 push.repository.as_deref().unwrap_or_default(),
                 push.time
@@ -205,9 +205,9 @@ pub(super) fn registry_login(evidence: &Evidence) -> Finding {
     });
     for event in newest(rejected) {
         lines.push(format!(
-            "the registry at {} rejected a {} request from {} at {}{}; log in again if the password was mistyped or the token has expired",
+            "the registry at {} rejected {} from {} at {}{}; log in again if the password was mistyped or the token has expired",
             host(event),
-            event.action,
+            request_name(event),
             client(event),
             event.time,
             error_suffix(event)
@@ -388,9 +388,9 @@ fn push_failure_lines(evidence: &Evidence, pushes: &[&JournalEvent]) -> Vec<Stri
         );
         lines.push(match later_removal(evidence, event) {
             Some(removal) => format!(
-                "{pushed}, but {} {} at {} removed images from that repository afterwards; push the image again",
+                "{pushed}, but {} from {} at {} removed images from that repository afterwards; push the image again",
+                request_name(removal),
                 client(removal),
-                removal.action,
                 removal.time
             ),
             None => format!("{pushed}, but no repository holds that image with a tag now"),
@@ -614,6 +614,24 @@ pub(super) fn same_host_name(left: &str, right: &str) -> bool {
 
 fn host(event: &JournalEvent) -> &str {
     event.host.as_deref().unwrap_or("an unknown host")
+}
+
+/// Names the request of a journal event in plain words, with its article: "a login" or
+/// "a manifest push" for the registry's actions, "a PutImage call" for an ECR API operation.
+pub(super) fn request_name(event: &JournalEvent) -> String {
+    let phrase = match (event.source, event.action.as_str()) {
+        (Source::Registry, "Login") => "a login",
+        (Source::Registry, "BlobUpload") => "a layer upload",
+        (Source::Registry, "ManifestPut") => "a manifest push",
+        (Source::Registry, "ManifestDelete") => "a manifest delete",
+        // The mock journals a rejected request that has no action of its own, such as a
+        // layer or manifest read, as `Access`.
+        (Source::Registry, _) => "a registry request",
+        (Source::EcrApi, operation) => return format!("a {operation} call"),
+        (Source::Lifecycle, _) => "a lifecycle policy expiry",
+        (Source::Other, _) => "a request",
+    };
+    phrase.to_owned()
 }
 
 /// Names the client of an event by the first product token of its `User-Agent`, such as

@@ -147,6 +147,22 @@ fn empty_evidence_fails_every_step_with_hint() {
 }
 
 #[test]
+fn hint_text_ends_with_given_hint_command() {
+    let lab = lab();
+    let report = check_lab(&lab, &Evidence::default(), CheckOptions::default());
+    let mut progress = Progress::new(&lab);
+    progress.set_hint_level("create-repository", 2);
+    let text = report.render_text_with_hints(&lab, &progress, "ecrlab hint --lab my-lab.toml");
+    assert!(text.contains("\n     hint 2 of 3: "), "{text}");
+    assert!(
+        text.ends_with(
+            "\nRun `ecrlab hint --lab my-lab.toml` for hint 3 of 3 on step create-repository.\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
 fn empty_evidence_report_snapshots() {
     let report = check_lab(&lab(), &Evidence::default(), CheckOptions::default());
     insta::assert_json_snapshot!("empty_evidence_json", report);
@@ -178,7 +194,7 @@ fn report_json_has_exact_top_level_keys() {
     let keys: Vec<&str> = object.keys().map(String::as_str).collect();
     assert_eq!(keys, vec!["lab", "passed", "steps"]);
     assert_eq!(value["lab"]["id"], "push-to-ecr");
-    assert_eq!(value["lab"]["version"], "1.2.0");
+    assert_eq!(value["lab"]["version"], "1.3.0");
     assert_eq!(value["steps"][0]["id"], "create-repository");
     assert_eq!(value["steps"][0]["passed"], true);
     assert!(value["steps"][0].get("hint").is_none());
@@ -386,8 +402,53 @@ fn registry_login_reports_denied_logins() {
     assert!(!finding.passed);
     assert_evidence_mentions(
         &finding,
-        "the registry at localhost:5000 rejected a Login request from docker/27.3.1 at 2025-03-01T10:02:00Z with DENIED; log in again",
+        "the registry at localhost:5000 rejected a login from docker/27.3.1 at 2025-03-01T10:02:00Z with DENIED; log in again",
     );
+}
+
+#[test]
+fn registry_login_names_rejected_access_in_plain_words() {
+    let mut journal = Journal::default();
+    journal.api("GetAuthorizationToken", None, Outcome::Ok);
+    journal
+        .registry("Access", Some("my-app"), None, Outcome::Error)
+        .error_code = Some("DENIED".to_owned());
+    let evidence = Evidence {
+        events: journal.events,
+        repositories: Vec::new(),
+    };
+    let finding = run(CheckKind::RegistryLogin, &evidence);
+    assert!(!finding.passed);
+    assert_evidence_mentions(
+        &finding,
+        "the registry at localhost:5000 rejected a registry request from docker/27.3.1 at 2025-03-01T10:02:00Z with DENIED;",
+    );
+    for sentence in &finding.evidence {
+        assert!(!sentence.contains("Access"), "{sentence}");
+    }
+}
+
+#[test]
+fn request_names_are_plain_words() {
+    let cases = [
+        (Source::Registry, "Login", "a login"),
+        (Source::Registry, "BlobUpload", "a layer upload"),
+        (Source::Registry, "ManifestPut", "a manifest push"),
+        (Source::Registry, "ManifestDelete", "a manifest delete"),
+        (Source::Registry, "Access", "a registry request"),
+        (Source::EcrApi, "PutImage", "a PutImage call"),
+        (
+            Source::Lifecycle,
+            "LifecycleExpire",
+            "a lifecycle policy expiry",
+        ),
+        (Source::Other, "Unknown", "a request"),
+    ];
+    for (source, action, expected) in cases {
+        let mut journal = Journal::default();
+        let event = journal.push(source, action, Outcome::Ok);
+        assert_eq!(rules::request_name(event), expected, "{source:?} {action}");
+    }
 }
 
 #[test]
@@ -398,7 +459,7 @@ fn registry_login_accepts_authenticated_push() {
     assert!(finding.passed);
     assert_evidence_mentions(
         &finding,
-        "docker/27.3.1 made an authenticated ManifestPut request to localhost:5000/my-app",
+        "docker/27.3.1 sent a manifest push to localhost:5000/my-app",
     );
 }
 
@@ -885,14 +946,14 @@ fn demo_events_do_not_count_by_default() {
     }
     assert_eq!(
         step(&report, "create-repository").evidence.last().unwrap(),
-        "ignored 1 journal event of ecrlab demo's own clients (user agent containing ecrlab-demo), the newest a CreateRepository at 2025-03-01T10:01:00Z: work done by the demo does not count for a student"
+        "ignored 1 journal event of ecrlab demo's own clients (user agent containing ecrlab-demo), the newest a CreateRepository call at 2025-03-01T10:01:00Z: work done by the demo does not count for a student"
     );
     assert!(
         step(&report, "push")
             .evidence
             .last()
             .unwrap()
-            .contains("the newest a ManifestPut at 2025-03-01T10:06:00Z")
+            .contains("the newest a manifest push at 2025-03-01T10:06:00Z")
     );
 }
 
@@ -1043,7 +1104,7 @@ fn image_pushed_names_later_delete() {
     assert_evidence_mentions(
         &finding,
         &format!(
-            "docker/27.3.1 pushed localhost:5000/my-app:v1 ({DIGEST}) at 2025-03-01T10:01:00Z, but aws-cli/2.17.0 BatchDeleteImage at 2025-03-01T10:02:00Z removed images from that repository afterwards; push the image again"
+            "docker/27.3.1 pushed localhost:5000/my-app:v1 ({DIGEST}) at 2025-03-01T10:01:00Z, but a BatchDeleteImage call from aws-cli/2.17.0 at 2025-03-01T10:02:00Z removed images from that repository afterwards; push the image again"
         ),
     );
 }

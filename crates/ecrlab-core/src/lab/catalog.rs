@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::{BUILTIN_PUSH_TO_ECR, BUILTIN_PUSH_TO_ECR_ORIGIN, Lab, LintReport, lint, lint_path};
+use super::{
+    BUILTIN_PUSH_TO_ECR, BUILTIN_PUSH_TO_ECR_ORIGIN, Lab, LabError, LintReport, lint, lint_path,
+};
 
 /// The name of the lab file inside each lab's folder.
 pub const LAB_FILE_NAME: &str = "lab.toml";
@@ -15,14 +17,19 @@ pub const LAB_FILE_NAME: &str = "lab.toml";
 pub enum LabSource {
     /// Compiled into ecrlab.
     BuiltIn,
+    /// Compiled into ecrlab, and identical to this file of the labs folder, which the catalog
+    /// therefore lists once.
+    BuiltInSameAs(PathBuf),
     File(PathBuf),
 }
 
 impl LabSource {
-    /// Returns the source as listings print it: `built-in` or the file's path.
+    /// Returns the source as listings print it: `built-in`, `built-in, same as PATH` or the
+    /// file's path.
     pub fn describe(&self) -> String {
         match self {
             LabSource::BuiltIn => "built-in".to_owned(),
+            LabSource::BuiltInSameAs(path) => format!("built-in, same as {}", path.display()),
             LabSource::File(path) => path.display().to_string(),
         }
     }
@@ -78,18 +85,29 @@ pub struct Catalog {
 
 impl Catalog {
     /// Builds the catalog of the built-in lab and every `*/lab.toml` directly under `folder`.
-    /// A lab file that does not load is kept, with its problems, so listings can show it.
+    /// A lab file that does not load is kept, with its problems, so listings can show it. A
+    /// file whose text equals the built-in lab's, as in a checkout of ecrlab's own `labs`
+    /// folder, is not listed again, because the built-in entry names it.
     pub fn discover(folder: Option<&Path>) -> Result<Catalog, CatalogError> {
-        let mut entries = vec![builtin_entry()];
+        let mut builtin = builtin_entry();
+        let mut entries = Vec::new();
         if let Some(folder) = folder {
             for path in lab_files(folder)? {
-                let report = lint_path(&path)?;
+                let text = std::fs::read_to_string(&path).map_err(|source| LabError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                if builtin.source == LabSource::BuiltIn && is_builtin_text(&text) {
+                    builtin.source = LabSource::BuiltInSameAs(path);
+                    continue;
+                }
                 entries.push(CatalogEntry {
+                    report: lint(&text, &path.display().to_string()),
                     source: LabSource::File(path),
-                    report,
                 });
             }
         }
+        entries.insert(0, builtin);
         Ok(Catalog { entries })
     }
 
@@ -108,6 +126,12 @@ fn builtin_entry() -> CatalogEntry {
         source: LabSource::BuiltIn,
         report: lint(BUILTIN_PUSH_TO_ECR, BUILTIN_PUSH_TO_ECR_ORIGIN),
     }
+}
+
+/// Returns whether `text` is the built-in lab's file, ignoring the difference between CRLF and
+/// LF line endings that a checkout can introduce.
+fn is_builtin_text(text: &str) -> bool {
+    text.replace("\r\n", "\n") == BUILTIN_PUSH_TO_ECR.replace("\r\n", "\n")
 }
 
 /// Returns the paths of `folder/*/lab.toml`, sorted.
@@ -138,7 +162,7 @@ pub struct Found {
 
 /// Finds a lab by path, when `reference` names an existing file or folder, or else by id in
 /// the catalog of `folder`. Of several labs with one id, the first in catalog order is
-/// returned, so the built-in lab wins over a folder's copy of it.
+/// returned, so the built-in lab wins over a folder's changed copy of it.
 pub fn find(reference: &str, folder: Option<&Path>) -> Result<Found, CatalogError> {
     let path = Path::new(reference);
     if path.exists() {

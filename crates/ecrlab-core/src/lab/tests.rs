@@ -60,7 +60,7 @@ fn nth_line_containing(text: &str, needle: &str, n: usize) -> usize {
 fn builtin_lab_has_four_steps_and_five_questions() {
     let lab = Lab::builtin_push_to_ecr();
     assert_eq!(lab.id, "push-to-ecr");
-    assert_eq!(lab.version, "1.2.0");
+    assert_eq!(lab.version, "1.3.0");
     assert_eq!(lab.origin, "labs/push-to-ecr/lab.toml");
 
     let steps: Vec<(&str, CheckKind)> = lab

@@ -14,9 +14,10 @@ mod tokens;
 use super::AnswerError;
 use tokens::{MAX_NUMBER, Token, tokenize};
 
-/// Seconds in each duration unit a student may write. Months and years are calendar
-/// approximations (30 and 365 days); they exist so that such answers are read and graded
-/// instead of being rejected as unreadable.
+/// Seconds in each duration unit a student may write. The last two names of each unit are its
+/// singular and plural, which messages use. Months and years are calendar approximations (30
+/// and 365 days); they exist so that such answers are read and graded instead of being
+/// rejected as unreadable.
 const DURATION_UNITS: &[(&[&str], f64)] = &[
     (&["ms", "msec", "millisecond", "milliseconds"], 0.001),
     (&["s", "sec", "secs", "second", "seconds"], 1.0),
@@ -115,6 +116,14 @@ impl Piece {
     }
 }
 
+/// A duration read from an answer: its length and the unit the student wrote it in, both in
+/// seconds.
+#[derive(Debug, Clone, Copy)]
+struct WrittenDuration {
+    seconds: f64,
+    unit: f64,
+}
+
 /// Adjacent quantities being added up: the sum in seconds and the units of the first and the
 /// last quantity.
 #[derive(Debug, Clone, Copy)]
@@ -149,19 +158,48 @@ pub(crate) fn parse_duration(answer: &str) -> Result<f64, AnswerError> {
         };
     }
 
-    let values = piece_values(&pieces);
-    if let Some(negative) = values.iter().find(|seconds| **seconds < 0.0) {
+    let readings = piece_values(&pieces);
+    if let Some(negative) = readings.iter().find(|reading| reading.seconds < 0.0) {
         return Err(AnswerError::NegativeDuration {
             answer: answer.to_owned(),
-            duration: format_seconds(*negative),
+            duration: format_seconds(negative.seconds),
         });
     }
-    match distinct(values).as_slice() {
-        [seconds] => Ok(*seconds),
+    let mut distinct: Vec<WrittenDuration> = Vec::new();
+    for reading in readings {
+        if !distinct
+            .iter()
+            .any(|seen| same_value(seen.seconds, reading.seconds))
+        {
+            distinct.push(reading);
+        }
+    }
+    match distinct.as_slice() {
+        [reading] => Ok(reading.seconds),
         several => Err(AnswerError::SeveralDurations {
             answer: answer.to_owned(),
-            values: several.iter().map(|value| format_seconds(*value)).collect(),
+            values: several.iter().map(format_in_written_unit).collect(),
         }),
+    }
+}
+
+/// Formats a duration in the unit the student wrote it in (`24 hours` for the 24 of `12 or 24
+/// hours`), so that a message repeats the student's values. A value that is not a whole number
+/// of that unit, such as `1h30m` in hours, uses [`format_seconds`].
+fn format_in_written_unit(reading: &WrittenDuration) -> String {
+    let count = reading.seconds / reading.unit;
+    let name = DURATION_UNITS
+        .iter()
+        .find(|(_, seconds)| *seconds == reading.unit)
+        .and_then(|(names, _)| match *names {
+            [.., singular, plural] => Some(if count == 1.0 { singular } else { plural }),
+            _ => None,
+        });
+    match name {
+        Some(name) if count.fract() == 0.0 && count.abs() < MAX_NUMBER => {
+            format!("{} {name}", format_number(count))
+        }
+        _ => format_seconds(reading.seconds),
     }
 }
 
@@ -221,22 +259,28 @@ fn close_running(running: Option<RunningSum>, pieces: &mut Vec<Piece>) {
     }
 }
 
-/// Returns the value of each piece in seconds. A number without a unit takes the unit of the
-/// next duration, or of the previous one when none follows. The caller ensures that the
+/// Returns the value of each piece with its unit. A number without a unit takes the unit of
+/// the next duration, or of the previous one when none follows. The caller ensures that the
 /// pieces contain a duration.
-fn piece_values(pieces: &[Piece]) -> Vec<f64> {
+fn piece_values(pieces: &[Piece]) -> Vec<WrittenDuration> {
     pieces
         .iter()
         .enumerate()
         .map(|(position, piece)| match piece {
-            Piece::Duration { seconds, .. } => *seconds,
+            Piece::Duration { seconds, unit } => WrittenDuration {
+                seconds: *seconds,
+                unit: *unit,
+            },
             Piece::Bare(value) => {
                 let unit = pieces[position + 1..]
                     .iter()
                     .chain(pieces[..position].iter().rev())
                     .find_map(Piece::unit)
                     .unwrap_or(1.0);
-                value * unit
+                WrittenDuration {
+                    seconds: value * unit,
+                    unit,
+                }
             }
         })
         .collect()
@@ -251,7 +295,7 @@ fn reject_bounds(answer: &str, tokens: &[Token]) -> Result<(), AnswerError> {
         };
         let number = format_number(*value);
         let bound = bound_before(tokens, index)
-            .map(|before| format!("{before}{number}"))
+            .map(|before| format!("{before}{number}{}", written_unit(tokens, index)))
             .or_else(|| bound_after(tokens, index).map(|after| format!("{number}{after}")));
         if let Some(bound) = bound {
             return Err(AnswerError::Bound {
@@ -261,6 +305,18 @@ fn reject_bounds(answer: &str, tokens: &[Token]) -> Result<(), AnswerError> {
         }
     }
     Ok(())
+}
+
+/// Returns the duration unit after the number at `index` as the answer writes it, with a
+/// leading space (` hours`, ` h`), or an empty string when no unit follows.
+fn written_unit(tokens: &[Token], index: usize) -> String {
+    let Some((_, _, length)) = read_quantity(tokens, index) else {
+        return String::new();
+    };
+    match &tokens[index + length - 1] {
+        Token::Word(word) => format!(" {word}"),
+        _ => String::new(),
+    }
 }
 
 /// Returns the words or symbol before the number at `index` that make it a bound.
@@ -523,6 +579,37 @@ mod tests {
     }
 
     #[test]
+    fn number_reads_powers_as_one_value() {
+        let cases = [
+            ("10^3", 1000.0),
+            ("10 ^ 3", 1000.0),
+            ("10^3 tags", 1000.0),
+            ("10\u{b3}", 1000.0),
+            ("2^-1", 0.5),
+            ("10\u{207b}\u{b9}", 0.1),
+            ("-10^3", -1000.0),
+        ];
+        for (answer, expected) in cases {
+            assert_eq!(parse_number(answer), Ok(expected), "answer {answer:?}");
+        }
+        assert!(matches!(
+            parse_number("10^20"),
+            Err(AnswerError::NumberTooLarge { .. })
+        ));
+        assert!(matches!(
+            parse_number("10^99999999999999999999"),
+            Err(AnswerError::NumberTooLarge { .. })
+        ));
+        assert_eq!(parse_duration("10^3 seconds"), Ok(1000.0));
+    }
+
+    #[test]
+    fn question_mark_leaves_value_readable() {
+        assert_eq!(parse_duration("12h?"), Ok(43_200.0));
+        assert_eq!(parse_number("1000?"), Ok(1000.0));
+    }
+
+    #[test]
     fn number_reads_exponents_and_negatives() {
         assert_eq!(parse_number("1e3"), Ok(1000.0));
         assert_eq!(parse_number("-1000"), Ok(-1000.0));
@@ -556,11 +643,13 @@ mod tests {
         }
 
         let durations = [
-            ("at least 12 hours", "at least 12"),
+            ("at least 12 hours", "at least 12 hours"),
             ("12+ hours", "12+"),
             ("12h+", "12 h+"),
             ("12 hours or longer", "12 hours or longer"),
-            ("longer than 12h", "longer than 12"),
+            ("longer than 12h", "longer than 12 h"),
+            ("at least 720 min", "at least 720 min"),
+            ("more than 12-hour", "more than 12 hour"),
         ];
         for (answer, bound) in durations {
             assert_eq!(
@@ -602,12 +691,14 @@ mod tests {
             ("1 to 12 hours", &["1 hour", "12 hours"]),
             ("10 to 12h", &["10 hours", "12 hours"]),
             ("between 1 and 12 hours", &["1 hour", "12 hours"]),
-            ("12 hours? maybe 24", &["12 hours", "1 day"]),
-            ("12 or 24 hours", &["12 hours", "1 day"]),
-            ("12-24 hours", &["12 hours", "1 day"]),
-            ("12\u{2013}24 hours", &["12 hours", "1 day"]),
+            ("12 hours? maybe 24", &["12 hours", "24 hours"]),
+            ("12 or 24 hours", &["12 hours", "24 hours"]),
+            ("12-24 hours", &["12 hours", "24 hours"]),
+            ("12\u{2013}24 hours", &["12 hours", "24 hours"]),
             ("1 hour to 12 hours", &["1 hour", "12 hours"]),
-            ("twelve or twenty-four hours", &["12 hours", "1 day"]),
+            ("twelve or twenty-four hours", &["12 hours", "24 hours"]),
+            ("720 minutes or 1 day", &["720 minutes", "1 day"]),
+            ("1h30m or 2h", &["90 minutes", "2 hours"]),
         ];
         for (answer, expected) in cases {
             let Err(AnswerError::SeveralDurations { values, .. }) = parse_duration(answer) else {

@@ -225,7 +225,8 @@ fn parse_url(url: &str) -> AnsweredUrl {
     };
     let (host, port) = split_port(&authority);
     let host = host.trim_end_matches('.').to_owned();
-    // Port 443 is the default for https, so `host:443` names the same registry.
+    // Port 443 is the default for https, and a URL that states the default port is equivalent
+    // to one without it (RFC 3986, section 6.2.3), so `host:443` names the same registry.
     let port = port.filter(|port| *port != "443").map(str::to_owned);
     let registry = parse_registry_host(&host);
     AnsweredUrl {

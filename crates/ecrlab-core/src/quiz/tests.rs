@@ -101,9 +101,9 @@ fn duration_ranges_and_hedges_are_unreadable() {
         ("1 to 12 hours", "1 hour, 12 hours"),
         ("10 to 12h", "10 hours, 12 hours"),
         ("between 1 and 12 hours", "1 hour, 12 hours"),
-        ("12 hours? maybe 24", "12 hours, 1 day"),
-        ("12 or 24 hours", "12 hours, 1 day"),
-        ("12-24 hours", "12 hours, 1 day"),
+        ("12 hours? maybe 24", "12 hours, 24 hours"),
+        ("12 or 24 hours", "12 hours, 24 hours"),
+        ("12-24 hours", "12 hours, 24 hours"),
     ];
     for (answer, values) in cases {
         let error = question.grade(answer).expect_err("two values");
@@ -121,6 +121,50 @@ fn duration_ranges_and_hedges_are_unreadable() {
             "answer {answer:?}: {message}"
         );
     }
+}
+
+#[test]
+fn duration_bound_message_echoes_unit() {
+    let question = builtin("token-validity");
+    let cases = [
+        ("at least 12 hours", "gives a bound (at least 12 hours)"),
+        ("more than 720 min", "gives a bound (more than 720 min)"),
+    ];
+    for (answer, expected) in cases {
+        let error = question.grade(answer).expect_err("a bound");
+        assert!(
+            error.to_string().contains(expected),
+            "answer {answer:?}: {error}"
+        );
+    }
+}
+
+/// A question mark does not make a one-value answer ambiguous, so the value is graded. In
+/// `text` answers punctuation is ignored too, and only hedge words cost the credit.
+#[test]
+fn question_mark_is_not_a_hedge() {
+    assert!(grade(&builtin("token-validity"), "12h?").is_correct());
+    assert!(grade(&builtin("tags-per-image"), "1000?").is_correct());
+    let question = builtin("tag-immutability");
+    assert!(grade(&question, "A pushed tag cannot be overwritten?").is_correct());
+    assert_eq!(
+        grade(&question, "Maybe a pushed tag cannot be overwritten?").verdict,
+        Verdict::Incorrect
+    );
+}
+
+#[test]
+fn number_power_reads_as_one_value() {
+    let question = builtin("tags-per-image");
+    for answer in ["10^3", "10 ^ 3 tags", "10\u{b3}"] {
+        assert!(grade(&question, answer).is_correct(), "answer {answer:?}");
+    }
+    let wrong = grade(&question, "10^2");
+    assert_eq!(wrong.verdict, Verdict::Incorrect);
+    assert!(
+        wrong.misconception.is_some(),
+        "10^2 reads as 100, a known mistake"
+    );
 }
 
 #[test]
@@ -355,6 +399,20 @@ fn url_mock_address_gets_explanation() {
     }
 }
 
+/// Port 443 is the default port of HTTPS, so a URL that states it names the same registry
+/// as one without a port.
+#[test]
+fn url_with_default_port_is_correct() {
+    let question = builtin("registry-url");
+    for answer in [
+        "https://123456789012.dkr.ecr.us-east-1.amazonaws.com:443",
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com:443",
+    ] {
+        let grade = grade(&question, answer);
+        assert!(grade.is_correct(), "answer {answer:?}: {:?}", grade.notes);
+    }
+}
+
 #[test]
 fn url_with_port_notes_the_port() {
     let grade = grade(
@@ -426,6 +484,107 @@ fn text_immutability_rejects_missing_concepts() {
             "answer {answer:?}: notes {:?} lack {missing:?}",
             grade.notes
         );
+    }
+}
+
+/// Returns `question` with partial credit for the share of concepts an answer names, as the
+/// built-in lab gives its text questions.
+fn with_concept_credit(question: Question) -> Question {
+    let partial_credit = PartialCreditSpec {
+        concepts: Some(toml::Spanned::new(0..0, true)),
+        host: None,
+    };
+    let spec = ScoringSpec {
+        partial_credit: Some(toml::Spanned::new(0..0, partial_credit)),
+        ..ScoringSpec::default()
+    };
+    question
+        .with_scoring(&spec, &Scoring::default())
+        .expect("concept credit applies to text questions")
+}
+
+/// Answers that state the opposite of tag immutability name tags too, which is the first
+/// concept, so each must match a misconception to earn nothing.
+#[test]
+fn text_immutability_opposites_earn_nothing() {
+    let question = with_concept_credit(builtin("tag-immutability"));
+    let opposites = [
+        "tags are mutable",
+        "tags are not permanent",
+        "a tag can be overwritten",
+        "a pushed tag can be moved to another image",
+        "tags can be changed after a push",
+        "you can push the same tag again",
+        "the repository allows overwriting tags",
+        "tags are not immutable",
+        "tags are not locked",
+        "mutable tags",
+        "tags may be overwritten by a later push",
+    ];
+    for answer in opposites {
+        let grade = grade(&question, answer);
+        assert_eq!(grade.verdict, Verdict::Incorrect, "answer {answer:?}");
+        assert_eq!(grade.score, 0.0, "answer {answer:?}");
+        assert!(
+            grade
+                .misconception
+                .as_deref()
+                .is_some_and(|text| text.contains("opposite of tag immutability")),
+            "answer {answer:?}: {:?}",
+            grade.misconception
+        );
+    }
+
+    let reference = question.answer().to_owned();
+    assert!(grade(&question, &reference).is_correct());
+    for answer in [
+        "nobody can overwrite a pushed tag",
+        "no push can overwrite a tag",
+        "it does not allow overwriting tags",
+        "tags are not mutable once pushed, they cannot be overwritten",
+    ] {
+        let grade = grade(&question, answer);
+        assert!(grade.is_correct(), "answer {answer:?}: {:?}", grade.notes);
+    }
+}
+
+/// Answers that deny a scan, its target or its timing name the concepts' words, and would
+/// otherwise earn credit for them.
+#[test]
+fn text_scan_on_push_opposites_earn_nothing() {
+    let question = with_concept_credit(builtin("scan-on-push"));
+    let opposites = [
+        "images are not scanned for vulnerabilities on push",
+        "it does not scan pushed images for CVEs",
+        "ECR never scans images when they are pushed",
+        "pushed images are stored without scanning for vulnerabilities",
+        "it scans pushed images, but it does not look for vulnerabilities",
+        "it scans images for CVEs, but not on push",
+        "it scans images for CVEs before they are pushed",
+    ];
+    for answer in opposites {
+        let grade = grade(&question, answer);
+        assert_eq!(grade.verdict, Verdict::Incorrect, "answer {answer:?}");
+        assert_eq!(grade.score, 0.0, "answer {answer:?}");
+        assert!(
+            grade
+                .misconception
+                .as_deref()
+                .is_some_and(|text| text.contains("does scan each image")),
+            "answer {answer:?}: {:?}",
+            grade.misconception
+        );
+    }
+
+    let reference = question.answer().to_owned();
+    assert!(grade(&question, &reference).is_correct());
+    for answer in [
+        "it scans each pushed image for CVEs and does not block the push",
+        "right after a push, ECR checks the image for known vulnerabilities",
+        "scans images for vulnerabilities on push; it does not fix vulnerabilities",
+    ] {
+        let grade = grade(&question, answer);
+        assert!(grade.is_correct(), "answer {answer:?}: {:?}", grade.notes);
     }
 }
 

@@ -7,7 +7,7 @@
 
 use super::{
     api_calls, client, error_suffix, failed, find_repository, group_digits, host, newest, passed,
-    registry_events,
+    registry_events, request_name,
 };
 use crate::check::Finding;
 use crate::evidence::{Evidence, ImageState, JournalEvent, Outcome, RepositoryState, Source};
@@ -272,8 +272,8 @@ fn renewal_lines(
 
 fn expired_denial_line(denial: &JournalEvent) -> String {
     format!(
-        "the registry rejected a {} request from {} at {}{}",
-        denial.action,
+        "the registry rejected {} from {} at {}{}",
+        request_name(denial),
         client(denial),
         denial.time,
         error_suffix(denial)
@@ -435,8 +435,8 @@ pub(in crate::check) fn tag_limit_reached(evidence: &Evidence) -> Finding {
     });
     for event in newest(other_failures) {
         lines.push(format!(
-            "a {} for {} from {} failed at {}{}",
-            event.action,
+            "{} for {} from {} failed at {}{}",
+            request_name(event),
             event.repository.as_deref().unwrap_or_default(),
             client(event),
             event.time,

@@ -710,3 +710,47 @@ fn builtin_lab_has_no_errors() {
     );
     assert_eq!(report.error_count(), 0, "{:#?}", report.problems);
 }
+
+/// Writes [`CLEAN`], whose id is `tiny`, to `<temporary folder>/<folder>/<file>` and lints it.
+fn lint_clean_lab_at(folder: &str, file: &str) -> LintReport {
+    let root = std::env::temp_dir().join(format!(
+        "ecrlab-lint-{}-{folder}-{file}",
+        std::process::id()
+    ));
+    let path = root.join(folder).join(file);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, CLEAN).unwrap();
+    let report = lint_path(&path).expect("the lab file is readable");
+    std::fs::remove_dir_all(&root).unwrap();
+    report
+}
+
+#[test]
+fn id_differing_from_folder_warns() {
+    let report = lint_clean_lab_at("tiny-lab", "lab.toml");
+    assert_eq!(report.error_count(), 0, "{:#?}", report.problems);
+    assert_eq!(report.warning_count(), 1, "{:#?}", report.problems);
+    let problem = &report.problems[0];
+    assert_eq!(problem.severity, Severity::Warning);
+    assert_eq!((problem.line, problem.column), (2, 6));
+    assert_eq!(problem.field, "id");
+    assert!(
+        problem
+            .message
+            .starts_with("the lab's id \"tiny\" differs from its folder name \"tiny-lab\"; "),
+        "{}",
+        problem.message
+    );
+}
+
+#[test]
+fn id_matching_folder_is_clean() {
+    let report = lint_clean_lab_at("tiny", "lab.toml");
+    assert!(report.problems.is_empty(), "{:#?}", report.problems);
+}
+
+#[test]
+fn folder_is_ignored_for_other_file_names() {
+    let report = lint_clean_lab_at("drafts", "tiny.toml");
+    assert!(report.problems.is_empty(), "{:#?}", report.problems);
+}

@@ -2,7 +2,7 @@
 //!
 //! Numbers in digits may have thousands separators (`1,000`, `1 000`, `1_000`, `1'000`, and
 //! `1.000.000` with at least two groups after points), a decimal point (`0.5`), an exponent
-//! (`1e3`) and a minus sign (`-12`). Runs of number words (`one thousand`, `twenty-four`) and
+//! (`1e3`), a power (`10^3`, `10³`) and a minus sign (`-12`). Runs of number words (`one thousand`, `twenty-four`) and
 //! digits followed by a scale word (`1 thousand`, `1k`) become one number.
 
 use crate::quiz::AnswerError;
@@ -153,7 +153,7 @@ pub(super) fn tokenize(answer: &str) -> Result<Vec<Token>, AnswerError> {
             index += 1;
         } else if starts_number(&chars, index) {
             let (value, next) =
-                read_digits(&chars, index).map_err(|problem| problem.into_error(answer))?;
+                read_number(&chars, index).map_err(|problem| problem.into_error(answer))?;
             tokens.push(Token::Number {
                 value,
                 in_words: false,
@@ -161,7 +161,7 @@ pub(super) fn tokenize(answer: &str) -> Result<Vec<Token>, AnswerError> {
             index = next;
         } else if starts_negative_number(&chars, index) {
             let (value, next) =
-                read_digits(&chars, index + 1).map_err(|problem| problem.into_error(answer))?;
+                read_number(&chars, index + 1).map_err(|problem| problem.into_error(answer))?;
             tokens.push(Token::Number {
                 value: -value,
                 in_words: false,
@@ -237,6 +237,69 @@ fn digit_run(chars: &[char], start: usize) -> usize {
 
 fn text(chars: &[char], start: usize, end: usize) -> String {
     chars[start..end.min(chars.len())].iter().collect()
+}
+
+/// Reads a number written in digits starting at `start`, raised to the power that follows
+/// it, if any. Returns its value and the index after it.
+fn read_number(chars: &[char], start: usize) -> Result<(f64, usize), DigitsProblem> {
+    let (base, end) = read_digits(chars, start)?;
+    let Some((exponent, next)) = read_power(chars, end) else {
+        return Ok((base, end));
+    };
+    let value = i32::try_from(exponent).map_or(f64::INFINITY, |exponent| base.powi(exponent));
+    if !value.is_finite() || value.abs() >= MAX_NUMBER {
+        return Err(DigitsProblem::TooLarge {
+            literal: text(chars, start, next),
+        });
+    }
+    Ok((value, next))
+}
+
+/// Reads a power after a number at `index`: `^3`, `^-2` or `^ 3`, or superscript digits
+/// (`³`, `⁻²`). Returns the exponent and the index after it, or `None` when no power follows,
+/// so that `10^3` reads as one number, 1000, instead of the two numbers 10 and 3.
+fn read_power(chars: &[char], index: usize) -> Option<(i64, usize)> {
+    let caret = (index..chars.len())
+        .find(|at| chars[*at] != ' ')
+        .filter(|at| chars[*at] == '^');
+    let (digits, negative, end) = match caret {
+        Some(at) => {
+            let mut start = (at + 1..chars.len()).find(|at| chars[*at] != ' ')?;
+            let negative = MINUS_SIGNS.contains(&chars[start]);
+            start += usize::from(negative);
+            let run = digit_run(chars, start);
+            (text(chars, start, start + run), negative, start + run)
+        }
+        None => {
+            let negative = chars.get(index) == Some(&'\u{207b}');
+            let start = index + usize::from(negative);
+            let digits: String = chars[start.min(chars.len())..]
+                .iter()
+                .map_while(|c| superscript_digit(*c))
+                .collect();
+            let end = start + digits.chars().count();
+            (digits, negative, end)
+        }
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    // An exponent too long for i64 saturates, and `read_number` then rejects the number as
+    // too large.
+    let magnitude: i64 = digits.parse().unwrap_or(i64::MAX);
+    Some((if negative { -magnitude } else { magnitude }, end))
+}
+
+/// Returns the ASCII digit of a superscript digit (`³` gives `3`).
+fn superscript_digit(c: char) -> Option<char> {
+    match c {
+        '\u{2070}' => Some('0'),
+        '\u{b9}' => Some('1'),
+        '\u{b2}' => Some('2'),
+        '\u{b3}' => Some('3'),
+        '\u{2074}'..='\u{2079}' => char::from_u32(u32::from(c) - 0x2074 + u32::from('4')),
+        _ => None,
+    }
 }
 
 /// Reads a number written in digits starting at `start`; returns its value and the index

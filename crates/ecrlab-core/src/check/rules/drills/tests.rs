@@ -300,7 +300,7 @@ fn expired_token_renewal_passes() {
         [
             "docker/27.3.1 logged in to localhost:5000 at 2026-03-01T10:02:00.000Z",
             "the mock's clock was moved forward 13h, to 2026-03-01T10:03:00.000Z",
-            "the registry rejected a BlobUpload request from docker/27.3.1 at 2026-03-01T10:04:00.000Z with DENIED (Your authorization token has expired. Reauthenticate and try again.)",
+            "the registry rejected a layer upload from docker/27.3.1 at 2026-03-01T10:04:00.000Z with DENIED (Your authorization token has expired. Reauthenticate and try again.)",
             "aws-cli/2.17.0 got a new token with GetAuthorizationToken at 2026-03-01T10:05:00.000Z",
             "docker/27.3.1 logged in again to localhost:5000 at 2026-03-01T10:06:00.000Z",
             "docker/27.3.1 then pushed localhost:5000/drills/expiry:v1 at 2026-03-01T10:07:00.000Z",
@@ -486,7 +486,7 @@ fn tag_limit_ignores_expired_token_denial() {
     );
     assert_mentions(
         &finding,
-        "a ManifestPut for drills/tags from docker/27.3.1 failed",
+        "a manifest push for drills/tags from docker/27.3.1 failed",
     );
 }
 
@@ -526,7 +526,7 @@ fn drills_lab_is_valid() {
         panic!("{error}");
     });
     assert_eq!(lab.id, "ecr-drills");
-    assert_eq!(lab.version, "1.0.0");
+    assert_eq!(lab.version, "1.0.1");
     let checks: Vec<CheckKind> = lab.steps.iter().map(|step| step.check).collect();
     assert_eq!(
         checks,
