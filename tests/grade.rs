@@ -260,6 +260,15 @@ fn lab_version_mismatch_flagged() {
 }
 
 #[test]
+fn lab_patch_version_difference_not_flagged() {
+    let json = tamper(&json_of("Ada", true, None), |value| {
+        value["lab"]["version"] = Value::String("2.0.7".to_owned());
+    });
+    let graded = regrade_text(&json, None);
+    assert_eq!(flag_kinds(&graded), Vec::<FlagKind>::new());
+}
+
+#[test]
 fn edited_quiz_grade_flagged() {
     let json = tamper(&json_of("Ada", true, None), |value| {
         value["quiz"]["answers"][1]["verdict"] = Value::String("correct".to_owned());

@@ -244,9 +244,18 @@ pub fn regrade(
     })
 }
 
+/// Flags a submission for another lab, or for a version whose MAJOR or MINOR differs. A PATCH
+/// difference changes only wording (docs/lab-format.md, "Versions"), so it is not flagged.
 fn lab_flags(submission: &Submission, lab: &Lab) -> Option<Flag> {
     let stated = &submission.lab;
-    if stated.id == lab.id && stated.version == lab.version {
+    let major_minor = |version: &str| {
+        let mut parts = version.split('.');
+        (
+            parts.next().map(str::to_owned),
+            parts.next().map(str::to_owned),
+        )
+    };
+    if stated.id == lab.id && major_minor(&stated.version) == major_minor(&lab.version) {
         return None;
     }
     Some(Flag {
