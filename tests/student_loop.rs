@@ -486,6 +486,38 @@ async fn quiz_answers_are_recorded() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn quiz_interrupted_keeps_answers() {
+    use tokio::io::AsyncWriteExt as _;
+
+    let fixture = start().await;
+    let mut command = ecrlab_command(fixture.state.path(), &["quiz"]);
+    command.stdin(Stdio::piped());
+    // The helpers of `watch` read any command's output line by line.
+    let mut quiz = spawn_watch(command);
+    let mut stdin = quiz.child.stdin.take().expect("piped stdin");
+    stdin
+        .write_all(b"public.ecr.aws\n")
+        .await
+        .expect("quiz reads standard input");
+    // The feedback follows the save, so the answer is on disk once it is printed.
+    read_until(&mut quiz.stdout, |line| line.contains("Not correct yet")).await;
+    quiz.interrupt();
+    let code = quiz.exit_code().await;
+
+    assert_ne!(code, Some(0), "an interrupted quiz does not pass");
+    let progress = Progress::load_from(&fixture.progress_file(), &Lab::builtin_push_to_ecr())
+        .expect("quiz saved progress");
+    assert_eq!(
+        progress
+            .quiz_attempts
+            .get("registry-url")
+            .map(Vec::as_slice),
+        Some(&["public.ecr.aws".to_owned()][..])
+    );
+    fixture.mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn watch_exits_when_lab_completes() {
     let fixture = start().await;
     let mut watch = spawn_watch(fixture.command("watch", &["--interval", "100ms"]));

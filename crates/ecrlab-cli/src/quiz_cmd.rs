@@ -1,32 +1,35 @@
 //! `ecrlab quiz`: asks a lab's questions one by one, or grades a file of answers.
 //!
 //! Interactive mode reads one answer per line. An answer that cannot be read for its question
-//! (no unit on a duration, two different numbers) gets the reason and does not use a try. An
-//! answer that is not correct gets short feedback and another try while the question allows
-//! one; `skip` moves on. Once a question is finished, the feedback states the correct answer,
-//! the explanation and its source, the explanation of a known misconception when the answer
-//! matches one, and the question's score. The total adds up the scores, so partial credit and
-//! retry penalties show in it.
+//! (no unit on a duration, two different numbers, bytes that are not UTF-8) gets the reason and
+//! does not use a try. An answer that is not correct gets short feedback and another try while
+//! the question allows one; `skip` moves on. Only once a question is finished, by a correct
+//! answer or its last try, does the feedback state the correct answer, the explanation and its
+//! source, the explanation of a known misconception when the answer matches one, and the
+//! question's score. A question left with tries, by `skip`, the end of input or an answers file,
+//! gets the feedback between tries only, because a later run asks it again. The total adds up
+//! the scores, so partial credit and retry penalties show in it.
 //!
 //! Answers recorded in the student's progress by earlier runs count as earlier tries. Every
 //! score printed grades all recorded answers with `Question::grade_attempts`, as `ecrlab
 //! report` does, so running the quiz again never lowers a score: a finished question is not
-//! asked again, and an empty line or the end of input adds no try.
+//! asked again, and an empty line or the end of input adds no try. Each answer is saved to the
+//! progress file before its feedback is printed, so an interrupted quiz keeps every answer
+//! given, and a failed save stops the quiz.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::Path;
 
 use anyhow::Context as _;
 use ecrlab_core::lab::Lab;
-use ecrlab_core::progress::Progress;
-use ecrlab_core::quiz::{AnswerSheet, Question, QuestionResult, QuizResult};
+use ecrlab_core::progress::{self, Progress, STATE_DIR_VARIABLE};
+use ecrlab_core::quiz::{AnswerSheet, Grade, Question, QuestionResult, QuizResult};
 
 /// The word that skips a question in interactive mode.
 const SKIP: &str = "skip";
 
-/// Runs the quiz of `lab` like [`run_with_progress`] and appends each answer given to the
-/// lab's saved progress.
+/// Runs the quiz of `lab` like [`run_with_progress`], saving each answer given to the lab's
+/// progress file at once.
 ///
 /// A progress file that cannot be read is reported and left as it is, and the quiz runs
 /// without recording.
@@ -36,18 +39,28 @@ pub fn run_recorded(
     input: impl BufRead,
     output: impl Write,
 ) -> anyhow::Result<bool> {
-    let mut progress = match Progress::load(lab) {
-        Ok(progress) => Some(progress),
+    let loaded = progress::progress_path(&lab.id)
+        .and_then(|path| Progress::load_from(&path, lab).map(|progress| (progress, path)));
+    match loaded {
+        Ok((mut progress, path)) => {
+            let recorder = Recorder {
+                progress: &mut progress,
+                path: Some(&path),
+            };
+            run_with_progress(lab, answers_file, input, output, recorder)
+        }
         Err(error) => {
             eprintln!("ecrlab: warning: {error}; this quiz's answers are not recorded");
-            None
+            let mut progress = Progress::new(lab);
+            run_with_progress(
+                lab,
+                answers_file,
+                input,
+                output,
+                Recorder::unsaved(&mut progress),
+            )
         }
-    };
-    let passed = run_with_progress(lab, answers_file, input, output, progress.as_mut())?;
-    if let Some(progress) = progress {
-        progress.save()?;
     }
-    Ok(passed)
 }
 
 /// Runs the quiz without recording answers, so tests do not write to the student's state
@@ -59,18 +72,66 @@ fn run(
     input: impl BufRead,
     output: impl Write,
 ) -> anyhow::Result<bool> {
-    run_with_progress(lab, answers_file, input, output, None)
+    let mut progress = Progress::new(lab);
+    run_with_progress(
+        lab,
+        answers_file,
+        input,
+        output,
+        Recorder::unsaved(&mut progress),
+    )
 }
 
-/// Every answer given to each question, by question id, oldest first, as
-/// `Progress::quiz_attempts` stores them.
-type Attempts = BTreeMap<String, Vec<String>>;
+/// The student's progress, which the quiz appends each answer to.
+struct Recorder<'a> {
+    progress: &'a mut Progress,
+    /// The file that the progress is saved to after each answer, or `None` to keep the answers
+    /// in memory only.
+    path: Option<&'a Path>,
+}
+
+impl<'a> Recorder<'a> {
+    /// Returns a recorder that keeps the answers in `progress` and saves them nowhere.
+    fn unsaved(progress: &'a mut Progress) -> Recorder<'a> {
+        Recorder {
+            progress,
+            path: None,
+        }
+    }
+
+    /// Returns every recorded answer to `question`, oldest first.
+    fn answers(&self, question: &Question) -> Vec<String> {
+        self.progress
+            .quiz_attempts
+            .get(question.id())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Appends `answer` to the answers to `question` and saves the progress file. A failed
+    /// save is an error, so the caller stops before its feedback shows what the unrecorded
+    /// answer earned.
+    fn record(&mut self, question: &Question, answer: &str) -> anyhow::Result<()> {
+        self.progress.record_quiz_attempt(question.id(), answer);
+        let Some(path) = self.path else {
+            return Ok(());
+        };
+        self.progress.save_to(path).map_err(|error| {
+            let folder = path.parent().unwrap_or(path);
+            anyhow::anyhow!(
+                "{error}; the quiz stops because your answer to question {} could not be recorded. Make {} writable, or set {STATE_DIR_VARIABLE} to a writable folder, then run the quiz again; the answers recorded before this one are kept",
+                question.id(),
+                folder.display()
+            )
+        })
+    }
+}
 
 /// Runs the quiz of `lab`, from `answers_file` when given, otherwise interactively on `input`,
-/// and appends every answer given, each try included, to `progress`. Writes feedback to
+/// and records every answer given, each try included, with `recorder`. Writes feedback to
 /// `output` and returns whether every question was answered correctly, on any try.
 ///
-/// The answers already in `progress` count as earlier tries: a finished question is not asked
+/// The answers already recorded count as earlier tries: a finished question is not asked
 /// again, and the scores printed are those of every recorded answer, which `ecrlab report`
 /// grades the same way.
 fn run_with_progress(
@@ -78,7 +139,7 @@ fn run_with_progress(
     answers_file: Option<&Path>,
     mut input: impl BufRead,
     mut output: impl Write,
-    progress: Option<&mut Progress>,
+    mut recorder: Recorder<'_>,
 ) -> anyhow::Result<bool> {
     if lab.questions.is_empty() {
         anyhow::bail!(
@@ -88,18 +149,11 @@ fn run_with_progress(
         );
     }
 
-    let mut attempts: Attempts = progress
-        .as_ref()
-        .map(|progress| progress.quiz_attempts.clone())
-        .unwrap_or_default();
     match answers_file {
-        Some(path) => grade_file(lab, path, &mut attempts, &mut output)?,
-        None => ask(lab, &mut attempts, &mut input, &mut output)?,
+        Some(path) => grade_file(lab, path, &mut recorder, &mut output)?,
+        None => ask(lab, &mut recorder, &mut input, &mut output)?,
     }
-    let result = QuizResult::grade(&lab.questions, &attempts);
-    if let Some(progress) = progress {
-        progress.quiz_attempts = attempts;
-    }
+    let result = QuizResult::grade(&lab.questions, &recorder.progress.quiz_attempts);
 
     writeln!(
         output,
@@ -119,7 +173,7 @@ fn run_with_progress(
 fn grade_file(
     lab: &Lab,
     path: &Path,
-    attempts: &mut Attempts,
+    recorder: &mut Recorder<'_>,
     output: &mut impl Write,
 ) -> anyhow::Result<()> {
     let sheet = AnswerSheet::from_path(path)?;
@@ -137,7 +191,7 @@ fn grade_file(
     )?;
     for (index, question) in lab.questions.iter().enumerate() {
         write_question(output, index, lab.questions.len(), question)?;
-        let mut recorded = attempts.get(question.id()).cloned().unwrap_or_default();
+        let recorded = recorder.answers(question);
         let earlier = question.grade_attempts(&recorded);
         let answer = sheet.answer(question.id());
         writeln!(output, "  Your answer: {}", answer.unwrap_or("(none)"))?;
@@ -148,24 +202,22 @@ fn grade_file(
                     output,
                     "  This answer is already recorded, so it does not use another try."
                 )?;
+                write_result(output, &earlier)?;
             }
             Some(_) if earlier.tries_left() == 0 => {
                 writeln!(
                     output,
-                    "  Not recorded: this question has no tries left. The result below is from your recorded answers; `ecrlab progress reset` starts over."
+                    "  Not recorded: this question has no tries left; `ecrlab progress reset` starts over."
                 )?;
+                write_recorded_result(output, &earlier)?;
             }
-            Some(answer) => recorded.push(answer.to_owned()),
-            None if !recorded.is_empty() => {
-                writeln!(output, "  The result below is from your recorded answers.")?;
+            Some(answer) => {
+                recorder.record(question, answer)?;
+                let result = question.grade_attempts(&recorder.answers(question));
+                write_result(output, &result)?;
             }
-            None => {}
-        }
-
-        let result = question.grade_attempts(&recorded);
-        write_indented(output, &result.feedback())?;
-        if !recorded.is_empty() {
-            attempts.insert(question.id().to_owned(), recorded);
+            None if !recorded.is_empty() => write_recorded_result(output, &earlier)?,
+            None => write_result(output, &earlier)?,
         }
     }
     Ok(())
@@ -173,7 +225,7 @@ fn grade_file(
 
 fn ask(
     lab: &Lab,
-    attempts: &mut Attempts,
+    recorder: &mut Recorder<'_>,
     input: &mut impl BufRead,
     output: &mut impl Write,
 ) -> anyhow::Result<()> {
@@ -186,8 +238,7 @@ fn ask(
 
     for (index, question) in lab.questions.iter().enumerate() {
         write_question(output, index, lab.questions.len(), question)?;
-        let recorded = attempts.get(question.id()).cloned().unwrap_or_default();
-        let earlier = question.grade_attempts(&recorded);
+        let earlier = question.grade_attempts(&recorder.answers(question));
         if earlier.tries_left() == 0 {
             write_already_answered(output, &earlier)?;
             continue;
@@ -195,13 +246,17 @@ fn ask(
         write_tries(output, question)?;
         write_earlier_tries(output, &earlier)?;
 
-        let outcome = ask_question(question, recorded, input, output)?;
-        if outcome.answered_now || !outcome.input_ended {
-            write_indented(output, &outcome.result.feedback())?;
-            write_earlier_misconceptions(output, &outcome.result)?;
-        }
-        if !outcome.answers.is_empty() {
-            attempts.insert(question.id().to_owned(), outcome.answers);
+        let outcome = ask_question(question, recorder, input, output)?;
+        let tries_left = outcome.result.tries_left();
+        if tries_left == 0 {
+            write_result(output, &outcome.result)?;
+        } else if !outcome.input_ended {
+            writeln!(
+                output,
+                "  Skipped with {}, and a score so far of {} of 1; the next run of the quiz asks this question again.",
+                count_tries(tries_left),
+                format_points(outcome.result.score)
+            )?;
         }
         if outcome.input_ended {
             writeln!(
@@ -214,17 +269,75 @@ fn ask(
     Ok(())
 }
 
+/// Writes the feedback on a question after this run's answer. Once the question is finished,
+/// that is the full feedback, with the correct answer and the question's score. While tries
+/// remain, it is only what [`Grade::retry_feedback`] shows, because a later run still accepts
+/// a retry, and the feedback must not give the answer away.
+fn write_result(output: &mut impl Write, result: &QuestionResult) -> anyhow::Result<()> {
+    let tries_left = result.tries_left();
+    if tries_left == 0 {
+        write_indented(output, &result.feedback())?;
+        write_earlier_misconceptions(output, result)?;
+    } else if result.attempts.is_empty() {
+        writeln!(
+            output,
+            "  Not answered yet, with {}; the quiz shows the correct answer once you answer correctly or use every try.",
+            count_tries(tries_left)
+        )?;
+    } else {
+        write_indented(output, &result.last_grade().retry_feedback(tries_left))?;
+        writeln!(
+            output,
+            "  Score so far: {} of 1.",
+            format_points(result.score)
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes the result of a question's recorded answers, labelled as such, where the answer
+/// being graded is not recorded or missing. The correct answer and the explanation follow
+/// only when the question has no tries left.
+fn write_recorded_result(output: &mut impl Write, result: &QuestionResult) -> anyhow::Result<()> {
+    let grade = scoring_grade(result);
+    writeln!(
+        output,
+        "  Your recorded result: {:?}, {}, score {} of 1.",
+        grade.answer.as_deref().unwrap_or_default(),
+        grade.verdict.label(),
+        format_points(result.score)
+    )?;
+    let tries_left = result.tries_left();
+    if tries_left > 0 {
+        writeln!(
+            output,
+            "  You have {}; add an answer to the file to use one.",
+            count_tries(tries_left)
+        )?;
+        return Ok(());
+    }
+    writeln!(output, "  The correct answer is: {}", grade.correct_answer)?;
+    write_indented(output, &grade.explanation)?;
+    writeln!(output, "  Source: {}", grade.source)?;
+    Ok(())
+}
+
+/// Returns the grade of the answer that a question's score came from, or of the newest answer
+/// when none scored.
+fn scoring_grade(result: &QuestionResult) -> &Grade {
+    result.best_attempt.map_or_else(
+        || result.last_grade(),
+        |index| &result.attempts[index].grade,
+    )
+}
+
 /// Writes the one line that replaces a finished question: the answer its score came from, or
 /// the newest answer when none scored.
 fn write_already_answered(output: &mut impl Write, result: &QuestionResult) -> anyhow::Result<()> {
-    let grade = result.best_attempt.map_or_else(
-        || result.last_grade(),
-        |index| &result.attempts[index].grade,
-    );
     writeln!(
         output,
         "  Already answered: {:?}, score {} of 1; `ecrlab progress reset` starts over.",
-        grade.answer.as_deref().unwrap_or_default(),
+        scoring_grade(result).answer.as_deref().unwrap_or_default(),
         format_points(result.score)
     )?;
     Ok(())
@@ -242,39 +355,42 @@ fn write_earlier_tries(output: &mut impl Write, result: &QuestionResult) -> anyh
         return Ok(());
     }
     let tries = if used == 1 { "try" } else { "tries" };
-    let left = result.tries_left();
-    let left_tries = if left == 1 { "try" } else { "tries" };
     writeln!(
         output,
-        "  You used {used} {tries} earlier, for a score of {} of 1; {left} {left_tries} left, and a retry keeps the better score.",
-        format_points(result.score)
+        "  You used {used} {tries} earlier, for a score of {} of 1; {} left, and a retry keeps the better score.",
+        format_points(result.score),
+        count_tries(result.tries_left())
     )?;
     Ok(())
 }
 
+/// Formats a number of tries: `1 try`, `2 tries`.
+fn count_tries(count: u32) -> String {
+    if count == 1 {
+        "1 try".to_owned()
+    } else {
+        format!("{count} tries")
+    }
+}
+
 /// The result of asking one question in interactive mode.
 struct QuestionOutcome {
-    /// Every answer to the question, the recorded ones first.
-    answers: Vec<String>,
-    /// The question graded over `answers`.
+    /// The question graded over every recorded answer.
     result: QuestionResult,
-    /// Whether this run added an answer.
-    answered_now: bool,
     /// Whether the input ended before the question was finished.
     input_ended: bool,
 }
 
-/// Reads answers to `question` after the `recorded` ones until one is correct, every try is
-/// used, the student skips or the input ends. Prints the reason for an answer that cannot be
-/// read, and feedback without the correct answer between tries.
+/// Reads answers to `question` after the recorded ones until one is correct, every try is
+/// used, the student skips or the input ends. Records each readable answer before grading it,
+/// and prints the reason for an answer that cannot be read and feedback without the correct
+/// answer between tries.
 fn ask_question(
     question: &Question,
-    recorded: Vec<String>,
+    recorder: &mut Recorder<'_>,
     input: &mut impl BufRead,
     output: &mut impl Write,
 ) -> anyhow::Result<QuestionOutcome> {
-    let recorded_count = recorded.len();
-    let mut answers = recorded;
     let input_ended = loop {
         let Some(answer) = read_answer(input, output)? else {
             break true;
@@ -287,8 +403,8 @@ fn ask_question(
             continue;
         }
 
-        answers.push(answer);
-        let result = question.grade_attempts(&answers);
+        recorder.record(question, &answer)?;
+        let result = question.grade_attempts(&recorder.answers(question));
         let tries_left = result.tries_left();
         if tries_left == 0 {
             break false;
@@ -296,15 +412,14 @@ fn ask_question(
         write_indented(output, &result.last_grade().retry_feedback(tries_left))?;
     };
     Ok(QuestionOutcome {
-        result: question.grade_attempts(&answers),
-        answered_now: answers.len() > recorded_count,
-        answers,
+        result: question.grade_attempts(&recorder.answers(question)),
         input_ended,
     })
 }
 
 /// Prompts for an answer and reads the next line that is not blank. Returns `None` at the end
-/// of input.
+/// of input. A line that is not valid UTF-8 is rejected with a message, and the prompt
+/// repeats.
 fn read_answer(
     input: &mut impl BufRead,
     output: &mut impl Write,
@@ -313,13 +428,20 @@ fn read_answer(
         write!(output, "> ")?;
         output.flush().context("failed to write the quiz prompt")?;
 
-        let mut line = String::new();
+        let mut bytes = Vec::new();
         let read = input
-            .read_line(&mut line)
+            .read_until(b'\n', &mut bytes)
             .context("failed to read an answer from standard input")?;
         if read == 0 {
             return Ok(None);
         }
+        let Ok(line) = String::from_utf8(bytes) else {
+            writeln!(
+                output,
+                "  Your answer contains bytes that are not valid UTF-8, so it was not read; check the terminal's character encoding and type the answer again, or type {SKIP}."
+            )?;
+            continue;
+        };
         let answer = line.trim();
         if !answer.is_empty() {
             return Ok(Some(answer.to_owned()));
@@ -444,8 +566,14 @@ mod tests {
     fn run_again(progress: &mut Progress, file: Option<&Path>, input: &str) -> String {
         let lab = Lab::builtin_push_to_ecr();
         let mut output = Vec::new();
-        run_with_progress(&lab, file, Cursor::new(input), &mut output, Some(progress))
-            .expect("quiz runs");
+        run_with_progress(
+            &lab,
+            file,
+            Cursor::new(input),
+            &mut output,
+            Recorder::unsaved(progress),
+        )
+        .expect("quiz runs");
         String::from_utf8(output).expect("UTF-8 output")
     }
 
@@ -480,15 +608,15 @@ It scans each pushed image for CVEs
     }
 
     /// Answers that use every path of the interactive quiz, one question after another. They
-    /// are a misconception and a correct retry, a blank line, a partly correct answer and a
-    /// skip, a skipped question, an unreadable answer and two wrong tries, and a wrong answer
-    /// and a correct retry.
+    /// are a partly correct answer, a blank line and a skip, an answer that states the opposite
+    /// and a correct retry, a skipped question, an unreadable answer and two wrong tries, and a
+    /// misconception and a correct retry.
     const TRANSCRIPT_INPUT: &str = "\
-public.ecr.aws
-https://<aws_account_id>.dkr.ecr.<region>.amazonaws.com
+http://<aws_account_id>.dkr.ecr.<region>.amazonaws.com
 
-Tags are immutable
 skip
+Tags get overwritten when you push again
+A pushed tag cannot be overwritten
 skip
 12
 30 minutes
@@ -510,6 +638,18 @@ skip
         assert!(!output.contains('\u{1b}'), "{output}");
     }
 
+    /// Returns the part of `output` about question `number` of 5.
+    fn question_section(output: &str, number: usize) -> &str {
+        let start = output
+            .find(&format!("Question {number} of 5"))
+            .unwrap_or_else(|| panic!("question {number} is asked: {output}"));
+        let end = output[start..]
+            .find("\nQuestion ")
+            .or_else(|| output[start..].find("\nScore: "))
+            .map_or(output.len(), |length| start + length);
+        &output[start..end]
+    }
+
     #[test]
     fn interactive_retry_feedback_hides_answer() {
         let (_, output) = run_interactive(TRANSCRIPT_INPUT);
@@ -517,14 +657,30 @@ skip
             "  Not correct yet. Try again (1 try left).\n  This answer is a common mistake.\n> ";
         assert!(output.contains(retry), "{output}");
 
-        let first_question = &output[..output.find("Question 2 of 5").expect("question 2")];
+        let second = question_section(&output, 2);
         assert!(
-            !first_question.contains("The correct answer is"),
+            second.contains("  Not correct yet. Try again (1 try left).\n"),
             "{output}"
         );
         assert!(
-            first_question.contains(
+            second.contains(
                 "  Score: 0.5 of 1, from try 2 of 2, after losing 0.5 of the credit per retry.\n"
+            ),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn interactive_skip_hides_answer() {
+        let (_, output) = run_interactive(TRANSCRIPT_INPUT);
+        for number in [1, 3] {
+            let section = question_section(&output, number);
+            assert!(!section.contains("The correct answer is"), "{section}");
+            assert!(!section.contains("Source: "), "{section}");
+        }
+        assert!(
+            question_section(&output, 3).contains(
+                "  Skipped with 2 tries, and a score so far of 0 of 1; the next run of the quiz asks this question again.\n"
             ),
             "{output}"
         );
@@ -533,22 +689,38 @@ skip
     #[test]
     fn interactive_partial_answer_keeps_credit_on_skip() {
         let (_, output) = run_interactive(TRANSCRIPT_INPUT);
+        let first = question_section(&output, 1);
         assert!(
-            output.contains(
+            first.contains(
                 "  Partly correct, for 0.5 of the credit. Try again (1 try left); a retry keeps the better score.\n"
             ),
             "{output}"
         );
         assert!(
-            output.contains("  Score: 0.5 of 1, from try 1 of 2.\n"),
+            first.contains(
+                "  Skipped with 1 try, and a score so far of 0.5 of 1; the next run of the quiz asks this question again.\n"
+            ),
             "{output}"
+        );
+    }
+
+    #[test]
+    fn interactive_opposite_answer_earns_nothing() {
+        let (_, output) = run_interactive(TRANSCRIPT_INPUT);
+        let second = question_section(&output, 2);
+        assert!(!second.contains("Partly correct"), "{second}");
+        assert!(
+            second.contains(
+                "  Not correct yet. Try again (1 try left).\n  - your answer does not say that a tag, once pushed, cannot be overwritten or moved to another image\n"
+            ),
+            "{second}"
         );
     }
 
     #[test]
     fn interactive_total_adds_partial_credit() {
         let (_, output) = run_interactive(TRANSCRIPT_INPUT);
-        // 0.5 for each correct retry, 0.5 for the partly correct answer, 0 for the rest.
+        // 0.5 for the partly correct answer, 0.5 for each correct retry, 0 for the rest.
         assert!(
             output.ends_with("\nScore: 1.5 of 5 (2 of 5 questions correct).\n"),
             "{output}"
@@ -591,7 +763,14 @@ skip
         let input = Cursor::new(
             "public.ecr.aws\nhttps://<aws_account_id>.dkr.ecr.<region>.amazonaws.com\nskip\nskip\n12\n12 hours\n",
         );
-        run_with_progress(&lab, None, input, Vec::new(), Some(&mut progress)).expect("quiz runs");
+        run_with_progress(
+            &lab,
+            None,
+            input,
+            Vec::new(),
+            Recorder::unsaved(&mut progress),
+        )
+        .expect("quiz runs");
 
         let recorded = |id: &str| progress.quiz_attempts.get(id).cloned().unwrap_or_default();
         assert_eq!(
@@ -605,6 +784,105 @@ skip
         // The unreadable "12" used no try, so only "12 hours" is recorded.
         assert_eq!(recorded("token-validity"), vec!["12 hours".to_owned()]);
         assert_eq!(recorded("tags-per-image"), Vec::<String>::new());
+    }
+
+    /// Input that fails once its lines are read, as a terminal closed during the quiz does.
+    struct ClosedTerminal;
+
+    impl std::io::Read for ClosedTerminal {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("the terminal was closed"))
+        }
+    }
+
+    #[test]
+    fn interactive_saves_each_answer_at_once() {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let path = folder.path().join("progress").join("push-to-ecr.json");
+        let lab = Lab::builtin_push_to_ecr();
+        let mut progress = Progress::new(&lab);
+        let recorder = Recorder {
+            progress: &mut progress,
+            path: Some(&path),
+        };
+        let input = std::io::BufReader::new(std::io::Read::chain(
+            Cursor::new("public.ecr.aws\n"),
+            ClosedTerminal,
+        ));
+
+        let error = run_with_progress(&lab, None, input, Vec::new(), recorder)
+            .expect_err("the closed terminal fails the quiz");
+        assert!(
+            format!("{error:#}").contains("the terminal was closed"),
+            "{error:#}"
+        );
+        let saved = Progress::load_from(&path, &lab).expect("progress file is readable");
+        assert_eq!(saved.quiz_attempts["registry-url"], ["public.ecr.aws"]);
+    }
+
+    #[test]
+    fn interactive_save_failure_stops_quiz() {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        // A regular file where the progress folder belongs makes every save fail.
+        let blocker = folder.path().join("progress");
+        std::fs::write(&blocker, "").expect("temporary file is writable");
+        let path = blocker.join("push-to-ecr.json");
+        let lab = Lab::builtin_push_to_ecr();
+        let mut progress = Progress::new(&lab);
+        let recorder = Recorder {
+            progress: &mut progress,
+            path: Some(&path),
+        };
+        let input = Cursor::new("public.ecr.aws\nlocalhost\nskip\n");
+        let mut output = Vec::new();
+
+        let error = run_with_progress(&lab, None, input, &mut output, recorder)
+            .expect_err("the failed save stops the quiz");
+        let message = error.to_string();
+        let output = String::from_utf8(output).expect("UTF-8 output");
+        assert!(
+            message.starts_with(&format!(
+                "failed to write progress file {}: ",
+                path.display()
+            )),
+            "{message}"
+        );
+        assert!(
+            message.contains("your answer to question registry-url could not be recorded"),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!(
+                "Make {} writable, or set ECRLAB_STATE_DIR to a writable folder",
+                blocker.display()
+            )),
+            "{message}"
+        );
+        // The quiz stops before the answer's feedback and asks nothing more.
+        assert_eq!(output.matches("> ").count(), 1, "{output}");
+        assert!(!output.contains("Not correct yet"), "{output}");
+        assert!(!output.contains("Score: "), "{output}");
+    }
+
+    #[test]
+    fn interactive_non_utf8_answer_asks_again() {
+        let lab = Lab::builtin_push_to_ecr();
+        let input: &[u8] = b"skip\nskip\nskip\n12 h\xff\xfeours\n12 hours\nskip\n";
+        let mut output = Vec::new();
+        let passed = run(&lab, None, Cursor::new(input), &mut output).expect("quiz runs");
+        let output = String::from_utf8(output).expect("UTF-8 output");
+
+        assert!(!passed);
+        assert!(
+            question_section(&output, 4).contains(
+                ">   Your answer contains bytes that are not valid UTF-8, so it was not read; check the terminal's character encoding and type the answer again, or type skip.\n>   Correct.\n"
+            ),
+            "{output}"
+        );
+        assert!(
+            output.ends_with("Score: 1 of 5 (1 of 5 questions correct).\n"),
+            "{output}"
+        );
     }
 
     #[test]
@@ -635,10 +913,12 @@ skip
     }
 
     #[test]
-    fn interactive_end_of_input_grades_tries_given() {
+    fn interactive_end_of_input_hides_answer() {
         let (_, output) = run_interactive("public.ecr.aws\n");
-        let feedback = "  Incorrect. The correct answer is: https://<aws_account_id>.dkr.ecr.<region>.amazonaws.com\n";
+        let feedback =
+            "  Not correct yet. Try again (1 try left).\n  This answer is a common mistake.\n> \n";
         assert!(output.contains(feedback), "{output}");
+        assert!(!output.contains("The correct answer is"), "{output}");
         assert!(output.contains(INPUT_ENDED), "{output}");
         assert!(
             output.ends_with("Score: 0 of 5 (0 of 5 questions correct).\n"),
@@ -717,10 +997,10 @@ skip
 
             assert_eq!(progress, before, "input {input:?}");
             assert!(output.contains(INPUT_ENDED), "input {input:?}: {output}");
-            // 1 for registry-url, 0.5 for the partly correct tag-immutability answer, 1 for
+            // 1 for registry-url, 0 for the incomplete tag-immutability answer, 1 for
             // token-validity.
             assert!(
-                output.ends_with("\nScore: 2.5 of 5 (2 of 5 questions correct).\n"),
+                output.ends_with("\nScore: 2 of 5 (2 of 5 questions correct).\n"),
                 "input {input:?}: {output}"
             );
             assert!(output.ends_with(&report_total(&progress)), "{output}");
@@ -753,12 +1033,14 @@ skip
         );
         assert!(
             first.contains(
-                "  Not recorded: this question has no tries left. The result below is from your recorded answers; `ecrlab progress reset` starts over.\n"
+                "  Not recorded: this question has no tries left; `ecrlab progress reset` starts over.\n  Your recorded result: \"1 day\", incorrect, score 0 of 1.\n  The correct answer is: 12 hours\n"
             ),
             "{first}"
         );
         assert!(
-            first.contains("  The result below is from your recorded answers.\n"),
+            first.contains(
+                "  Your answer: (none)\n  Your recorded result: \"1000\", correct, score 1 of 1.\n"
+            ),
             "{first}"
         );
         assert!(
@@ -790,10 +1072,14 @@ skip
         let output = String::from_utf8(output).expect("UTF-8 output");
         assert!(!passed);
         assert!(output.contains("  Your answer: (none)"), "{output}");
+        // 100 is a misconception, and its explanation waits for the question's last try.
         assert!(
-            output.contains("A common mistake: 100 is an old limit"),
+            question_section(&output, 5).contains(
+                "  Not correct yet. Try again (1 try left).\n  This answer is a common mistake.\n  Score so far: 0 of 1.\n"
+            ),
             "{output}"
         );
+        assert!(!output.contains("100 is an old limit"), "{output}");
         assert!(
             output.ends_with("Score: 1 of 5 (1 of 5 questions correct).\n"),
             "{output}"
@@ -816,21 +1102,84 @@ skip
         let output = String::from_utf8(output).expect("UTF-8 output");
         assert!(!passed);
         assert!(
-            output.contains(
-                "  Partly correct, for 0.5 of the credit. The correct answer is: https://"
+            question_section(&output, 1).contains(
+                "  Partly correct, for 0.5 of the credit. Try again (1 try left); a retry keeps the better score.\n"
             ),
             "{output}"
         );
-        // The scan-on-push answer names one of its three concepts.
+        // The scan-on-push answer names one of its three concepts, and the question gives no
+        // partial credit.
         assert!(
-            output.contains("  Partly correct, for 0.33 of the credit."),
+            question_section(&output, 3).contains("  Not correct yet. Try again (1 try left).\n"),
             "{output}"
         );
-        assert!(!output.contains("Try again"), "{output}");
         assert!(
-            output.ends_with("Score: 1.83 of 5 (1 of 5 questions correct).\n"),
+            output.ends_with("Score: 1.5 of 5 (1 of 5 questions correct).\n"),
             "{output}"
         );
+    }
+
+    #[test]
+    fn answers_file_retry_hides_answer() {
+        let path = answers_file(
+            "retry.toml",
+            "registry-url = \"http://<aws_account_id>.dkr.ecr.<region>.amazonaws.com\"\n\
+             token-validity = \"30 minutes\"\n",
+        );
+        let lab = Lab::builtin_push_to_ecr();
+        let mut output = Vec::new();
+        run(&lab, Some(&path), Cursor::new(""), &mut output).expect("quiz runs");
+        std::fs::remove_file(&path).expect("temporary file is removable");
+
+        let output = String::from_utf8(output).expect("UTF-8 output");
+        assert!(!output.contains("The correct answer is"), "{output}");
+        assert!(!output.contains("Source: "), "{output}");
+        assert!(
+            question_section(&output, 1).contains("  Score so far: 0.5 of 1.\n"),
+            "{output}"
+        );
+        assert!(
+            question_section(&output, 2).contains(
+                "  Your answer: (none)\n  Not answered yet, with 2 tries; the quiz shows the correct answer once you answer correctly or use every try.\n"
+            ),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn answers_file_last_try_shows_answer() {
+        let path = answers_file("last-try.toml", "token-validity = \"13 hours\"\n");
+        let mut progress = progress_with(&[("token-validity", &["30 minutes"])]);
+        let output = run_again(&mut progress, Some(&path), "");
+        std::fs::remove_file(&path).expect("temporary file is removable");
+
+        let fourth = question_section(&output, 4);
+        assert!(
+            fourth.contains("  Incorrect. The correct answer is: 12 hours\n"),
+            "{output}"
+        );
+        assert!(
+            fourth.contains("  Your earlier answer \"30 minutes\" is a common mistake: "),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn answers_file_no_tries_left_labels_recorded_result() {
+        let path = answers_file("finished.toml", "registry-url = \"public.ecr.aws\"\n");
+        let mut progress = progress_with(&[("registry-url", &[REGISTRY_URL])]);
+        let output = run_again(&mut progress, Some(&path), "");
+        std::fs::remove_file(&path).expect("temporary file is removable");
+
+        let first = question_section(&output, 1);
+        assert!(
+            first.contains(&format!(
+                "  Your answer: public.ecr.aws\n  Not recorded: this question has no tries left; `ecrlab progress reset` starts over.\n  Your recorded result: \"{REGISTRY_URL}\", correct, score 1 of 1.\n"
+            )),
+            "{output}"
+        );
+        assert!(!first.contains("  Correct."), "{output}");
+        assert_eq!(progress.quiz_attempts["registry-url"], [REGISTRY_URL]);
     }
 
     #[test]

@@ -194,7 +194,7 @@ fn report_json_has_exact_top_level_keys() {
     let keys: Vec<&str> = object.keys().map(String::as_str).collect();
     assert_eq!(keys, vec!["lab", "passed", "steps"]);
     assert_eq!(value["lab"]["id"], "push-to-ecr");
-    assert_eq!(value["lab"]["version"], "1.3.0");
+    assert_eq!(value["lab"]["version"], "1.4.0");
     assert_eq!(value["steps"][0]["id"], "create-repository");
     assert_eq!(value["steps"][0]["passed"], true);
     assert!(value["steps"][0].get("hint").is_none());
