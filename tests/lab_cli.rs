@@ -397,3 +397,30 @@ fn format_example_lints_clean() {
         stdout(&output)
     );
 }
+
+#[test]
+fn check_and_quiz_take_a_lab_id() {
+    let workspace = Workspace::new();
+    let answers = workspace.path().join("answers.toml");
+    std::fs::write(&answers, "").expect("answers file written");
+    let output = workspace.run(&[
+        "quiz",
+        "--lab",
+        "push-to-ecr",
+        "--answers",
+        answers.to_str().expect("UTF-8 path"),
+    ]);
+    assert!(
+        stdout(&output).contains("Push a container image to Amazon ECR"),
+        "{}",
+        stdout(&output)
+    );
+
+    let missing = workspace.run(&["quiz", "--lab", "no-such-lab"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let error = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        error.contains("no lab file no-such-lab exists") && error.contains("ecrlab lab list"),
+        "{error}"
+    );
+}

@@ -116,10 +116,26 @@ fn shell_word(word: &str) -> String {
 
 /// Loads the lab at `path`, or the built-in push-to-ECR lab.
 pub fn load_lab(path: Option<&Path>) -> anyhow::Result<Lab> {
-    match path {
-        Some(path) => Ok(Lab::from_path(path)?),
-        None => Ok(Lab::builtin_push_to_ecr()),
+    let Some(path) = path else {
+        return Ok(Lab::builtin_push_to_ecr());
+    };
+    // `--lab ecr-drills` names a lab by id, as `ecrlab lab show` accepts, when no such file
+    // exists: it is looked up among the built-in lab and the labs folder's labs.
+    let text = path.to_string_lossy();
+    let is_id = !path.exists()
+        && !text.is_empty()
+        && text
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
+    if is_id {
+        let folder = std::env::var_os("ECRLAB_LABS")
+            .map(PathBuf::from)
+            .or_else(|| Some(PathBuf::from("labs")).filter(|folder| folder.is_dir()));
+        let found = ecrlab_core::lab::catalog::find(&text, folder.as_deref())
+            .with_context(|| format!("no lab file {text} exists"))?;
+        return Ok(found.lab);
     }
+    Ok(Lab::from_path(path)?)
 }
 
 pub async fn serve(arguments: ServeArguments) -> anyhow::Result<ExitCode> {

@@ -102,7 +102,7 @@ enum Format {
 struct CheckArguments {
     #[command(flatten)]
     endpoint: EndpointArguments,
-    /// Lab definition file; the built-in push-to-ECR lab when omitted.
+    /// Lab file, or a lab id from `ecrlab lab list`; the built-in push-to-ECR lab when omitted.
     #[arg(long)]
     lab: Option<PathBuf>,
     /// Output format.
@@ -116,7 +116,7 @@ struct CheckArguments {
 struct HintArguments {
     #[command(flatten)]
     endpoint: EndpointArguments,
-    /// Lab definition file; the built-in push-to-ECR lab when omitted.
+    /// Lab file, or a lab id from `ecrlab lab list`; the built-in push-to-ECR lab when omitted.
     #[arg(long)]
     lab: Option<PathBuf>,
     /// Show the hint last shown again instead of the next one.
@@ -130,7 +130,7 @@ struct HintArguments {
 struct WatchArguments {
     #[command(flatten)]
     endpoint: EndpointArguments,
-    /// Lab definition file; the built-in push-to-ECR lab when omitted.
+    /// Lab file, or a lab id from `ecrlab lab list`; the built-in push-to-ECR lab when omitted.
     #[arg(long)]
     lab: Option<PathBuf>,
     /// How often to ask the mock for new events: a number with ms, s or m, such as 500ms.
@@ -148,14 +148,14 @@ enum ProgressCommand {
 
 #[derive(clap::Args)]
 struct ProgressResetArguments {
-    /// Lab definition file; the built-in push-to-ECR lab when omitted.
+    /// Lab file, or a lab id from `ecrlab lab list`; the built-in push-to-ECR lab when omitted.
     #[arg(long)]
     lab: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
 struct QuizArguments {
-    /// Lab definition file; the built-in push-to-ECR lab when omitted.
+    /// Lab file, or a lab id from `ecrlab lab list`; the built-in push-to-ECR lab when omitted.
     #[arg(long)]
     lab: Option<PathBuf>,
     /// Grade the answers in this file instead of asking on the terminal.

@@ -38,7 +38,7 @@ pub struct ReportArguments {
     /// URL of a running mock (`ecrlab serve` prints it).
     #[arg(long, env = "ECRLAB_ENDPOINT", default_value = "http://127.0.0.1:5000")]
     endpoint: String,
-    /// Lab definition file; the built-in push-to-ECR lab when omitted.
+    /// Lab file, or a lab id from `ecrlab lab list`; the built-in push-to-ECR lab when omitted.
     #[arg(long)]
     lab: Option<PathBuf>,
     /// The student's name in the report; $ECRLAB_STUDENT, else the login name, when omitted.
@@ -62,7 +62,7 @@ pub struct GradeArguments {
     /// Output format. The CSV has one row per submission; the class summary goes to stderr.
     #[arg(long, value_enum, default_value = "csv")]
     format: GradeFormatArgument,
-    /// Lab definition file; the built-in push-to-ECR lab when omitted.
+    /// Lab file, or a lab id from `ecrlab lab list`; the built-in push-to-ECR lab when omitted.
     #[arg(long)]
     lab: Option<PathBuf>,
     /// File with the instructor's secret; unsigned or wrongly signed submissions are flagged.
