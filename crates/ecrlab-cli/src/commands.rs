@@ -204,22 +204,11 @@ pub async fn env(endpoint: &str, out: &mut impl Write) -> anyhow::Result<ExitCod
 }
 
 /// Runs `aws --version` and returns the version when that CLI ignores `AWS_ENDPOINT_URL`.
-/// A missing or hanging `aws` is not an error here: the warning is only advice.
+/// A missing, failing or hanging `aws` is not an error here: the warning is only advice.
 async fn installed_aws_cli_ignoring_endpoint_env() -> Option<String> {
-    let run = tokio::process::Command::new("aws")
-        .arg("--version")
-        .stdin(std::process::Stdio::null())
-        .output();
-    let output = tokio::time::timeout(std::time::Duration::from_secs(10), run)
+    let text = crate::doctor::run_with_timeout(Path::new("aws"), &["--version"])
         .await
-        .ok()?
         .ok()?;
-    // AWS CLI v1 prints its version on stderr, v2 on stdout.
-    let text = format!(
-        "{} {}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
     ecrlab_core::clients::aws_cli_ignoring_endpoint_env(&text)
 }
 

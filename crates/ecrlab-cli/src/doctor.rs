@@ -17,12 +17,11 @@ use ecrlab_core::clients::{AdminClient, ClientError, EcrSettings, Health};
 use ecrlab_core::hosts::{HostMapping, check_registry_host};
 use reqwest::Url;
 
+use crate::commands::DEFAULT_ENDPOINT;
+
 /// The time limit of one probe command. `docker info` waits for the docker engine, so an
 /// engine that does not respond shows as a failed check instead of a doctor that hangs.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The endpoint of `ecrlab serve` without `--listen` (its default `127.0.0.1:5000`).
-const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:5000";
 
 /// Maximum length, in characters, of the error output that a line quotes from a command.
 const MAX_QUOTED_CHARS: usize = 300;
@@ -929,7 +928,7 @@ fn is_executable(path: &Path) -> bool {
 }
 
 /// Runs `program` with `args` and no input, for at most [`COMMAND_TIMEOUT`].
-async fn run_with_timeout(program: &Path, args: &[&str]) -> Result<String, String> {
+pub(crate) async fn run_with_timeout(program: &Path, args: &[&str]) -> Result<String, String> {
     let run = tokio::process::Command::new(program)
         .args(args)
         .stdin(Stdio::null())

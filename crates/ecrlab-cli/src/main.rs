@@ -88,7 +88,7 @@ struct LifecycleRunArguments {
 #[derive(clap::Args)]
 struct EndpointArguments {
     /// URL of a running mock (`ecrlab serve` prints it).
-    #[arg(long, env = "ECRLAB_ENDPOINT", default_value = "http://127.0.0.1:5000")]
+    #[arg(long, env = "ECRLAB_ENDPOINT", default_value = crate::commands::DEFAULT_ENDPOINT)]
     endpoint: String,
 }
 

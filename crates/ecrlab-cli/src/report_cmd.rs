@@ -36,7 +36,7 @@ pub enum GradeFormatArgument {
 #[derive(clap::Args)]
 pub struct ReportArguments {
     /// URL of a running mock (`ecrlab serve` prints it).
-    #[arg(long, env = "ECRLAB_ENDPOINT", default_value = "http://127.0.0.1:5000")]
+    #[arg(long, env = "ECRLAB_ENDPOINT", default_value = crate::commands::DEFAULT_ENDPOINT)]
     endpoint: String,
     /// Lab file, or a lab id from `ecrlab lab list`; the built-in push-to-ECR lab when omitted.
     #[arg(long)]
