@@ -233,8 +233,8 @@ impl MockEcr {
         })
     }
 
-    /// The registry host name the data folder was last served with, when it differs from
-    /// this server's.
+    /// Returns the registry host name the data folder was last served with, when it differs
+    /// from this server's.
     pub fn previous_host_name(&self) -> Option<&str> {
         self.previous_host_name.as_deref()
     }

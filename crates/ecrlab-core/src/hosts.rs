@@ -3,9 +3,9 @@
 //!
 //! mock-ecr takes the account and region from such a name, so a student can push to the same
 //! image URI shape as on AWS. An `/etc/hosts` line makes the name resolve to this machine.
-//! Docker then uses plain HTTP, because its default insecure-registry ranges are 127.0.0.0/8
-//! and ::1/128 (Docker Engine API, `RegistryServiceConfig.InsecureRegistryCIDRs`) and it
-//! compares the addresses the name resolves to; `tests/registry_interop.rs` pushes this way.
+//! Docker then uses plain HTTP, because it compares the addresses the name resolves to with its
+//! default insecure-registry ranges, 127.0.0.0/8 and ::1/128 (Docker Engine API,
+//! `RegistryServiceConfig.InsecureRegistryCIDRs`). `tests/registry_interop.rs` pushes this way.
 
 use std::net::IpAddr;
 
@@ -173,7 +173,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn unmapped_ecr_names_are_reported_with_the_hosts_line() {
+    async fn unmapped_ecr_name_gets_hosts_line() {
         // `.invalid` never resolves (RFC 6761), so this checks the unresolved case offline.
         let mapping =
             check_registry_host("123456789012.dkr.ecr.us-east-1.invalid:5000", "1", "x").await;

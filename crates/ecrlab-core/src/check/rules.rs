@@ -275,8 +275,8 @@ pub(super) fn image_tagged(evidence: &Evidence) -> Finding {
         return passed(lines);
     }
 
-    // A push sends its layers, then its manifest, so the manifest PUTs explain the push; the
-    // layer uploads are listed only when no manifest arrived, as one line would repeat each.
+    // A push sends its layers, then its manifest, so the manifest PUTs explain the push. The
+    // layer uploads are listed only when no manifest arrived, because each would repeat it.
     let mut lines = Vec::new();
     let manifests: Vec<&JournalEvent> = registry_events(evidence, &["ManifestPut"])
         .filter(|event| event.repository.is_some())
