@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest as _, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
+use tokio::task::JoinHandle;
 
 use crate::digest::Digest;
 use crate::error::CoreError;
@@ -68,8 +69,13 @@ impl BlobStore {
         }
     }
 
-    /// Appends a stream of chunks to an upload, feeding each chunk to `hasher` as it is written.
-    /// Returns the number of bytes appended. Nothing is held in memory beyond one chunk.
+    /// Appends a stream of chunks to an upload, feeding each chunk to `hasher` as it arrives.
+    /// Returns the number of bytes appended.
+    ///
+    /// Chunks are gathered into batches of [`WRITE_BATCH_BYTES`], and each batch is written on
+    /// a blocking thread while the next one is received and hashed, so receiving, hashing and
+    /// writing overlap. At most two batches are held in memory. Writes go past the page cache
+    /// where the file system allows it (see [`UploadFile`]).
     pub async fn append<S, B, E>(
         &self,
         id: &str,
@@ -81,17 +87,14 @@ impl BlobStore {
         B: AsRef<[u8]>,
         E: std::fmt::Display,
     {
-        let mut file = tokio::fs::OpenOptions::new()
-            .append(true)
-            .open(self.upload_path(id))
-            .await?;
+        let mut writer = BatchWriter::open(self.upload_path(id)).await?;
         let mut written = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = match chunk {
                 Ok(chunk) => chunk,
                 Err(error) => {
                     // The bytes received so far stay in the upload, so the client can resume.
-                    file.flush().await?;
+                    writer.finish().await?;
                     return Err(CoreError::BodyInterrupted {
                         received: written,
                         reason: error.to_string(),
@@ -100,10 +103,10 @@ impl BlobStore {
             };
             let bytes = chunk.as_ref();
             hasher.update(bytes);
-            file.write_all(bytes).await?;
+            writer.push(bytes).await?;
             written += bytes.len() as u64;
         }
-        file.flush().await?;
+        writer.finish().await?;
         Ok(written)
     }
 
@@ -169,4 +172,199 @@ impl BlobStore {
     pub async fn open_blob(&self, digest: &Digest) -> Result<tokio::fs::File, CoreError> {
         Ok(tokio::fs::File::open(self.blob_path(digest)).await?)
     }
+}
+
+/// How many bytes an upload gathers before handing them to the file in one write: large enough
+/// that the per-write cost of a blocking thread is small next to the copy, small enough that
+/// two batches keep a push of any size within a few MiB of memory.
+pub const WRITE_BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// Alignment of direct writes: file offset, length and memory address. 4096 covers the logical
+/// block sizes of current disks (512 and 4096 bytes).
+const DIRECT_ALIGNMENT: usize = 4096;
+
+/// An upload's file, opened twice: for ordinary positioned writes, and, where the file system
+/// supports it, with `O_DIRECT`. Direct writes skip the kernel's page cache, so a 1 GiB push
+/// does not copy every byte into cached pages that nobody reads again; the bytes before the
+/// first and after the last aligned block go through the ordinary handle.
+struct UploadFile {
+    buffered: std::fs::File,
+    direct: Option<std::fs::File>,
+}
+
+impl UploadFile {
+    fn open(path: &Path) -> std::io::Result<(Self, u64)> {
+        let buffered = std::fs::OpenOptions::new().write(true).open(path)?;
+        let length = buffered.metadata()?.len();
+        // File systems without direct I/O (tmpfs among them) refuse the flag at open.
+        let direct = open_direct(path).ok();
+        Ok((Self { buffered, direct }, length))
+    }
+
+    /// Writes `data` at `offset`: the aligned middle directly when possible, the rest through
+    /// the page cache.
+    fn write_at(&mut self, data: &[u8], offset: u64) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt as _;
+        let mut done = 0;
+        if let Some(direct) = &self.direct {
+            let head =
+                (DIRECT_ALIGNMENT - (offset % DIRECT_ALIGNMENT as u64) as usize) % DIRECT_ALIGNMENT;
+            let head = head.min(data.len());
+            let middle = (data.len() - head) / DIRECT_ALIGNMENT * DIRECT_ALIGNMENT;
+            let block = &data[head..head + middle];
+            if middle > 0 && (block.as_ptr() as usize) % DIRECT_ALIGNMENT == 0 {
+                self.buffered.write_all_at(&data[..head], offset)?;
+                match direct.write_all_at(block, offset + head as u64) {
+                    Ok(()) => done = head + middle,
+                    // A file system that accepted the flag but not this write: stay with the
+                    // page cache from here on, and write the whole range again through it.
+                    Err(error) if error.kind() == std::io::ErrorKind::InvalidInput => {
+                        self.direct = None;
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+        }
+        self.buffered
+            .write_all_at(&data[done..], offset + done as u64)
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn open_direct(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_DIRECT)
+        .open(path)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_direct(_path: &Path) -> std::io::Result<std::fs::File> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
+
+/// A batch buffer whose bytes sit at memory addresses congruent to their file offsets modulo
+/// [`DIRECT_ALIGNMENT`], so every aligned block of the file is also aligned in memory.
+struct Batch {
+    storage: Vec<u8>,
+    start: usize,
+    len: usize,
+    capacity: usize,
+    /// File offset of the batch's first byte.
+    offset: u64,
+}
+
+impl Batch {
+    fn new() -> Self {
+        Self {
+            storage: vec![0; WRITE_BATCH_BYTES + DIRECT_ALIGNMENT],
+            start: 0,
+            len: 0,
+            capacity: 0,
+            offset: 0,
+        }
+    }
+
+    /// Empties the batch for bytes starting at file offset `offset`. The batch then ends at
+    /// the next multiple of [`WRITE_BATCH_BYTES`], so later batches start aligned.
+    fn reset(&mut self, offset: u64) {
+        let within = (offset % DIRECT_ALIGNMENT as u64) as usize;
+        let address = self.storage.as_ptr() as usize % DIRECT_ALIGNMENT;
+        self.start = (within + DIRECT_ALIGNMENT - address) % DIRECT_ALIGNMENT;
+        self.len = 0;
+        self.capacity = WRITE_BATCH_BYTES - within;
+        self.offset = offset;
+    }
+
+    fn is_full(&self) -> bool {
+        self.len == self.capacity
+    }
+
+    /// Copies as much of `bytes` as fits and returns the rest.
+    fn fill<'a>(&mut self, bytes: &'a [u8]) -> &'a [u8] {
+        let (now, later) = bytes.split_at((self.capacity - self.len).min(bytes.len()));
+        let at = self.start + self.len;
+        self.storage[at..at + now.len()].copy_from_slice(now);
+        self.len += now.len();
+        later
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.storage[self.start..self.start + self.len]
+    }
+}
+
+/// Writes batches to an upload's file on a blocking thread, one batch in flight while the
+/// caller fills the next.
+struct BatchWriter {
+    /// The file and a spare batch, when no write is in flight.
+    idle: Option<(UploadFile, Batch)>,
+    in_flight: Option<JoinHandle<WriteOutcome>>,
+    batch: Batch,
+}
+
+type WriteOutcome = (UploadFile, Batch, std::io::Result<()>);
+
+impl BatchWriter {
+    async fn open(path: PathBuf) -> Result<Self, CoreError> {
+        let (file, length) = tokio::task::spawn_blocking(move || UploadFile::open(&path))
+            .await
+            .map_err(writer_failed)??;
+        let mut batch = Batch::new();
+        batch.reset(length);
+        Ok(Self {
+            idle: Some((file, Batch::new())),
+            in_flight: None,
+            batch,
+        })
+    }
+
+    async fn push(&mut self, mut bytes: &[u8]) -> Result<(), CoreError> {
+        while !bytes.is_empty() {
+            bytes = self.batch.fill(bytes);
+            if self.batch.is_full() {
+                self.write_batch().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the write in flight, then starts writing the current batch.
+    async fn write_batch(&mut self) -> Result<(), CoreError> {
+        self.wait().await?;
+        let Some((mut file, mut spare)) = self.idle.take() else {
+            return Err(CoreError::Storage(
+                "the upload writer lost its file after a failed write".to_owned(),
+            ));
+        };
+        spare.reset(self.batch.offset + self.batch.len as u64);
+        let batch = std::mem::replace(&mut self.batch, spare);
+        self.in_flight = Some(tokio::task::spawn_blocking(move || {
+            let result = file.write_at(batch.bytes(), batch.offset);
+            (file, batch, result)
+        }));
+        Ok(())
+    }
+
+    async fn wait(&mut self) -> Result<(), CoreError> {
+        if let Some(task) = self.in_flight.take() {
+            let (file, batch, result) = task.await.map_err(writer_failed)?;
+            self.idle = Some((file, batch));
+            result?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is left and waits until every byte is in the file.
+    async fn finish(&mut self) -> Result<(), CoreError> {
+        if self.batch.len > 0 {
+            self.write_batch().await?;
+        }
+        self.wait().await
+    }
+}
+
+fn writer_failed(error: tokio::task::JoinError) -> CoreError {
+    CoreError::Storage(format!("the upload writer thread failed: {error}"))
 }
