@@ -83,10 +83,15 @@ impl Registry {
     ) -> Result<LifecyclePolicyView, CoreError> {
         policy::parse_lifecycle_policy(policy_text)?;
         let next = self.now_millis() + interval_millis();
+        // The cached due time is dropped while the cache is locked, so a refresh running at the
+        // same time either sees this policy or is overwritten by the drop.
+        let mut due = self.lock_lifecycle_due();
         self.db.transaction(|tx| {
             self.require_repository(tx, scope, repository)?;
             db::set_lifecycle_policy(tx, scope, repository, policy_text, next)
         })?;
+        *due = None;
+        drop(due);
         Ok(LifecyclePolicyView {
             registry_id: scope.account.clone(),
             repository: repository.to_owned(),
@@ -202,13 +207,31 @@ impl Registry {
     /// clock. The server calls this before handling each request.
     pub fn run_due_lifecycle_policies(&self) -> Result<Vec<ExpiredImage>, CoreError> {
         let now = self.now_millis();
+        if self.lock_lifecycle_due().is_some_and(|due_at| now < due_at) {
+            return Ok(Vec::new());
+        }
         let due = self
             .db
             .transaction(|tx| db::lifecycle_policies(tx, Some(now)))?;
-        if due.is_empty() {
-            return Ok(Vec::new());
-        }
-        Ok(self.evaluate_policies(&due)?.0)
+        let expired = if due.is_empty() {
+            Vec::new()
+        } else {
+            self.evaluate_policies(&due)?.0
+        };
+        let mut cached = self.lock_lifecycle_due();
+        *cached = Some(
+            self.db
+                .transaction(|tx| db::earliest_lifecycle_evaluation(tx))?
+                .unwrap_or(i64::MAX),
+        );
+        Ok(expired)
+    }
+
+    fn lock_lifecycle_due(&self) -> std::sync::MutexGuard<'_, Option<i64>> {
+        // The value is a cache that any holder may reset, so a poisoned lock is safe to reuse.
+        self.lifecycle_due
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn evaluate_policies(

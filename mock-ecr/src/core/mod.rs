@@ -246,6 +246,13 @@ pub struct Registry {
     download_grants: downloads::DownloadGrants,
     /// Random key, new for every mock, that signs the ECR API's `nextToken`s.
     page_token_key: [u8; 32],
+    /// The earliest `next_evaluation_at` of any lifecycle policy (`i64::MAX` when there is
+    /// none), or `None` when it must be read again. It spares every request a database query
+    /// for due policies.
+    lifecycle_due: std::sync::Mutex<Option<i64>>,
+    /// Tokens already looked up by registry logins, so each registry request does not query
+    /// the database for its token.
+    token_cache: tokens::TokenCache,
 }
 
 impl Registry {
@@ -258,6 +265,8 @@ impl Registry {
             uploads: tokio::sync::Mutex::new(HashMap::new()),
             download_grants: downloads::DownloadGrants::default(),
             page_token_key: random_key(),
+            lifecycle_due: std::sync::Mutex::new(None),
+            token_cache: tokens::TokenCache::default(),
         }
     }
 

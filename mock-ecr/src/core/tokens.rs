@@ -42,11 +42,17 @@ impl Registry {
                 ),
             });
         }
-        let token = self
-            .db
-            .transaction(|tx| db::token(tx, &token_fingerprint(password)))?;
-        let Some(token) = token else {
-            return Err(unknown_password(password));
+        let fingerprint = token_fingerprint(password);
+        let token = match self.token_cache.get(&fingerprint) {
+            Some(token) => token,
+            None => {
+                let stored = self.db.transaction(|tx| db::token(tx, &fingerprint))?;
+                let Some(token) = stored else {
+                    return Err(unknown_password(password));
+                };
+                self.token_cache.insert(fingerprint, token.clone());
+                token
+            }
         };
         if self.now_millis() >= token.expires_at {
             return Err(CoreError::TokenExpired);
@@ -73,4 +79,36 @@ fn unknown_password(password: &str) -> CoreError {
 /// The key under which a token is stored: its SHA-256, so the database never holds a password.
 fn token_fingerprint(password: &str) -> String {
     hex::encode(Sha256::digest(password.as_bytes()))
+}
+
+/// Tokens that registry logins have used, by fingerprint. A stored token never changes, so a
+/// cached copy stays right; expiry is checked on every use against the mock's clock.
+#[derive(Debug, Default)]
+pub(super) struct TokenCache {
+    tokens: std::sync::RwLock<std::collections::HashMap<String, TokenRow>>,
+}
+
+impl TokenCache {
+    /// How many tokens the cache holds before it starts over: far more than the clients of
+    /// one lab, few enough that a client fetching a token per request cannot grow the server.
+    const CAPACITY: usize = 4096;
+
+    fn get(&self, fingerprint: &str) -> Option<TokenRow> {
+        let tokens = self
+            .tokens
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        tokens.get(fingerprint).cloned()
+    }
+
+    fn insert(&self, fingerprint: String, token: TokenRow) {
+        let mut tokens = self
+            .tokens
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if tokens.len() >= Self::CAPACITY {
+            tokens.clear();
+        }
+        tokens.insert(fingerprint, token);
+    }
 }

@@ -163,6 +163,37 @@ fn verify_schema(connection: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Runs statements through the connection's cache of prepared statements, so a request does
+/// not make SQLite parse the same SQL again.
+trait CachedStatements {
+    fn run(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize>;
+    fn row<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T>;
+}
+
+impl CachedStatements for Connection {
+    fn run(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, read)
+    }
+}
+
+/// How many prepared statements a connection keeps: more than the distinct statements above,
+/// so none is parsed twice.
+const STATEMENT_CACHE_CAPACITY: usize = 128;
+
 /// The account and region that own a repository: ECR keeps a separate registry for each pair.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Scope {
@@ -259,6 +290,7 @@ impl Database {
             }));
         }
         connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
 
         let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
@@ -317,7 +349,7 @@ pub fn repository(
     name: &str,
 ) -> Result<Option<RepositoryRow>, CoreError> {
     let row = conn
-        .query_row(
+        .row(
             &format!(
                 "SELECT {REPOSITORY_COLUMNS} FROM repositories
                  WHERE account = ?1 AND region = ?2 AND name = ?3"
@@ -367,7 +399,7 @@ pub fn insert_repository(
     scope: &Scope,
     repository: &RepositoryRow,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "INSERT INTO repositories
          (account, region, name, created_at, tag_mutability, scan_on_push, encryption_type, kms_key,
           tag_mutability_exclusions)
@@ -392,7 +424,7 @@ pub fn update_repository_settings(
     scope: &Scope,
     repository: &RepositoryRow,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "UPDATE repositories SET tag_mutability = ?4, scan_on_push = ?5, tag_mutability_exclusions = ?6
          WHERE account = ?1 AND region = ?2 AND name = ?3",
         params![
@@ -421,12 +453,12 @@ pub fn delete_repository(conn: &Connection, scope: &Scope, name: &str) -> Result
         "lifecycle_previews",
     ];
     for table in tables {
-        conn.execute(
+        conn.run(
             &format!("DELETE FROM {table} WHERE account = ?1 AND region = ?2 AND repository = ?3"),
             params![scope.account, scope.region, name],
         )?;
     }
-    conn.execute(
+    conn.run(
         "DELETE FROM repositories WHERE account = ?1 AND region = ?2 AND name = ?3",
         params![scope.account, scope.region, name],
     )?;
@@ -459,7 +491,7 @@ pub fn set_resource_tag(
     key: &str,
     value: &str,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "INSERT INTO repository_tags (account, region, repository, key, value)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (account, region, repository, key) DO UPDATE SET value = excluded.value",
@@ -475,7 +507,7 @@ pub fn delete_resource_tag(
     repository: &str,
     key: &str,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "DELETE FROM repository_tags
          WHERE account = ?1 AND region = ?2 AND repository = ?3 AND key = ?4",
         params![scope.account, scope.region, repository, key],
@@ -489,7 +521,7 @@ pub fn repository_policy(
     repository: &str,
 ) -> Result<Option<String>, CoreError> {
     let policy = conn
-        .query_row(
+        .row(
             "SELECT policy_text FROM repository_policies
              WHERE account = ?1 AND region = ?2 AND repository = ?3",
             params![scope.account, scope.region, repository],
@@ -506,7 +538,7 @@ pub fn set_repository_policy(
     repository: &str,
     policy_text: &str,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "INSERT INTO repository_policies (account, region, repository, policy_text)
          VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (account, region, repository) DO UPDATE SET policy_text = excluded.policy_text",
@@ -520,7 +552,7 @@ pub fn delete_repository_policy(
     scope: &Scope,
     repository: &str,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "DELETE FROM repository_policies WHERE account = ?1 AND region = ?2 AND repository = ?3",
         params![scope.account, scope.region, repository],
     )?;
@@ -528,7 +560,7 @@ pub fn delete_repository_policy(
 }
 
 pub fn image_count(conn: &Connection, scope: &Scope, repository: &str) -> Result<i64, CoreError> {
-    let count = conn.query_row(
+    let count = conn.row(
         "SELECT COUNT(*) FROM images WHERE account = ?1 AND region = ?2 AND repository = ?3",
         params![scope.account, scope.region, repository],
         |row| row.get(0),
@@ -558,7 +590,7 @@ pub fn image(
     digest: &str,
 ) -> Result<Option<ImageRow>, CoreError> {
     let row = conn
-        .query_row(
+        .row(
             &format!(
                 "SELECT {IMAGE_COLUMNS} FROM images
                  WHERE account = ?1 AND region = ?2 AND repository = ?3 AND digest = ?4"
@@ -595,7 +627,7 @@ pub fn insert_image(
     repository: &str,
     image: &ImageRow,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "INSERT INTO images (account, region, repository, digest, manifest, media_type,
                              artifact_media_type, size, pushed_at, last_pulled_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -622,7 +654,7 @@ pub fn mark_pulled(
     digest: &str,
     at: i64,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "UPDATE images SET last_pulled_at = ?5
          WHERE account = ?1 AND region = ?2 AND repository = ?3 AND digest = ?4",
         params![scope.account, scope.region, repository, digest, at],
@@ -637,7 +669,7 @@ pub fn tag_digest(
     tag: &str,
 ) -> Result<Option<String>, CoreError> {
     let digest = conn
-        .query_row(
+        .row(
             "SELECT digest FROM tags WHERE account = ?1 AND region = ?2 AND repository = ?3 AND tag = ?4",
             params![scope.account, scope.region, repository, tag],
             |row| row.get(0),
@@ -687,7 +719,7 @@ pub fn set_tag(
     tag: &str,
     digest: &str,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "INSERT INTO tags (account, region, repository, tag, digest) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (account, region, repository, tag) DO UPDATE SET digest = excluded.digest",
         params![scope.account, scope.region, repository, tag, digest],
@@ -702,7 +734,7 @@ pub fn delete_tag(
     repository: &str,
     tag: &str,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "DELETE FROM tags WHERE account = ?1 AND region = ?2 AND repository = ?3 AND tag = ?4",
         params![scope.account, scope.region, repository, tag],
     )?;
@@ -717,7 +749,7 @@ pub fn delete_image(
     digest: &str,
 ) -> Result<(), CoreError> {
     for table in ["tags", "images"] {
-        conn.execute(
+        conn.run(
             &format!(
                 "DELETE FROM {table} WHERE account = ?1 AND region = ?2 AND repository = ?3 AND digest = ?4"
             ),
@@ -735,7 +767,7 @@ pub fn layer_size(
     digest: &str,
 ) -> Result<Option<i64>, CoreError> {
     let size = conn
-        .query_row(
+        .row(
             "SELECT size FROM layers WHERE account = ?1 AND region = ?2 AND repository = ?3 AND digest = ?4",
             params![scope.account, scope.region, repository, digest],
             |row| row.get(0),
@@ -752,7 +784,7 @@ pub fn insert_layer(
     size: i64,
     at: i64,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "INSERT INTO layers (account, region, repository, digest, size, uploaded_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (account, region, repository, digest) DO NOTHING",
@@ -768,7 +800,7 @@ pub fn insert_upload(
     repository: &str,
     at: i64,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "INSERT INTO uploads (id, account, region, repository, started_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![id, scope.account, scope.region, repository, at],
     )?;
@@ -783,7 +815,7 @@ pub fn upload_repository(
     scope: &Scope,
 ) -> Result<Option<(String, i64)>, CoreError> {
     let upload = conn
-        .query_row(
+        .row(
             "SELECT repository, started_at FROM uploads WHERE id = ?1 AND account = ?2 AND region = ?3",
             params![id, scope.account, scope.region],
             |row| Ok((row.get(0)?, row.get(1)?)),
@@ -794,7 +826,7 @@ pub fn upload_repository(
 
 /// Returns the ids of uploads, in any scope, that started before `before`.
 pub fn uploads_started_before(conn: &Connection, before: i64) -> Result<Vec<String>, CoreError> {
-    let mut statement = conn.prepare("SELECT id FROM uploads WHERE started_at < ?1")?;
+    let mut statement = conn.prepare_cached("SELECT id FROM uploads WHERE started_at < ?1")?;
     let ids = statement
         .query_map(params![before], |row| row.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
@@ -802,7 +834,7 @@ pub fn uploads_started_before(conn: &Connection, before: i64) -> Result<Vec<Stri
 }
 
 pub fn delete_upload(conn: &Connection, id: &str) -> Result<(), CoreError> {
-    conn.execute("DELETE FROM uploads WHERE id = ?1", params![id])?;
+    conn.run("DELETE FROM uploads WHERE id = ?1", params![id])?;
     Ok(())
 }
 
@@ -813,7 +845,7 @@ pub fn account_setting(
     name: &str,
 ) -> Result<Option<String>, CoreError> {
     let value = conn
-        .query_row(
+        .row(
             "SELECT value FROM account_settings WHERE account = ?1 AND region = ?2 AND name = ?3",
             params![scope.account, scope.region, name],
             |row| row.get(0),
@@ -828,7 +860,7 @@ pub fn set_account_setting(
     name: &str,
     value: &str,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "INSERT INTO account_settings (account, region, name, value) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (account, region, name) DO UPDATE SET value = excluded.value",
         params![scope.account, scope.region, name, value],
@@ -843,13 +875,13 @@ pub fn replace_server_setting(
     value: &str,
 ) -> Result<Option<String>, CoreError> {
     let previous = conn
-        .query_row(
+        .row(
             "SELECT value FROM server_settings WHERE name = ?1",
             params![name],
             |row| row.get(0),
         )
         .optional()?;
-    conn.execute(
+    conn.run(
         "INSERT INTO server_settings (name, value) VALUES (?1, ?2)
          ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         params![name, value],
@@ -862,7 +894,7 @@ pub fn insert_token(
     token_sha256: &str,
     token: &TokenRow,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "INSERT INTO tokens (token_sha256, account, region, issued_at, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
@@ -878,7 +910,7 @@ pub fn insert_token(
 
 pub fn token(conn: &Connection, token_sha256: &str) -> Result<Option<TokenRow>, CoreError> {
     let row = conn
-        .query_row(
+        .row(
             "SELECT account, region, issued_at, expires_at FROM tokens WHERE token_sha256 = ?1",
             params![token_sha256],
             |row| {
@@ -930,7 +962,7 @@ pub fn set_lifecycle_policy(
     policy_text: &str,
     next_evaluation_at: i64,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "INSERT INTO lifecycle_policies
          (account, region, repository, policy_text, last_evaluated_at, next_evaluation_at)
          VALUES (?1, ?2, ?3, ?4, NULL, ?5)
@@ -953,7 +985,7 @@ pub fn lifecycle_policy(
     repository: &str,
 ) -> Result<Option<LifecyclePolicyRow>, CoreError> {
     let row = conn
-        .query_row(
+        .row(
             &format!(
                 "SELECT {LIFECYCLE_POLICY_COLUMNS} FROM lifecycle_policies
                  WHERE account = ?1 AND region = ?2 AND repository = ?3"
@@ -981,12 +1013,21 @@ pub fn lifecycle_policies(
     Ok(rows)
 }
 
+/// The earliest next evaluation time of any lifecycle policy, or `None` when there is none.
+pub fn earliest_lifecycle_evaluation(conn: &Connection) -> Result<Option<i64>, CoreError> {
+    Ok(conn.row(
+        "SELECT MIN(next_evaluation_at) FROM lifecycle_policies",
+        [],
+        |row| row.get(0),
+    )?)
+}
+
 pub fn delete_lifecycle_policy(
     conn: &Connection,
     scope: &Scope,
     repository: &str,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "DELETE FROM lifecycle_policies WHERE account = ?1 AND region = ?2 AND repository = ?3",
         params![scope.account, scope.region, repository],
     )?;
@@ -1001,7 +1042,7 @@ pub fn record_lifecycle_evaluation(
     at: i64,
     next_evaluation_at: i64,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "UPDATE lifecycle_policies SET last_evaluated_at = ?4, next_evaluation_at = ?5
          WHERE account = ?1 AND region = ?2 AND repository = ?3",
         params![
@@ -1024,7 +1065,7 @@ pub fn set_lifecycle_preview(
     policy_text: &str,
     results: &str,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.run(
         "INSERT INTO lifecycle_previews (account, region, repository, policy_text, results)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (account, region, repository) DO UPDATE
@@ -1047,7 +1088,7 @@ pub fn lifecycle_preview(
     repository: &str,
 ) -> Result<Option<(String, String)>, CoreError> {
     let row = conn
-        .query_row(
+        .row(
             "SELECT policy_text, results FROM lifecycle_previews
              WHERE account = ?1 AND region = ?2 AND repository = ?3",
             params![scope.account, scope.region, repository],
@@ -1059,7 +1100,7 @@ pub fn lifecycle_preview(
 
 /// Appends a journal row and returns its sequence number.
 pub fn append_journal(conn: &Connection, row: &JournalRow) -> Result<i64, CoreError> {
-    conn.execute(
+    conn.run(
         "INSERT INTO journal (time, account, region, source, action, repository, reference, digest,
                               host, user_agent, outcome, error_code, message)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
