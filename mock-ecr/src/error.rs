@@ -155,6 +155,69 @@ pub enum CoreError {
 
     #[error("Storage failed: {0}")]
     Storage(String),
+
+    /// The data folder's disk cannot take a write. `detail` is the blob store's or database's
+    /// own error text.
+    #[error("{}", fault.message(detail))]
+    StorageFault { fault: StorageFault, detail: String },
+}
+
+/// Why the data folder could not be written: conditions that the person running the mock must
+/// fix, after which requests succeed again without a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageFault {
+    /// The disk or the user's quota is full: `ENOSPC`, `EDQUOT` or SQLite's `SQLITE_FULL`.
+    DiskFull,
+    /// The file system is mounted read-only: `EROFS` or SQLite's `SQLITE_READONLY`.
+    ReadOnly,
+    /// SQLite's `SQLITE_IOERR`: a read, write or sync of the database failed. The unix VFS of
+    /// SQLite 3.50 reports every failed write but `ENOSPC` this way, `EROFS` and `EDQUOT`
+    /// included, and the error does not carry the operating system's code.
+    IoError,
+}
+
+impl StorageFault {
+    /// Classifies an I/O error of the blob store, or returns `None` for other failures.
+    pub fn of_io(error: &std::io::Error) -> Option<Self> {
+        use std::io::ErrorKind;
+        match error.kind() {
+            ErrorKind::StorageFull | ErrorKind::QuotaExceeded => Some(Self::DiskFull),
+            ErrorKind::ReadOnlyFilesystem => Some(Self::ReadOnly),
+            _ => None,
+        }
+    }
+
+    /// Classifies a database error, or returns `None` for other failures.
+    pub fn of_sqlite(error: &rusqlite::Error) -> Option<Self> {
+        match error.sqlite_error_code()? {
+            rusqlite::ErrorCode::DiskFull => Some(Self::DiskFull),
+            rusqlite::ErrorCode::ReadOnly => Some(Self::ReadOnly),
+            rusqlite::ErrorCode::SystemIoFailure => Some(Self::IoError),
+            _ => None,
+        }
+    }
+
+    /// Formats the message a client and the log get: what happened, that stored images are
+    /// safe, and what to do.
+    fn message(self, detail: &str) -> String {
+        let (what, fix) = match self {
+            Self::DiskFull => (
+                "the disk that holds the mock-ecr data folder is full",
+                "free space on that disk, then retry; mock-ecr needs no restart",
+            ),
+            Self::ReadOnly => (
+                "the mock-ecr data folder is on a read-only file system",
+                "remount it read-write and retry, or restart mock-ecr with --data set to a writable folder",
+            ),
+            Self::IoError => (
+                "mock-ecr could not read or write its data folder",
+                "check that its disk has free space, is mounted read-write and reports no I/O errors (dmesg), then retry",
+            ),
+        };
+        format!(
+            "Storage failed because {what} ({detail}), so this request was not completed and images stored before are unaffected: {fix}"
+        )
+    }
 }
 
 impl CoreError {
@@ -169,12 +232,89 @@ impl CoreError {
 
 impl From<rusqlite::Error> for CoreError {
     fn from(error: rusqlite::Error) -> Self {
-        Self::Storage(format!("database: {error}"))
+        let detail = format!("database: {error}");
+        match StorageFault::of_sqlite(&error) {
+            Some(fault) => Self::StorageFault { fault, detail },
+            None => Self::Storage(detail),
+        }
     }
 }
 
 impl From<std::io::Error> for CoreError {
     fn from(error: std::io::Error) -> Self {
-        Self::Storage(format!("blob store: {error}"))
+        let detail = format!("blob store: {error}");
+        match StorageFault::of_io(&error) {
+            Some(fault) => Self::StorageFault { fault, detail },
+            None => Self::Storage(detail),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite_error(code: std::ffi::c_int) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn sqlite_codes_map_to_faults() {
+        let cases = [
+            (rusqlite::ffi::SQLITE_FULL, Some(StorageFault::DiskFull)),
+            (rusqlite::ffi::SQLITE_READONLY, Some(StorageFault::ReadOnly)),
+            (
+                rusqlite::ffi::SQLITE_READONLY_DBMOVED,
+                Some(StorageFault::ReadOnly),
+            ),
+            (rusqlite::ffi::SQLITE_IOERR, Some(StorageFault::IoError)),
+            (
+                rusqlite::ffi::SQLITE_IOERR_WRITE,
+                Some(StorageFault::IoError),
+            ),
+            (
+                rusqlite::ffi::SQLITE_IOERR_FSYNC,
+                Some(StorageFault::IoError),
+            ),
+            (rusqlite::ffi::SQLITE_BUSY, None),
+            (rusqlite::ffi::SQLITE_CONSTRAINT, None),
+        ];
+        for (code, expected) in cases {
+            let error = sqlite_error(code);
+            assert_eq!(StorageFault::of_sqlite(&error), expected, "code {code}");
+        }
+    }
+
+    #[test]
+    fn io_kinds_map_to_faults() {
+        use std::io::ErrorKind;
+        let cases = [
+            (ErrorKind::StorageFull, Some(StorageFault::DiskFull)),
+            (ErrorKind::QuotaExceeded, Some(StorageFault::DiskFull)),
+            (ErrorKind::ReadOnlyFilesystem, Some(StorageFault::ReadOnly)),
+            (ErrorKind::NotFound, None),
+            (ErrorKind::PermissionDenied, None),
+        ];
+        for (kind, expected) in cases {
+            let error = std::io::Error::from(kind);
+            assert_eq!(StorageFault::of_io(&error), expected, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn fault_messages_name_cause_and_fix() {
+        let full = CoreError::from(sqlite_error(rusqlite::ffi::SQLITE_FULL)).to_string();
+        assert!(full.contains("is full"), "{full}");
+        assert!(full.contains("free space"), "{full}");
+        assert!(full.contains("(database: "), "{full}");
+
+        let read_only = std::io::Error::from(std::io::ErrorKind::ReadOnlyFilesystem);
+        let read_only = CoreError::from(read_only).to_string();
+        assert!(read_only.contains("read-only file system"), "{read_only}");
+        assert!(read_only.contains("remount it read-write"), "{read_only}");
+        assert!(read_only.contains("blob store:"), "{read_only}");
+
+        let other = CoreError::from(std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert!(matches!(other, CoreError::Storage(_)), "{other:?}");
     }
 }

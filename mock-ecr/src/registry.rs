@@ -19,7 +19,7 @@ use tokio_util::io::ReaderStream;
 use crate::conversion;
 use crate::core::{Caller, DeleteFailure, Event, Reference, Registry, Source};
 use crate::digest::Digest;
-use crate::error::CoreError;
+use crate::error::{CoreError, StorageFault};
 use crate::manifest::MAX_MANIFEST_BYTES;
 use crate::store::db::Scope;
 
@@ -207,8 +207,15 @@ impl From<CoreError> for RegistryError {
             | CoreError::RepositoryPolicyNotFound { .. }
             | CoreError::LifecyclePolicyNotFound { .. }
             | CoreError::LifecyclePolicyPreviewNotFound { .. } => (S::BAD_REQUEST, "UNSUPPORTED"),
-            CoreError::Storage(_) => {
-                tracing::error!(%error, "registry request failed in storage");
+            // The OCI distribution specification defines no code for a server fault, so these
+            // use UNKNOWN, the code of the Docker registry it grew from. A full or read-only
+            // disk gets 507 Insufficient Storage (RFC 4918, section 11.5: the server cannot
+            // store what the request needs, a condition considered temporary).
+            CoreError::StorageFault {
+                fault: StorageFault::DiskFull | StorageFault::ReadOnly,
+                ..
+            } => (S::INSUFFICIENT_STORAGE, "UNKNOWN"),
+            CoreError::Storage(_) | CoreError::StorageFault { .. } => {
                 (S::INTERNAL_SERVER_ERROR, "UNKNOWN")
             }
         };
@@ -217,6 +224,16 @@ impl From<CoreError> for RegistryError {
 }
 
 impl RegistryError {
+    /// Logs the error: a server fault, such as a full disk, at error level, because the person
+    /// running the mock must act on it, and a client error at info level.
+    fn log(&self, method: &Method, path: &str) {
+        if self.status.is_server_error() {
+            tracing::error!(%method, path, status = self.status.as_u16(), code = self.code, message = %self.message, "registry request failed");
+        } else {
+            tracing::info!(%method, path, code = self.code, message = %self.message, "registry error");
+        }
+    }
+
     fn into_response(self, registry: &Registry) -> Response {
         let body = json!({ "errors": [{ "code": self.code, "message": self.message }] });
         let mut response = (self.status, body.to_string()).into_response();
@@ -330,7 +347,13 @@ pub async fn handle(
                     "DENIED",
                 );
             }
-            return RegistryError::from(error).into_response(&registry);
+            // Failed logins are journaled, not logged, because every client probes `/v2/`
+            // without credentials first; a storage fault while checking a token is logged.
+            let error = RegistryError::from(error);
+            if error.status.is_server_error() {
+                error.log(&method, uri.path());
+            }
+            return error.into_response(&registry);
         }
     }
 
@@ -354,7 +377,7 @@ pub async fn handle(
             with_api_version(outcome.response)
         }
         Err(error) => {
-            tracing::info!(method = %method, path = uri.path(), code = error.code, message = %error.message, "registry error");
+            error.log(&method, uri.path());
             if let Some(action) = action {
                 record(
                     &registry,

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use crate::clock::Clock;
 use crate::core::{Registry, Settings};
 use crate::credentials::{AccessKey, AccessPolicy};
+use crate::error::StorageFault;
 use crate::store::{BlobStore, Database};
 use crate::{admin, ecr_api, registry};
 
@@ -80,6 +81,17 @@ pub enum StartError {
         path: PathBuf,
         reason: std::io::Error,
     },
+    #[error("data folder {} is on a read-only file system: remount it read-write or pass a writable folder with --data", .path.display())]
+    DataDirReadOnly { path: PathBuf },
+    #[error("data folder {} is not writable by this user: change its owner or permissions, or pass a writable folder with --data", .path.display())]
+    DataDirNotWritable { path: PathBuf },
+    #[error("data folder {} is on a full disk: free space on that disk or pass a folder on another disk with --data", .path.display())]
+    DataDirFull { path: PathBuf },
+    #[error("cannot write to data folder {}: {reason}; pass a writable folder with --data", .path.display())]
+    DataDirWrite {
+        path: PathBuf,
+        reason: std::io::Error,
+    },
     #[error(
         "cannot listen on {address}: the port is in use; stop the server that uses it or pick another port with --listen"
     )]
@@ -107,6 +119,19 @@ impl From<crate::error::CoreError> for StartError {
 }
 
 impl StartError {
+    /// Maps a failure to create or write the data folder to the error that names its fix.
+    fn data_dir(path: &Path, reason: std::io::Error) -> Self {
+        let path = path.to_owned();
+        match StorageFault::of_io(&reason) {
+            Some(StorageFault::ReadOnly) => Self::DataDirReadOnly { path },
+            Some(StorageFault::DiskFull) => Self::DataDirFull { path },
+            _ if reason.kind() == std::io::ErrorKind::PermissionDenied => {
+                Self::DataDirNotWritable { path }
+            }
+            _ => Self::DataDirWrite { path, reason },
+        }
+    }
+
     fn bind(address: SocketAddr, reason: std::io::Error) -> Self {
         if reason.kind() == std::io::ErrorKind::AddrInUse {
             Self::PortInUse { address }
@@ -144,6 +169,27 @@ fn validate_public_host(host: &str) -> Result<(), StartError> {
     Ok(())
 }
 
+/// Writes, syncs and deletes a one-page file in the data folder, so a folder that cannot be
+/// written stops the start with the reason instead of failing the first push. Opening SQLite
+/// alone does not show this, because SQLite opens an existing database read-only when it cannot
+/// open it for writing.
+fn check_writable(data_dir: &Path) -> Result<(), StartError> {
+    use std::io::Write as _;
+
+    let probe = data_dir.join(format!(".mock-ecr-write-check-{}", std::process::id()));
+    let written = std::fs::File::create(&probe).and_then(|mut file| {
+        file.write_all(&[0u8; 4096])?;
+        file.sync_all()
+    });
+    let removed = match std::fs::remove_file(&probe) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
+    };
+    written
+        .and(removed)
+        .map_err(|reason| StartError::data_dir(data_dir, reason))
+}
+
 #[derive(Clone)]
 struct AppState {
     registry: Arc<Registry>,
@@ -177,10 +223,13 @@ impl MockEcr {
                 path: config.data_dir.clone(),
             });
         }
-        std::fs::create_dir_all(&config.data_dir).map_err(|reason| StartError::DataDir {
-            path: config.data_dir.clone(),
-            reason,
+        std::fs::create_dir_all(&config.data_dir).map_err(|reason| {
+            match StartError::data_dir(&config.data_dir, reason) {
+                StartError::DataDirWrite { path, reason } => StartError::DataDir { path, reason },
+                classified => classified,
+            }
         })?;
+        check_writable(&config.data_dir)?;
         let database = Database::open(&config.data_dir.join("mock-ecr.sqlite3"))?;
         let blobs = BlobStore::open(&config.data_dir)?;
         let host = config.public_host.as_deref().unwrap_or("localhost");
@@ -597,6 +646,24 @@ mod tests {
             let text = String::from_utf8_lossy(&body);
             assert!(text.contains(expected), "{path}: {text}");
             assert!(text.contains("because of a bug"), "{path}: {text}");
+        }
+    }
+
+    #[test]
+    fn data_dir_errors_name_folder_and_fix() {
+        use std::io::{Error, ErrorKind};
+        let folder = Path::new("/srv/ecrlab-data");
+        let cases = [
+            (ErrorKind::ReadOnlyFilesystem, "read-only file system"),
+            (ErrorKind::PermissionDenied, "not writable by this user"),
+            (ErrorKind::StorageFull, "full disk"),
+            (ErrorKind::Other, "cannot write to data folder"),
+        ];
+        for (kind, expected) in cases {
+            let message = StartError::data_dir(folder, Error::from(kind)).to_string();
+            assert!(message.contains(expected), "{kind:?}: {message}");
+            assert!(message.contains("/srv/ecrlab-data"), "{kind:?}: {message}");
+            assert!(message.contains("--data"), "{kind:?}: {message}");
         }
     }
 

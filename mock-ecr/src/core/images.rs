@@ -342,14 +342,16 @@ impl Registry {
     }
 
     /// Returns the manifest a tag or digest names, and records the pull time.
+    ///
+    /// The pull time is written in a transaction of its own, so a disk that is full or
+    /// read-only only loses the pull time: stored images stay pullable.
     pub fn get_manifest(
         &self,
         scope: &Scope,
         repository: &str,
         reference: &Reference,
     ) -> Result<ImageRow, CoreError> {
-        let now = self.now_millis();
-        self.db.transaction(|tx| {
+        let image = self.db.transaction(|tx| {
             self.require_repository(tx, scope, repository)?;
             let digest = match reference {
                 Reference::Digest(digest) => Some(digest.to_string()),
@@ -359,12 +361,22 @@ impl Registry {
                 Some(digest) => db::image(tx, scope, repository, &digest)?,
                 None => None,
             };
-            let image = image.ok_or_else(|| CoreError::ManifestUnknown {
+            image.ok_or_else(|| CoreError::ManifestUnknown {
                 reference: reference.to_string(),
-            })?;
-            db::mark_pulled(tx, scope, repository, &image.digest, now)?;
-            Ok(image)
-        })
+            })
+        })?;
+        let now = self.now_millis();
+        let marked = self
+            .db
+            .transaction(|tx| db::mark_pulled(tx, scope, repository, &image.digest, now));
+        match marked {
+            Ok(()) => {}
+            Err(error @ CoreError::StorageFault { .. }) => {
+                tracing::warn!(%error, repository, digest = %image.digest, "served a manifest without recording its pull time");
+            }
+            Err(error) => return Err(error),
+        }
+        Ok(image)
     }
 }
 

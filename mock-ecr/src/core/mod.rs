@@ -29,6 +29,7 @@ pub use resource_tags::{MAX_RESOURCE_TAGS, ResourceTag};
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::Sha256;
 use time::{Duration, OffsetDateTime};
@@ -253,6 +254,8 @@ pub struct Registry {
     /// Tokens already looked up by registry logins, so each registry request does not query
     /// the database for its token.
     token_cache: tokens::TokenCache,
+    /// Journal entries lost since the data folder stopped taking writes.
+    journal_entries_lost: AtomicU64,
 }
 
 impl Registry {
@@ -267,6 +270,7 @@ impl Registry {
             page_token_key: random_key(),
             lifecycle_due: std::sync::Mutex::new(None),
             token_cache: tokens::TokenCache::default(),
+            journal_entries_lost: AtomicU64::new(0),
         }
     }
 
@@ -352,8 +356,26 @@ impl Registry {
             error_code,
             message,
         };
-        if let Err(error) = self.db.transaction(|tx| db::append_journal(tx, &row)) {
-            tracing::error!(%error, action = %row.action, "failed to append to the journal");
+        match self.db.transaction(|tx| db::append_journal(tx, &row)) {
+            Ok(_) => {
+                let lost = self.journal_entries_lost.swap(0, Ordering::Relaxed);
+                if lost > 0 {
+                    tracing::info!(
+                        lost,
+                        "the journal records entries again; entries of requests made while the data folder could not be written were lost"
+                    );
+                }
+            }
+            // While the disk is full or read-only every append fails, and the request itself
+            // logs the fault, so one warning per outage is enough.
+            Err(error @ CoreError::StorageFault { .. }) => {
+                if self.journal_entries_lost.fetch_add(1, Ordering::Relaxed) == 0 {
+                    tracing::warn!(%error, action = %row.action, "failed to append to the journal; entries are lost until the data folder can be written again");
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, action = %row.action, "failed to append to the journal");
+            }
         }
     }
 

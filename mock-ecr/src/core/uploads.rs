@@ -241,7 +241,14 @@ impl Registry {
         };
         // On an error the file may hold part of the chunk, so the hash is left unset and is
         // rebuilt from the file by the next request.
-        let written = self.blobs.append(id, body, &mut hasher).await?;
+        let written = match self.blobs.append(id, body, &mut hasher).await {
+            Ok(written) => written,
+            Err(error @ CoreError::StorageFault { .. }) => {
+                self.drop_partial_chunk(id, current).await;
+                return Err(error);
+            }
+            Err(error) => return Err(error),
+        };
         if let Some((start, end)) = range {
             if Some(written) != (end - start).checked_add(1) {
                 // The chunk is not what its range announced: none of it is kept.
@@ -256,6 +263,15 @@ impl Registry {
         }
         state.hasher = Some(hasher);
         Ok(current + written)
+    }
+
+    /// Cuts an upload back to the `length` bytes it had before a chunk that a full or
+    /// read-only disk interrupted. This frees the space the partial chunk took, and the upload
+    /// stays resumable from `length`, as its status (`Range`) then reports.
+    async fn drop_partial_chunk(&self, id: &str, length: u64) {
+        if let Err(error) = self.blobs.truncate_upload(id, length).await {
+            tracing::warn!(upload = id, length, %error, "cannot drop the partial chunk of an upload");
+        }
     }
 
     /// Finishes an upload: appends the final chunk (which, when `range` is given, must begin

@@ -225,7 +225,9 @@ pub async fn download_layer(registry: &Registry, path: &str) -> Response {
                 DownloadError::UrlUnknown | DownloadError::UrlExpired { .. } => {
                     StatusCode::FORBIDDEN
                 }
-                DownloadError::Core(CoreError::Storage(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+                DownloadError::Core(CoreError::Storage(_) | CoreError::StorageFault { .. }) => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
                 DownloadError::Core(_) | DownloadError::LayerNotReferenced { .. } => {
                     StatusCode::NOT_FOUND
                 }

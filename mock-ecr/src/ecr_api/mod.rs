@@ -92,8 +92,10 @@ impl From<CoreError> for ApiError {
             CoreError::LifecyclePolicyPreviewNotFound { .. } => {
                 "LifecyclePolicyPreviewNotFoundException"
             }
-            CoreError::Storage(_) => {
-                tracing::error!(%error, "ECR API request failed in storage");
+            // ECR documents ServerException ("These errors are usually caused by a
+            // server-side issue") for its own faults, with HTTP 500, and the AWS SDKs retry a
+            // 500 a few times before they report it. A full or read-only disk is such a fault.
+            CoreError::Storage(_) | CoreError::StorageFault { .. } => {
                 return Self::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "ServerException",
@@ -207,6 +209,12 @@ pub async fn handle(
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
             response
+        }
+        Err(error) if error.status.is_server_error() => {
+            // A server fault, such as a full disk, needs the attention of the person running
+            // the mock, so it is logged as an error.
+            tracing::error!(operation, status = error.status.as_u16(), error = error.kind, message = %error.message, "ECR API request failed");
+            error.into_response()
         }
         Err(error) => {
             tracing::info!(operation, error = error.kind, message = %error.message, "ECR API error");
