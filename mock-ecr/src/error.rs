@@ -135,7 +135,7 @@ pub enum CoreError {
     },
 
     #[error(
-        "The request body ended after {received} bytes, before the client finished sending it: {reason}"
+        "The request body ended after {received} bytes, before the client finished sending it: {reason}. Read how many bytes the upload has with GET on its URL (the Range header) and send the rest from there"
     )]
     BodyInterrupted { received: u64, reason: String },
 

@@ -32,6 +32,7 @@ pub mod names;
 pub mod registry;
 pub mod server;
 pub mod store;
+pub mod timeouts;
 
 pub use clock::Clock;
 pub use credentials::{AccessKey, AccessPolicy};
@@ -40,3 +41,4 @@ pub use server::{
     Config, DEFAULT_ACCOUNT_ID, DEFAULT_REGION, MockEcr, StartError, default_data_dir,
     parse_listen_address, router, router_with_access, serve_until_signal, startup_banner,
 };
+pub use timeouts::Timeouts;

@@ -272,20 +272,44 @@ fn range_value(size: u64) -> HeaderValue {
 }
 
 /// Decodes `Authorization: Basic base64(user:password)`. An empty user and password (podman
-/// sends `Basic Og==` before it has logged in) count as no credentials.
+/// sends `Basic Og==` before it has logged in) count as no credentials. A malformed header is
+/// rejected with the reason, never with the credentials it contains.
 fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, CoreError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let text = value.to_str().map_err(|_| CoreError::TokenInvalid)?;
+    let rejected = |problem: &str| CoreError::LoginRejected {
+        reason: format!(
+            "the Authorization header {problem}; log in as user AWS with the password from \
+             'aws ecr get-login-password', which sends 'Basic <base64 of AWS:password>'"
+        ),
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| rejected("contains bytes that are not visible ASCII"))?;
+    if text.trim() == "Basic" {
+        return Err(rejected("contains no credentials after 'Basic'"));
+    }
     let Some(encoded) = text.strip_prefix("Basic ") else {
-        return Err(CoreError::TokenInvalid);
+        let scheme: String = text
+            .split(' ')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(20)
+            .collect();
+        return Err(rejected(&format!(
+            "uses the scheme '{scheme}', not Basic followed by credentials"
+        )));
     };
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
-        .map_err(|_| CoreError::TokenInvalid)?;
-    let decoded = String::from_utf8(decoded).map_err(|_| CoreError::TokenInvalid)?;
-    let (user, password) = decoded.split_once(':').ok_or(CoreError::TokenInvalid)?;
+        .map_err(|_| rejected("is not valid base64 after 'Basic '"))?;
+    let decoded =
+        String::from_utf8(decoded).map_err(|_| rejected("decodes to bytes that are not UTF-8"))?;
+    let (user, password) = decoded.split_once(':').ok_or_else(|| {
+        rejected("decodes to credentials without the ':' between user and password")
+    })?;
     if user.is_empty() && password.is_empty() {
         return Ok(None);
     }

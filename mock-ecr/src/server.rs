@@ -22,6 +22,7 @@ use crate::core::{Registry, Settings};
 use crate::credentials::{AccessKey, AccessPolicy};
 use crate::error::StorageFault;
 use crate::store::{BlobStore, Database};
+use crate::timeouts::Timeouts;
 use crate::{admin, ecr_api, registry};
 
 /// The account id the mock uses by default; AWS documentation uses the same placeholder.
@@ -51,6 +52,10 @@ pub struct Config {
     /// cannot sign with the configured keys. Access keys not in `access_keys` then act for
     /// `account_id`.
     pub accept_any_signature: bool,
+    /// Timeouts for slow clients: the request headers must arrive within
+    /// `timeouts.header_read` (default 30 s), and a request body may pause for at most
+    /// `timeouts.body_idle` (default 60 s).
+    pub timeouts: Timeouts,
 }
 
 impl Config {
@@ -66,6 +71,7 @@ impl Config {
             clock: Clock::system(),
             access_keys: vec![AccessKey::default_student()],
             accept_any_signature: false,
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -204,7 +210,7 @@ pub struct MockEcr {
     endpoint: String,
     registry: Arc<Registry>,
     shutdown: oneshot::Sender<()>,
-    task: JoinHandle<std::io::Result<()>>,
+    task: JoinHandle<()>,
     /// The registry host name this data folder was last served with, when it differs from
     /// the current one.
     previous_host_name: Option<String>,
@@ -264,13 +270,15 @@ impl MockEcr {
 
         let app = router_with_access(registry.clone(), &endpoint, access);
         let (shutdown, signal) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = signal.await;
-                })
-                .await
-        });
+        let stopped = async {
+            let _ = signal.await;
+        };
+        let task = tokio::spawn(crate::timeouts::serve(
+            listener,
+            app,
+            config.timeouts,
+            stopped,
+        ));
         tracing::info!(%endpoint, registry_host = %registry.settings().registry_host, "mock-ecr started");
         Ok(Self {
             address,
@@ -315,8 +323,7 @@ impl MockEcr {
         let _ = self.shutdown.send(());
         let mut task = self.task;
         match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
-            Ok(Ok(Ok(()))) => tracing::info!(endpoint = %self.endpoint, "mock-ecr stopped"),
-            Ok(Ok(Err(error))) => tracing::error!(%error, "mock-ecr stopped with an error"),
+            Ok(Ok(())) => tracing::info!(endpoint = %self.endpoint, "mock-ecr stopped"),
             Ok(Err(error)) => tracing::error!(%error, "mock-ecr server task failed"),
             Err(_) => {
                 task.abort();

@@ -133,10 +133,14 @@ pub async fn handle(
 ) -> Response {
     let user_agent = header_text(&headers, header::USER_AGENT.as_str());
     let host = header_text(&headers, header::HOST.as_str());
-    let operation = header_text(&headers, "x-amz-target")
-        .and_then(|target| target.strip_prefix(TARGET_PREFIX).map(str::to_owned));
+    let target = header_text(&headers, "x-amz-target");
+    let operation = target
+        .as_deref()
+        .and_then(|target| target.strip_prefix(TARGET_PREFIX))
+        .filter(|operation| !operation.is_empty())
+        .map(str::to_owned);
 
-    let body = match read_body(body).await {
+    let body = match read_body(&headers, body).await {
         Ok(body) => body,
         Err(error) => return error.into_response(),
     };
@@ -165,10 +169,18 @@ pub async fn handle(
         host,
     };
     let Some(operation) = operation else {
+        let received = match &target {
+            Some(target) => format!("'{target}'"),
+            None => "missing".to_owned(),
+        };
+        // NOTE: AWS's "Common Errors" page lists UnknownOperationException as HTTP 404, but
+        // awsJson 1.1 services such as CloudWatch Logs return it with 400, so the mock does.
         let error = ApiError::new(
             StatusCode::BAD_REQUEST,
             "UnknownOperationException",
-            format!("X-Amz-Target must name an operation as '{TARGET_PREFIX}<Operation>'"),
+            format!(
+                "X-Amz-Target is {received}: name an operation as '{TARGET_PREFIX}<Operation>'"
+            ),
         );
         return error.into_response();
     };
@@ -315,18 +327,61 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
+/// Reads the request body, at most [`MAX_REQUEST_BYTES`]. A body declared or found larger is
+/// RequestEntityTooLargeException (HTTP 413) and a body that stalls is RequestTimeoutException
+/// (HTTP 408), the statuses of AWS's "Common Errors" page.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if let Some(length) = declared.filter(|length| *length > MAX_REQUEST_BYTES as u64) {
+        return Err(body_too_large(&format!("{length} bytes")));
+    }
     axum::body::to_bytes(body, MAX_REQUEST_BYTES)
         .await
         .map_err(|error| {
+            if find_cause::<http_body_util::LengthLimitError>(&error).is_some() {
+                return body_too_large("larger than that");
+            }
+            if let Some(timeout) = find_cause::<crate::timeouts::BodyIdleTimeout>(&error) {
+                return ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "RequestTimeoutException",
+                    format!("Request body could not be read: {timeout}; send the request again"),
+                );
+            }
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "SerializationException",
-                format!(
-                    "Request body could not be read (at most {MAX_REQUEST_BYTES} bytes): {error}"
-                ),
+                format!("Request body could not be read: {error}"),
             )
         })
+}
+
+/// Finds an error of type `T` in the chain of `error`'s sources, `error` included.
+fn find_cause<'a, T: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(found) = error.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = error.source();
+    }
+    None
+}
+
+fn body_too_large(size: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "RequestEntityTooLargeException",
+        format!(
+            "Request body is {size}, over the limit of {MAX_REQUEST_BYTES} bytes: send layers in \
+             UploadLayerPart parts of at most 20 MiB each"
+        ),
+    )
 }
 
 fn parse_input(bytes: &[u8]) -> Result<Value, ApiError> {
