@@ -144,7 +144,7 @@ impl Response {
             .unwrap_or_else(|error| panic!("body is not JSON ({error}): {}", self.describe()))
     }
 
-    /// The first OCI error code in the body, or an empty string.
+    /// Returns the first OCI error code in the body, or an empty string.
     fn error_code(&self) -> String {
         serde_json::from_slice::<Value>(&self.body)
             .ok()
@@ -380,7 +380,7 @@ impl Random {
         value ^ (value >> 31)
     }
 
-    /// A value in `low..=high`.
+    /// Returns a value in `low..=high`.
     fn between(&mut self, low: u64, high: u64) -> u64 {
         low + self.next() % (high - low + 1)
     }
@@ -479,7 +479,7 @@ struct PushLog {
 enum Failure {
     /// The connection failed: the server is gone.
     Dropped,
-    /// The server answered, but not as expected.
+    /// The server responded, but not as expected.
     Unexpected(String),
 }
 
@@ -973,7 +973,8 @@ async fn check_image_through_api(client: &Client, image: &Image, context: &str) 
     );
 }
 
-/// A push that was in flight must be stored whole or not at all.
+/// Checks that a push in flight at the kill is stored whole or not at all, and returns whether
+/// it is stored.
 async fn check_attempt(client: &Client, attempt: &Attempt, context: &str) -> bool {
     match attempt {
         Attempt::Blob(blob) => {
@@ -1173,7 +1174,7 @@ fn query_strings(connection: &rusqlite::Connection, sql: &str) -> Vec<Vec<String
 
 /// Checks a stopped server's data folder: SQLite's integrity check, every layer row backed by a
 /// whole blob file with its digest, every tag on a stored image, every image's blobs recorded.
-/// `verified` holds the digests whose files were hashed before; blob files never change.
+/// `verified` contains the digests whose files were hashed before; blob files never change.
 fn check_data_folder(
     data: &Path,
     scratch: &Path,

@@ -2,9 +2,10 @@
 //! example when it was killed with SIGKILL.
 //!
 //! A push is acknowledged only after its database transaction commits, and a blob file appears
-//! only by renaming a complete, verified upload into place, so a crash never loses an
-//! acknowledged push and never leaves a partial blob. What it can leave behind, and what
-//! [`recover`] does with each:
+//! only when a complete, verified upload is renamed into place. So a killed process loses no
+//! acknowledged push and leaves no partial blob, which `tests/crash_restart.rs` checks. Power
+//! loss is not covered. What a killed process can leave behind, and what [`recover`] does with
+//! each:
 //!
 //! - a damaged database file: `PRAGMA quick_check` fails and the server does not start;
 //! - an upload file with no `uploads` row: the file is deleted, because no client can reach it;
@@ -29,19 +30,19 @@ use crate::error::CoreError;
 /// How many problems `PRAGMA quick_check` reports at most; the first few name the damage.
 const MAX_REPORTED_PROBLEMS: u32 = 5;
 
-/// What [`recover`] found and removed.
+/// Abandoned uploads that [`recover`] found and removed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Recovery {
     /// Ids of upload files deleted because no `uploads` row names them.
     pub removed_upload_files: Vec<String>,
     /// Ids of `uploads` rows deleted because their file is missing.
     pub removed_upload_rows: Vec<String>,
-    /// How many uploads have both a row and a file and stay resumable.
+    /// Number of uploads that have both a row and a file and stay resumable.
     pub resumable_uploads: usize,
 }
 
-/// Checks the database at `path` and removes abandoned uploads. Runs before the server accepts
-/// requests, so nothing else touches the uploads meanwhile.
+/// Checks the database at `path` and removes abandoned uploads. Call it before the server
+/// accepts requests, because it assumes that no request touches the uploads meanwhile.
 pub async fn recover(
     database: &Database,
     blobs: &BlobStore,
@@ -67,7 +68,7 @@ pub fn check_database(database: &Database, path: &Path) -> Result<(), CoreError>
     let problems = match outcome {
         Ok(rows) if rows == ["ok"] => return Ok(()),
         Ok(rows) => rows.join("; "),
-        // SQLite stops a check that meets a page it cannot read with an error, not a row.
+        // A check that SQLite cannot finish also means a damaged file.
         Err(error) => error.to_string(),
     };
     Err(damaged(path, &problems))
