@@ -236,8 +236,10 @@ impl MockEcr {
             }
         })?;
         check_writable(&config.data_dir)?;
-        let database = Database::open(&config.data_dir.join("mock-ecr.sqlite3"))?;
+        let database_path = config.data_dir.join("mock-ecr.sqlite3");
+        let database = Database::open(&database_path)?;
         let blobs = BlobStore::open(&config.data_dir)?;
+        crate::store::recovery::recover(&database, &blobs, &database_path).await?;
         let host = config.public_host.as_deref().unwrap_or("localhost");
         // Repository URIs name the host, and the lab's checks compare pushes with them, so a
         // restart under another host name is worth telling the student about.

@@ -172,6 +172,22 @@ impl BlobStore {
     pub async fn open_blob(&self, digest: &Digest) -> Result<tokio::fs::File, CoreError> {
         Ok(tokio::fs::File::open(self.blob_path(digest)).await?)
     }
+
+    /// Lists the uploads that have a file, by id, in no particular order. Entries that are not
+    /// regular files or whose names are not UTF-8 were not made by this store and are left out.
+    pub async fn upload_ids(&self) -> Result<Vec<String>, CoreError> {
+        let mut entries = tokio::fs::read_dir(&self.uploads).await?;
+        let mut ids = Vec::new();
+        while let Some(entry) = entries.next_entry().await? {
+            if !entry.file_type().await?.is_file() {
+                continue;
+            }
+            if let Ok(id) = entry.file_name().into_string() {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
 }
 
 /// How many bytes an upload gathers before handing them to the file in one write: large enough
