@@ -31,7 +31,7 @@ impl Server {
         Self { data, mock }
     }
 
-    /// A client that has logged in to the registry with its own token.
+    /// Creates a client that has logged in to the registry with its own token.
     async fn client(&self) -> Client {
         let mut client = Client::new(&self.mock);
         client.login().await;
@@ -81,7 +81,7 @@ enum FrontEnd {
 }
 
 impl FrontEnd {
-    /// Every other client uses the ECR API.
+    /// Returns the front end of client `index`: every other client uses the ECR API.
     fn of(index: usize) -> Self {
         if index % 2 == 0 {
             Self::Registry
@@ -219,7 +219,7 @@ async fn registry_tags(client: &Client, repository: &str) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-/// The journal's manifest pushes of one repository (registry `ManifestPut` and ECR
+/// Returns the journal's manifest pushes of one repository (registry `ManifestPut` and ECR
 /// `PutImage`), in the order they were journaled.
 fn journaled_pushes(journal: &[Value], repository: &str) -> Vec<Value> {
     journal
@@ -386,7 +386,7 @@ async fn racing_pushes_of_mutable_tag_all_stored() {
     // Every acknowledged push is journaled once.
     // NOTE: the front ends journal a push after its transaction commits, so under racing
     // pushes the last push journaled is not always the one the tag ends on. The journal's
-    // order is the order of journal writes; the tag's digest is read from the state above.
+    // order is the order of journal writes, so the tag's digest is read from the state above.
     let events = journaled_pushes(&setup.journal().await, REPOSITORY);
     let journaled = successful_digests(&events);
     assert_eq!(journaled.len(), CLIENTS, "{events:#?}");
@@ -414,8 +414,8 @@ async fn racing_pushes_of_different_tags_all_kept() {
     let shared = Arc::new(setup.push_image_blobs(REPOSITORY, "shared").await);
     let shared_digest = common::sha256(&shared);
 
-    // Even clients tag the shared image, odd clients push an image of their own; every tag
-    // is new, so even an immutable repository accepts all of them.
+    // Even clients tag the shared image and odd clients push an image of their own. Every
+    // tag is new, so even an immutable repository accepts all of them.
     let pushes = race(&server, CLIENTS, |index, client| {
         let shared = shared.clone();
         async move {
@@ -679,7 +679,7 @@ async fn identical_put_image_calls_accepted_once() {
         assert_eq!(accepted, 1, "round {round}: PutImage calls accepted");
     }
 
-    // The registry holds the database open, and the checks below need it closed.
+    // The registry keeps the database open, and the checks below need it closed.
     drop(registry);
     drop(setup);
     let database = server.stop_and_check().await;

@@ -37,8 +37,8 @@ enum Kind {
     BlobGet,
 }
 
-/// One cycle of a client: every kind once, with reads as often as in a real pull-heavy mix
-/// (a push of one blob and one manifest per seven reads).
+/// One cycle of a client: every kind once, so each push of one blob and one manifest comes
+/// with seven reads.
 const CYCLE: [Kind; 9] = [
     Kind::BlobUpload,
     Kind::ManifestPut,

@@ -351,13 +351,13 @@ impl StoppedDatabase {
                AND i.repository = t.repository AND i.digest = t.digest)",
         );
         assert_eq!(dangling_tags, 0, "tags that name no stored image");
-        let most_tags = database.count(
+        let max_tags = database.count(
             "SELECT COALESCE(MAX(tag_count), 0) FROM (SELECT COUNT(*) AS tag_count FROM tags
              GROUP BY account, region, repository, digest)",
         );
         assert!(
-            most_tags <= MAX_TAGS_PER_IMAGE as i64,
-            "{most_tags} tags on one image"
+            max_tags <= MAX_TAGS_PER_IMAGE as i64,
+            "{max_tags} tags on one image"
         );
         assert_eq!(database.count("SELECT COUNT(*) FROM uploads"), 0);
         let uploads = database._data.path().join("uploads");
