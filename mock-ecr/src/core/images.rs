@@ -217,6 +217,32 @@ impl Registry {
         content_type: Option<&str>,
         bytes: &[u8],
     ) -> Result<Digest, CoreError> {
+        let no_rejection = |_: &rusqlite::Connection| Ok(None::<std::convert::Infallible>);
+        match self.store_manifest(
+            scope,
+            repository,
+            reference,
+            content_type,
+            bytes,
+            no_rejection,
+        )? {
+            Ok(digest) => Ok(digest),
+            Err(never) => match never {},
+        }
+    }
+
+    /// Stores a manifest as [`Registry::put_manifest`] does, unless `reject`, called once the
+    /// repository is known to exist, returns a rejection. `reject` runs in the transaction that
+    /// stores the manifest, so no concurrent push can change what it read before the store.
+    fn store_manifest<R>(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        reference: &Reference,
+        content_type: Option<&str>,
+        bytes: &[u8],
+        reject: impl FnOnce(&rusqlite::Connection) -> Result<Option<R>, CoreError>,
+    ) -> Result<Result<Digest, R>, CoreError> {
         if bytes.is_empty() {
             return Err(CoreError::ManifestInvalid {
                 reason: "the request body is empty: send the manifest's JSON".to_owned(),
@@ -246,12 +272,15 @@ impl Registry {
         // repository first, then a tag the repository will not move, then the manifest itself.
         // So a client that retries an immutable tag in another manifest format (podman and
         // skopeo fall back to schema 1) still reads TAG_INVALID, as from ECR.
-        self.db.transaction(|tx| {
+        let stored = self.db.transaction(|tx| {
             let repository_row = self.require_repository(tx, scope, repository)?;
+            if let Some(rejection) = reject(tx)? {
+                return Ok(Err(rejection));
+            }
             if let Reference::Tag(tag) = reference {
                 let current = db::tag_digest(tx, scope, repository, tag)?;
                 if current.as_deref() == Some(digest_text.as_str()) {
-                    return Ok(());
+                    return Ok(Ok(()));
                 }
                 let immutable = tag_is_immutable(
                     &repository_row.tag_mutability,
@@ -294,9 +323,9 @@ impl Registry {
             if let Reference::Tag(tag) = reference {
                 db::set_tag(tx, scope, repository, tag, &digest_text)?;
             }
-            Ok(())
+            Ok(Ok(()))
         })?;
-        Ok(digest)
+        Ok(stored.map(|()| digest))
     }
 
     /// Checks that everything a manifest names is in the repository and returns the image size
@@ -440,16 +469,23 @@ impl Registry {
                 });
             }
         }
-        if let Some(rejection) = self.already_put(scope, repository, tag, &actual)? {
-            return Ok(Err(rejection));
-        }
-
         let reference = match tag {
             Some(tag) => Reference::Tag(tag.to_owned()),
             None => Reference::Digest(actual.clone()),
         };
-        match self.put_manifest(scope, repository, &reference, media_type, bytes) {
-            Ok(stored) => Ok(Ok(stored)),
+        // The check for an earlier identical put runs in the storing transaction, so of two
+        // identical PutImage calls at the same time exactly one is accepted.
+        let already_put =
+            |conn: &rusqlite::Connection| self.already_put(conn, scope, repository, tag, &actual);
+        match self.store_manifest(
+            scope,
+            repository,
+            &reference,
+            media_type,
+            bytes,
+            already_put,
+        ) {
+            Ok(stored) => Ok(stored),
             Err(CoreError::ManifestBlobUnknown { digest, repository })
                 if is_index(bytes, media_type) =>
             {
@@ -465,33 +501,31 @@ impl Registry {
     /// Returns the rejection for a PutImage that would change nothing.
     fn already_put(
         &self,
+        conn: &rusqlite::Connection,
         scope: &Scope,
         repository: &str,
         tag: Option<&str>,
         digest: &Digest,
     ) -> Result<Option<PutImageRejection>, CoreError> {
         let digest = digest.to_string();
-        self.db.transaction(|tx| {
-            self.require_repository(tx, scope, repository)?;
-            let rejection = match tag {
-                Some(tag) => (db::tag_digest(tx, scope, repository, tag)?.as_deref()
-                    == Some(digest.as_str()))
-                .then(|| PutImageRejection::AlreadyTagged {
+        let rejection = match tag {
+            Some(tag) => (db::tag_digest(conn, scope, repository, tag)?.as_deref()
+                == Some(digest.as_str()))
+            .then(|| PutImageRejection::AlreadyTagged {
+                digest: digest.clone(),
+                tag: tag.to_owned(),
+                repository: repository.to_owned(),
+                registry_id: scope.account.clone(),
+            }),
+            None => db::image(conn, scope, repository, &digest)?.map(|_| {
+                PutImageRejection::AlreadyExists {
                     digest: digest.clone(),
-                    tag: tag.to_owned(),
                     repository: repository.to_owned(),
                     registry_id: scope.account.clone(),
-                }),
-                None => db::image(tx, scope, repository, &digest)?.map(|_| {
-                    PutImageRejection::AlreadyExists {
-                        digest: digest.clone(),
-                        repository: repository.to_owned(),
-                        registry_id: scope.account.clone(),
-                    }
-                }),
-            };
-            Ok(rejection)
-        })
+                }
+            }),
+        };
+        Ok(rejection)
     }
 }
 
