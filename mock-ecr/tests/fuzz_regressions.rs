@@ -16,7 +16,7 @@ fn replay(target: &str, check: fn(&[u8])) {
     for folder in ["seeds", "regressions"] {
         let folder = fuzz.join(folder).join(target);
         let entries = std::fs::read_dir(&folder)
-            .unwrap_or_else(|error| panic!("cannot list {}: {error}", folder.display()));
+            .unwrap_or_else(|error| panic!("failed to list {}: {error}", folder.display()));
         for entry in entries {
             let path = entry.expect("a folder entry").path();
             if path.is_file() && path.file_name().is_some_and(|name| name != ".gitkeep") {
