@@ -273,8 +273,10 @@ fn range_value(size: u64) -> HeaderValue {
 
 /// Decodes `Authorization: Basic base64(user:password)`. An empty user and password (podman
 /// sends `Basic Og==` before it has logged in) count as no credentials. A malformed header is
-/// rejected with the reason, never with the credentials it contains.
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, CoreError> {
+/// rejected with the reason, never with the credentials it contains. Public only for the fuzz
+/// targets and their regression tests.
+#[doc(hidden)]
+pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, CoreError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };

@@ -235,6 +235,26 @@ pub async fn handle(
     }
 }
 
+/// Verifies a request's Signature V4 as [`handle`] does and returns the account and region it
+/// acts for. Public only for the fuzz targets and their regression tests.
+#[doc(hidden)]
+pub fn verify_signature(
+    registry: &Registry,
+    access: &AccessPolicy,
+    method: &axum::http::Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Scope, ApiError> {
+    let signed = auth::SignedRequest {
+        method,
+        uri,
+        headers,
+        body,
+    };
+    auth::authenticate(registry, access, &signed)
+}
+
 /// Journals a request that failed authentication under the default account, because such a
 /// request has no verified account, and returns the error response.
 fn reject_unauthenticated(

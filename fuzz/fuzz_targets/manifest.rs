@@ -1,0 +1,5 @@
+//! Fuzz target: see `ecrlab_fuzz::check_manifest` for the input format and the checked properties.
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|input: &[u8]| ecrlab_fuzz::check_manifest(input));
