@@ -336,6 +336,9 @@ impl MockEcr {
                 );
             }
         }
+        // Journal rows are written in the background; the last requests' rows are in the
+        // database before shutdown returns.
+        self.registry.flush_journal();
     }
 }
 

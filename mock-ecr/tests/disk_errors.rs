@@ -426,6 +426,8 @@ async fn full_disk_rejects_writes_then_recovers() {
         .await;
     assert_eq!(listed.status, StatusCode::OK, "{}", body_text(&listed));
     assert_eq!(listed.json()["imageIds"].as_array().unwrap().len(), 1);
+    // Journal rows are written in the background; flushing writes the ones above now.
+    mock.registry.flush_journal();
     let warnings = log.text();
     assert!(
         warnings.contains("entries are lost until the data folder can be written again"),
@@ -477,6 +479,7 @@ async fn full_disk_rejects_writes_then_recovers() {
     // PutImage tagged the manifest v2 already, and the same push again is accepted.
     let put = mock.put_manifest(&auth, REPOSITORY, "v2", &pending).await;
     assert_eq!(put.status, StatusCode::CREATED, "{}", body_text(&put));
+    mock.registry.flush_journal();
     assert!(log.text().contains("the journal records entries again"));
     assert_pullable(&mock, &auth, "v2", &pending).await;
     assert_pullable(&mock, &auth, "latest", &stored).await;

@@ -7,6 +7,7 @@
 mod account_settings;
 mod downloads;
 mod images;
+mod journal;
 mod lifecycle;
 mod policies;
 mod repositories;
@@ -29,7 +30,6 @@ pub use resource_tags::{MAX_RESOURCE_TAGS, ResourceTag};
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::Sha256;
 use time::{Duration, OffsetDateTime};
@@ -239,7 +239,7 @@ struct UploadState {
 
 /// The registry core. Cheap to share behind an `Arc`.
 pub struct Registry {
-    db: Database,
+    db: Arc<Database>,
     blobs: BlobStore,
     clock: Clock,
     settings: Settings,
@@ -254,12 +254,14 @@ pub struct Registry {
     /// Tokens already looked up by registry logins, so each registry request does not query
     /// the database for its token.
     token_cache: tokens::TokenCache,
-    /// Journal entries lost since the data folder stopped taking writes.
-    journal_entries_lost: AtomicU64,
+    /// Journal rows waiting to be written, many per transaction.
+    journal: journal::JournalBuffer,
 }
 
 impl Registry {
     pub fn new(db: Database, blobs: BlobStore, clock: Clock, settings: Settings) -> Self {
+        let db = Arc::new(db);
+        let journal = journal::JournalBuffer::start(db.clone());
         Self {
             db,
             blobs,
@@ -270,7 +272,7 @@ impl Registry {
             page_token_key: random_key(),
             lifecycle_due: std::sync::Mutex::new(None),
             token_cache: tokens::TokenCache::default(),
-            journal_entries_lost: AtomicU64::new(0),
+            journal,
         }
     }
 
@@ -333,8 +335,10 @@ impl Registry {
 
     // Journal.
 
-    /// Appends an event to the journal. A journal failure is logged, never returned, because
-    /// the response to the request it describes has already been sent or is about to be.
+    /// Appends an event to the journal. The row is written in the background (see
+    /// [`journal`]); [`Registry::journal`] reads it. A journal failure is logged, never
+    /// returned, because the response to the request it describes has already been sent or
+    /// is about to be.
     pub fn record(&self, caller: &Caller, event: Event) {
         let (outcome, error_code, message) = match event.error {
             None => ("ok", None, None),
@@ -356,31 +360,17 @@ impl Registry {
             error_code,
             message,
         };
-        match self.db.transaction(|tx| db::append_journal(tx, &row)) {
-            Ok(_) => {
-                let lost = self.journal_entries_lost.swap(0, Ordering::Relaxed);
-                if lost > 0 {
-                    tracing::info!(
-                        lost,
-                        "the journal records entries again; entries of requests made while the data folder could not be written were lost"
-                    );
-                }
-            }
-            // While the disk is full or read-only every append fails, and the request itself
-            // logs the fault, so one warning per outage is enough.
-            Err(error @ CoreError::StorageFault { .. }) => {
-                if self.journal_entries_lost.fetch_add(1, Ordering::Relaxed) == 0 {
-                    tracing::warn!(%error, action = %row.action, "failed to append to the journal; entries are lost until the data folder can be written again");
-                }
-            }
-            Err(error) => {
-                tracing::error!(%error, action = %row.action, "failed to append to the journal");
-            }
-        }
+        self.journal.append(row);
+    }
+
+    /// Waits until every event recorded so far is in the database.
+    pub fn flush_journal(&self) {
+        self.journal.flush();
     }
 
     /// Reads journal rows after sequence number `after`, at most `limit` of them.
     pub fn journal(&self, after: i64, limit: i64) -> Result<Vec<JournalRow>, CoreError> {
+        self.journal.flush();
         self.db
             .transaction(|tx| db::journal_after(tx, after, limit))
     }
