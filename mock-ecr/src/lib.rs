@@ -27,6 +27,7 @@ pub mod credentials;
 pub mod digest;
 pub mod ecr_api;
 pub mod error;
+mod mac;
 pub mod manifest;
 pub mod names;
 pub mod registry;

@@ -254,6 +254,8 @@ pub struct Registry {
     /// Tokens already looked up by registry logins, so each registry request does not query
     /// the database for its token.
     token_cache: tokens::TokenCache,
+    /// Signs registry tokens; kept in the data folder (see [`tokens::load_token_key`]).
+    token_key: [u8; 32],
     /// Journal rows waiting to be written, many per transaction.
     journal: journal::JournalBuffer,
 }
@@ -262,6 +264,7 @@ impl Registry {
     pub fn new(db: Database, blobs: BlobStore, clock: Clock, settings: Settings) -> Self {
         let db = Arc::new(db);
         let journal = journal::JournalBuffer::start(db.clone());
+        let token_key = tokens::load_token_key(&db);
         Self {
             db,
             blobs,
@@ -272,6 +275,7 @@ impl Registry {
             page_token_key: random_key(),
             lifecycle_due: std::sync::Mutex::new(None),
             token_cache: tokens::TokenCache::default(),
+            token_key,
             journal,
         }
     }

@@ -90,7 +90,7 @@ pub(crate) fn authenticate(
     // Drills move the mock's clock to expire tokens; the client's clock did not move with it.
     check_clock_skew(signed_at, registry.clock().unshifted_now())?;
     let expected = compute_signature(request, &authorization, key, signed_at)?;
-    if !constant_time_eq(expected.as_bytes(), authorization.signature.as_bytes()) {
+    if !crate::mac::constant_time_eq(expected.as_bytes(), authorization.signature.as_bytes()) {
         return Err(signature_mismatch());
     }
     Ok(scope(key.account_id.clone(), authorization.region))
@@ -388,18 +388,6 @@ fn internal(error: &dyn std::fmt::Display) -> ApiError {
     )
 }
 
-/// Compares two byte strings in time that depends only on their lengths.
-fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
-    if left.len() != right.len() {
-        return false;
-    }
-    let difference = left
-        .iter()
-        .zip(right)
-        .fold(0u8, |accumulator, (a, b)| accumulator | (a ^ b));
-    difference == 0
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -493,12 +481,5 @@ mod tests {
             early.message,
             "Signature not yet current: 20261204T121600Z is still later than 20261204T121500Z (20261204T120000Z + 15 min.)"
         );
-    }
-
-    #[test]
-    fn constant_time_eq_compares_contents_and_lengths() {
-        assert!(constant_time_eq(b"abcd", b"abcd"));
-        assert!(!constant_time_eq(b"abcd", b"abce"));
-        assert!(!constant_time_eq(b"abcd", b"abc"));
     }
 }

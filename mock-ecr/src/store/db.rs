@@ -869,6 +869,17 @@ pub fn set_account_setting(
 }
 
 /// Stores `value` as the server setting `name` and returns the value it replaces.
+/// Reads a server setting, or `None` when it was never set.
+pub fn server_setting(conn: &Connection, name: &str) -> Result<Option<String>, CoreError> {
+    Ok(conn
+        .row(
+            "SELECT value FROM server_settings WHERE name = ?1",
+            params![name],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
 pub fn replace_server_setting(
     conn: &Connection,
     name: &str,
