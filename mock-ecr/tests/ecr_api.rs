@@ -1416,3 +1416,45 @@ async fn registry_id_must_be_callers_account() {
         .collect();
     assert_eq!(names, ["my-app"], "nothing was created in another registry");
 }
+
+#[tokio::test]
+async fn pull_time_is_recorded_to_the_second() {
+    let mock = TestMock::new();
+    mock.create_repository("my-app", "MUTABLE").await;
+    let auth = mock.login().await;
+    let manifest = mock.push_image_blobs(&auth, "my-app", "one").await;
+    mock.put_manifest(&auth, "my-app", "latest", &manifest)
+        .await;
+    let pull_time = || async {
+        let described = mock
+            .api(
+                "DescribeImages",
+                json!({ "repositoryName": "my-app", "imageIds": [{ "imageTag": "latest" }] }),
+            )
+            .await;
+        described.json()["imageDetails"][0]["lastRecordedPullTime"].as_f64()
+    };
+    let pull = || async {
+        let reply = mock
+            .registry(
+                axum::http::Method::GET,
+                "/v2/my-app/manifests/latest",
+                Some(&auth),
+                &[("accept", "application/vnd.oci.image.manifest.v1+json")],
+                Vec::new(),
+            )
+            .await;
+        assert_eq!(reply.status, axum::http::StatusCode::OK);
+    };
+    assert_eq!(pull_time().await, None, "never pulled");
+
+    pull().await;
+    let first = pull_time().await.expect("the first pull is recorded");
+    mock.clock.advance(time::Duration::milliseconds(400));
+    pull().await;
+    assert_eq!(pull_time().await, Some(first), "a pull within the second");
+    mock.clock.advance(time::Duration::seconds(2));
+    pull().await;
+    let later = pull_time().await.expect("still recorded");
+    assert!((later - first - 2.4).abs() < 0.001, "{first} then {later}");
+}

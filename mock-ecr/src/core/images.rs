@@ -19,6 +19,12 @@ pub struct Referrer {
     pub annotations: std::collections::BTreeMap<String, String>,
 }
 
+/// How close together two pulls of one image may be for the second to leave the recorded pull
+/// time alone. ECR documents that it "refreshes the last image pull timestamp at least once
+/// every 24 hours" (`lastRecordedPullTime`, ECR API Reference, ImageDetail); the mock records
+/// it to the second, so a busy client does not cost a database write per pull.
+pub const PULL_TIME_RESOLUTION_MILLIS: i64 = 1000;
+
 impl Registry {
     /// Lists the manifests in the repository whose `subject` is `subject`, in push order. The
     /// subject itself need not be in the repository (OCI distribution specification 1.1).
@@ -370,7 +376,8 @@ impl Registry {
         }
     }
 
-    /// Returns the manifest a tag or digest names, and records the pull time.
+    /// Returns the manifest a tag or digest names, and records the pull time unless the image
+    /// was pulled less than [`PULL_TIME_RESOLUTION_MILLIS`] before.
     ///
     /// The pull time is written in a transaction of its own, so a disk that is full or
     /// read-only only loses the pull time: stored images stay pullable.
@@ -395,6 +402,12 @@ impl Registry {
             })
         })?;
         let now = self.now_millis();
+        let recent = image
+            .last_pulled_at
+            .is_some_and(|at| (0..PULL_TIME_RESOLUTION_MILLIS).contains(&(now - at)));
+        if recent {
+            return Ok(image);
+        }
         let marked = self
             .db
             .transaction(|tx| db::mark_pulled(tx, scope, repository, &image.digest, now));
