@@ -239,6 +239,11 @@ impl MockEcr {
         let database_path = config.data_dir.join("mock-ecr.sqlite3");
         let database = Database::open(&database_path)?;
         let blobs = BlobStore::open(&config.data_dir)?;
+        // Uploads are written in uploads/ and moved into blobs/sha256/, which a restored or
+        // copied data folder may have with other owners than the folder itself.
+        for folder in [blobs.uploads_folder(), blobs.sha256_folder()] {
+            check_writable(&folder)?;
+        }
         crate::store::recovery::recover(&database, &blobs, &database_path).await?;
         let host = config.public_host.as_deref().unwrap_or("localhost");
         // Repository URIs name the host, and the lab's checks compare pushes with them, so a

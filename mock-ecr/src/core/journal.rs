@@ -60,9 +60,16 @@ impl JournalBuffer {
         let thread = {
             let database = database.clone();
             let shared = shared.clone();
+            // The writer logs where the code that started the registry logs, which is not
+            // always the global subscriber (tests capture logs per thread).
+            let dispatch = tracing::dispatcher::get_default(Clone::clone);
             std::thread::Builder::new()
                 .name("mock-ecr-journal".to_owned())
-                .spawn(move || write_in_background(&database, &shared))
+                .spawn(move || {
+                    tracing::dispatcher::with_default(&dispatch, || {
+                        write_in_background(&database, &shared);
+                    });
+                })
         };
         let thread = match thread {
             Ok(thread) => Some(thread),

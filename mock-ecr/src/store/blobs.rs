@@ -27,10 +27,27 @@ impl BlobStore {
         let uploads = root.join("uploads");
         for folder in [&blobs.join("sha256"), &uploads] {
             std::fs::create_dir_all(folder).map_err(|error| {
-                CoreError::Storage(format!("cannot create {}: {error}", folder.display()))
+                CoreError::Storage(if folder.exists() && !folder.is_dir() {
+                    format!(
+                        "{} is a file, not a folder: move it out of the data folder",
+                        folder.display()
+                    )
+                } else {
+                    format!("cannot create {}: {error}", folder.display())
+                })
             })?;
         }
         Ok(Self { blobs, uploads })
+    }
+
+    /// The folder of uploads in progress.
+    pub fn uploads_folder(&self) -> PathBuf {
+        self.uploads.clone()
+    }
+
+    /// The folder that holds the sha256 blobs, one subfolder per first two hex digits.
+    pub fn sha256_folder(&self) -> PathBuf {
+        self.blobs.join("sha256")
     }
 
     /// The file of a stored blob, whether or not it exists.
@@ -282,8 +299,9 @@ impl Batch {
         }
     }
 
-    /// Empties the batch for bytes starting at file offset `offset`. The batch then ends at
-    /// the next multiple of [`WRITE_BATCH_BYTES`], so later batches start aligned.
+    /// Empties the batch for bytes starting at file offset `offset`. The batch then holds up to
+    /// [`WRITE_BATCH_BYTES`] less the part of `offset` past a [`DIRECT_ALIGNMENT`] boundary,
+    /// so it ends on a boundary and every later batch starts on one.
     fn reset(&mut self, offset: u64) {
         let within = (offset % DIRECT_ALIGNMENT as u64) as usize;
         let address = self.storage.as_ptr() as usize % DIRECT_ALIGNMENT;

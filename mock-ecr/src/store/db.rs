@@ -262,7 +262,23 @@ impl Database {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, CoreError> {
         let failed = |error: rusqlite::Error| {
-            CoreError::Storage(format!("cannot open database {}: {error}", path.display()))
+            let damaged = matches!(
+                error.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+            );
+            CoreError::Storage(if damaged {
+                format!(
+                    "database {} is damaged ({error}): restore the data folder from a backup, or move it aside and start with an empty data folder; `sqlite3 FILE .recover` may rescue part of the old one",
+                    path.display()
+                )
+            } else if path.is_dir() {
+                format!(
+                    "database {} is a folder, not a file: move it out of the data folder",
+                    path.display()
+                )
+            } else {
+                format!("cannot open database {}: {error}", path.display())
+            })
         };
         let connection = Connection::open(path).map_err(failed)?;
 
@@ -280,14 +296,13 @@ impl Database {
             .and_then(|()| connection.execute_batch("BEGIN EXCLUSIVE; COMMIT;"));
         if let Err(error) = locked {
             let busy = error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy);
-            return Err(CoreError::Storage(if busy {
-                format!(
-                    "database {} is in use by another mock-ecr or ecrlab serve: stop that server or use another data folder",
-                    path.display()
-                )
-            } else {
-                format!("cannot open database {}: {error}", path.display())
-            }));
+            if !busy {
+                return Err(failed(error));
+            }
+            return Err(CoreError::Storage(format!(
+                "database {} is in use by another mock-ecr or ecrlab serve: stop that server or use another data folder",
+                path.display()
+            )));
         }
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
@@ -1170,6 +1185,21 @@ pub fn journal_after(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn damaged_or_misplaced_database_names_the_fix() {
+        let folder = tempfile::tempdir().unwrap();
+        let garbage = folder.path().join("garbage.sqlite3");
+        std::fs::write(&garbage, vec![b'x'; 8192]).unwrap();
+        let message = Database::open(&garbage).err().unwrap().to_string();
+        assert!(message.contains("is damaged"), "{message}");
+        assert!(message.contains("restore the data folder"), "{message}");
+
+        let directory = folder.path().join("folder.sqlite3");
+        std::fs::create_dir(&directory).unwrap();
+        let message = Database::open(&directory).err().unwrap().to_string();
+        assert!(message.contains("is a folder, not a file"), "{message}");
+    }
+
     use super::*;
 
     #[test]
