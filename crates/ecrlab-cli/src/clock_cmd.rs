@@ -75,8 +75,12 @@ fn write_advanced(state: &ClockState, by: &str, out: &mut impl Write) -> std::io
             "Every token issued before this move has expired, because tokens last 12 hours: registry requests with it are rejected with DENIED until you log in again."
         )?;
     }
-    Ok(())
+    writeln!(out, "{RESET_ON_RESTART}")
 }
+
+/// The mock keeps its clock offset in memory only, so the drills start over from the real
+/// time after a restart; a token issued while the clock was ahead then lasts that much longer.
+const RESET_ON_RESTART: &str = "The move lasts until the mock restarts: a restart sets its clock back to the real time, and tokens issued while it was ahead then stay valid that much longer.";
 
 fn write_state(state: &ClockState, out: &mut impl Write) -> std::io::Result<()> {
     if state.offset_seconds == 0 {
@@ -88,7 +92,7 @@ fn write_state(state: &ClockState, out: &mut impl Write) -> std::io::Result<()> 
     } else {
         writeln!(
             out,
-            "The mock's clock reads {}, moved forward {} in total.",
+            "The mock's clock reads {}, moved forward {} in total.\n{RESET_ON_RESTART}",
             state.now, state.offset
         )
     }
@@ -127,7 +131,8 @@ mod tests {
         assert_eq!(
             output,
             "Moved the mock's clock forward 13h: it now reads 2026-12-05T01:00:00.000Z (13h ahead in total).\n\
-             Every token issued before this move has expired, because tokens last 12 hours: registry requests with it are rejected with DENIED until you log in again.\n"
+             Every token issued before this move has expired, because tokens last 12 hours: registry requests with it are rejected with DENIED until you log in again.\n\
+             The move lasts until the mock restarts: a restart sets its clock back to the real time, and tokens issued while it was ahead then stay valid that much longer.\n"
         );
     }
 
@@ -136,7 +141,9 @@ mod tests {
         let output = text(|out| write_advanced(&state("14h", 50_400, Some("1h")), "1h", out));
         assert_eq!(
             output,
-            "Moved the mock's clock forward 1h: it now reads 2026-12-05T01:00:00.000Z (14h ahead in total).\n"
+            format!(
+                "Moved the mock's clock forward 1h: it now reads 2026-12-05T01:00:00.000Z (14h ahead in total).\n{RESET_ON_RESTART}\n"
+            )
         );
     }
 
@@ -150,7 +157,9 @@ mod tests {
         let moved = text(|out| write_state(&state("13h", 46_800, None), out));
         assert_eq!(
             moved,
-            "The mock's clock reads 2026-12-05T01:00:00.000Z, moved forward 13h in total.\n"
+            format!(
+                "The mock's clock reads 2026-12-05T01:00:00.000Z, moved forward 13h in total.\n{RESET_ON_RESTART}\n"
+            )
         );
     }
 
@@ -181,7 +190,11 @@ mod tests {
         run(ClockCommand::Show(endpoint()), &mut out).await.unwrap();
         let output = String::from_utf8(out).unwrap();
         assert!(
-            output.ends_with(", moved forward 13h in total.\n"),
+            output.contains(", moved forward 13h in total.\n"),
+            "{output}"
+        );
+        assert!(
+            output.ends_with(&format!("{RESET_ON_RESTART}\n")),
             "{output}"
         );
 
