@@ -214,7 +214,15 @@ pub struct MockEcr {
     /// The registry host name this data folder was last served with, when it differs from
     /// the current one.
     previous_host_name: Option<String>,
+    /// [`RUNNING_MARKER`] in the data folder, removed by a clean shutdown.
+    running_marker: PathBuf,
 }
+
+/// A file in the data folder that exists while a server runs on it. Finding it at start means
+/// the last run did not shut down cleanly, so the start checks the database first.
+pub const RUNNING_MARKER: &str = "mock-ecr.running";
+
+const RUNNING_MARKER_TEXT: &str = "A mock-ecr server runs on this data folder, or the last one did not shut down cleanly; the next start checks the database when this file is here.\n";
 
 impl MockEcr {
     /// Opens the data folder, binds the port and serves in a background task.
@@ -244,7 +252,12 @@ impl MockEcr {
         for folder in [blobs.uploads_folder(), blobs.sha256_folder()] {
             check_writable(&folder)?;
         }
-        crate::store::recovery::recover(&database, &blobs, &database_path).await?;
+        let running_marker = config.data_dir.join(RUNNING_MARKER);
+        let stopped_cleanly = !running_marker.exists();
+        crate::store::recovery::recover(&database, &blobs, &database_path, !stopped_cleanly)
+            .await?;
+        std::fs::write(&running_marker, RUNNING_MARKER_TEXT)
+            .map_err(|reason| StartError::data_dir(&config.data_dir, reason))?;
         let host = config.public_host.as_deref().unwrap_or("localhost");
         // Repository URIs name the host, and the lab's checks compare pushes with them, so a
         // restart under another host name is worth telling the student about.
@@ -294,6 +307,7 @@ impl MockEcr {
             shutdown,
             task,
             previous_host_name,
+            running_marker,
         })
     }
 
@@ -344,6 +358,9 @@ impl MockEcr {
         // Journal rows are written in the background; the last requests' rows are in the
         // database before shutdown returns.
         self.registry.flush_journal();
+        if let Err(error) = std::fs::remove_file(&self.running_marker) {
+            tracing::warn!(%error, marker = %self.running_marker.display(), "cannot remove the running marker; the next start checks the database");
+        }
     }
 }
 
@@ -632,6 +649,29 @@ mod tests {
         );
         assert!(banner.contains("now name localhost"), "{banner}");
         local.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn running_marker_tells_a_crash_from_a_clean_stop() {
+        let data = tempfile::tempdir().unwrap();
+        let marker = data.path().join(RUNNING_MARKER);
+        let config = || {
+            let mut config = Config::new(data.path());
+            config.listen = "127.0.0.1:0".parse().unwrap();
+            config
+        };
+        let clean = MockEcr::start(config()).await.unwrap();
+        assert!(marker.exists(), "a running server leaves the marker");
+        clean.shutdown().await;
+        assert!(!marker.exists(), "a clean shutdown removes the marker");
+
+        let crashed = MockEcr::start(config()).await.unwrap();
+        crashed.task.abort();
+        drop(crashed);
+        assert!(
+            marker.exists(),
+            "a server that did not shut down leaves the marker"
+        );
     }
 
     #[tokio::test]
