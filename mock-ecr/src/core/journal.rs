@@ -8,7 +8,7 @@
 //! read is always part of what the read returns.
 //!
 //! A server killed with SIGKILL loses the rows of its last [`GATHER_TIME`]; the images, tags
-//! and blobs those requests stored are committed before the client gets its answer.
+//! and blobs those requests stored are committed before the client gets its response.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -23,7 +23,8 @@ use crate::store::db::{self, JournalRow};
 /// into a few transactions.
 pub const GATHER_TIME: Duration = Duration::from_millis(25);
 
-/// The most rows held in memory; the request that adds the last one writes them all.
+/// The maximum number of rows held in memory. The request that adds the last one writes them
+/// all.
 const MAX_PENDING_ROWS: usize = 512;
 
 #[derive(Default)]

@@ -93,7 +93,7 @@ pub(super) struct TokenCache {
 }
 
 impl TokenCache {
-    /// How many tokens the cache holds before it starts over: far more than the clients of
+    /// The number of tokens the cache keeps before it starts over: far more than the clients of
     /// one lab, few enough that a client fetching a token per request cannot grow the server.
     const CAPACITY: usize = 4096;
 
@@ -117,9 +117,9 @@ impl TokenCache {
     }
 }
 
-/// The key that signs registry tokens, kept in the data folder so tokens outlive a restart as
-/// ECR's 12-hour tokens outlive any one server. A database that cannot keep it gets a key for
-/// this run only.
+/// Loads the key that signs registry tokens, creating it on first use. The key is kept in the
+/// data folder, so tokens outlive a restart as ECR's 12-hour tokens outlive any one server. A
+/// database that cannot keep it gets a key for this run only.
 pub(super) fn load_token_key(database: &crate::store::Database) -> [u8; 32] {
     const SETTING: &str = "registry_token_key";
     let stored = database.transaction(|tx| {

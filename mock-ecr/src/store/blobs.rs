@@ -40,12 +40,12 @@ impl BlobStore {
         Ok(Self { blobs, uploads })
     }
 
-    /// The folder of uploads in progress.
+    /// Returns the folder of uploads in progress.
     pub fn uploads_folder(&self) -> PathBuf {
         self.uploads.clone()
     }
 
-    /// The folder that holds the sha256 blobs, one subfolder per first two hex digits.
+    /// Returns the folder of sha256 blobs, with one subfolder per first two hex digits.
     pub fn sha256_folder(&self) -> PathBuf {
         self.blobs.join("sha256")
     }
@@ -218,7 +218,7 @@ const DIRECT_ALIGNMENT: usize = 4096;
 
 /// An upload's file, opened twice: for ordinary positioned writes, and, where the file system
 /// supports it, with `O_DIRECT`. Direct writes skip the kernel's page cache, so a 1 GiB push
-/// does not copy every byte into cached pages that nobody reads again; the bytes before the
+/// does not copy every byte into cached pages that are not read again. The bytes before the
 /// first and after the last aligned block go through the ordinary handle.
 struct UploadFile {
     buffered: std::fs::File,
