@@ -839,3 +839,49 @@ async fn layer_operations_are_journaled() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_completions_store_the_layer_once() {
+    let mock = std::sync::Arc::new(TestMock::new());
+    let bytes = content(7, 64 * 1024);
+    let digest = common::sha256(&bytes);
+    for round in 0..10 {
+        // Each round uses a new repository, so the layer is new to it.
+        let repository = format!("race-{round}");
+        mock.create_repository(&repository, "MUTABLE").await;
+        let mut uploads = Vec::new();
+        for _ in 0..6 {
+            let id = initiate(&mock, &repository).await;
+            let part = upload_part(&mock, &repository, &id, 0, &bytes).await;
+            assert_eq!(part.status, axum::http::StatusCode::OK);
+            uploads.push(id);
+        }
+        let completions = uploads.into_iter().map(|id| {
+            let mock = mock.clone();
+            let repository = repository.clone();
+            let digest = digest.clone();
+            tokio::spawn(async move { complete(&mock, &repository, &id, &digest).await })
+        });
+        let mut stored = 0;
+        let mut exists = 0;
+        for completion in completions.collect::<Vec<_>>() {
+            let reply = completion.await.expect("completion task");
+            if reply.status == axum::http::StatusCode::OK {
+                stored += 1;
+            } else {
+                assert_eq!(
+                    reply.json()["__type"],
+                    "LayerAlreadyExistsException",
+                    "round {round}: {}",
+                    String::from_utf8_lossy(&reply.body)
+                );
+                exists += 1;
+            }
+        }
+        assert_eq!(
+            stored, 1,
+            "round {round}: exactly one completion stores the layer"
+        );
+        assert_eq!(exists, 5, "round {round}");
+    }
+}

@@ -256,6 +256,9 @@ pub struct Registry {
     token_cache: tokens::TokenCache,
     /// Signs registry tokens; kept in the data folder (see [`tokens::load_token_key`]).
     token_key: [u8; 32],
+    /// Held by CompleteLayerUpload from its check that the layer is new until the layer is
+    /// stored.
+    layer_commits: tokio::sync::Mutex<()>,
     /// Journal rows waiting to be written, many per transaction.
     journal: journal::JournalBuffer,
 }
@@ -276,6 +279,7 @@ impl Registry {
             lifecycle_due: std::sync::Mutex::new(None),
             token_cache: tokens::TokenCache::default(),
             token_key,
+            layer_commits: tokio::sync::Mutex::new(()),
             journal,
         }
     }

@@ -463,6 +463,10 @@ impl Registry {
             }
             .into());
         }
+        // Two uploads of the same layer may complete at once; the check and the commit run
+        // under one lock, so exactly one of them stores the layer and the other is told it
+        // exists.
+        let _committing = self.layer_commits.lock().await;
         let existing = self
             .db
             .transaction(|tx| db::layer_size(tx, scope, repository, &expected.to_string()))?;
