@@ -251,9 +251,6 @@ pub struct Registry {
     /// none), or `None` when it must be read again. It spares every request a database query
     /// for due policies.
     lifecycle_due: std::sync::Mutex<Option<i64>>,
-    /// Tokens already looked up by registry logins, so each registry request does not query
-    /// the database for its token.
-    token_cache: tokens::TokenCache,
     /// Signs registry tokens; kept in the data folder (see [`tokens::load_token_key`]).
     token_key: [u8; 32],
     /// Held by CompleteLayerUpload from its check that the layer is new until the layer is
@@ -277,7 +274,6 @@ impl Registry {
             download_grants: downloads::DownloadGrants::default(),
             page_token_key: random_key(),
             lifecycle_due: std::sync::Mutex::new(None),
-            token_cache: tokens::TokenCache::default(),
             token_key,
             layer_commits: tokio::sync::Mutex::new(()),
             journal,

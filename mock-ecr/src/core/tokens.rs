@@ -6,7 +6,7 @@ use sha2::{Digest as _, Sha256};
 use super::{IssuedToken, Registry, TOKEN_LIFETIME};
 use crate::clock::unix_millis;
 use crate::error::CoreError;
-use crate::store::db::{self, Scope, TokenRow};
+use crate::store::db::{self, Scope};
 
 impl Registry {
     /// Issues a token valid for [`TOKEN_LIFETIME`]. Nothing is stored: the password carries
@@ -39,29 +39,22 @@ impl Registry {
                 ),
             });
         }
-        if let Some(token) = SignedToken::verify(password, &self.token_key) {
-            if self.now_millis() >= token.expires_at {
-                return Err(CoreError::TokenExpired);
-            }
-            return Ok(token.scope);
-        }
-        // Tokens of earlier versions were random and stored by fingerprint.
-        let fingerprint = token_fingerprint(password);
-        let token = match self.token_cache.get(&fingerprint) {
-            Some(token) => token,
+        let (scope, expires_at) = match SignedToken::verify(password, &self.token_key) {
+            Some(token) => (token.scope, token.expires_at),
+            // Tokens of earlier versions were random and stored by fingerprint.
             None => {
+                let fingerprint = token_fingerprint(password);
                 let stored = self.db.transaction(|tx| db::token(tx, &fingerprint))?;
                 let Some(token) = stored else {
                     return Err(unknown_password(password));
                 };
-                self.token_cache.insert(fingerprint, token.clone());
-                token
+                (token.scope, token.expires_at)
             }
         };
-        if self.now_millis() >= token.expires_at {
+        if self.now_millis() >= expires_at {
             return Err(CoreError::TokenExpired);
         }
-        Ok(token.scope)
+        Ok(scope)
     }
 }
 
@@ -83,38 +76,6 @@ fn unknown_password(password: &str) -> CoreError {
 /// The key under which a token is stored: its SHA-256, so the database never holds a password.
 fn token_fingerprint(password: &str) -> String {
     hex::encode(Sha256::digest(password.as_bytes()))
-}
-
-/// Tokens that registry logins have used, by fingerprint. A stored token never changes, so a
-/// cached copy stays right; expiry is checked on every use against the mock's clock.
-#[derive(Debug, Default)]
-pub(super) struct TokenCache {
-    tokens: std::sync::RwLock<std::collections::HashMap<String, TokenRow>>,
-}
-
-impl TokenCache {
-    /// The number of tokens the cache keeps before it starts over: far more than the clients of
-    /// one lab, few enough that a client fetching a token per request cannot grow the server.
-    const CAPACITY: usize = 4096;
-
-    fn get(&self, fingerprint: &str) -> Option<TokenRow> {
-        let tokens = self
-            .tokens
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        tokens.get(fingerprint).cloned()
-    }
-
-    fn insert(&self, fingerprint: String, token: TokenRow) {
-        let mut tokens = self
-            .tokens
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if tokens.len() >= Self::CAPACITY {
-            tokens.clear();
-        }
-        tokens.insert(fingerprint, token);
-    }
 }
 
 /// Loads the key that signs registry tokens, creating it on first use. The key is kept in the
@@ -203,6 +164,7 @@ impl SignedToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::db::TokenRow;
 
     fn token() -> SignedToken {
         SignedToken {
@@ -270,7 +232,7 @@ mod tests {
     }
 
     #[test]
-    fn tokens_outlive_a_restart_and_expire_on_the_mock_clock() {
+    fn signed_token_survives_restart_then_expires() {
         let folder = tempfile::tempdir().unwrap();
         let start = time::macros::datetime!(2026-12-04 12:00 UTC);
         let scope = token().scope;
@@ -304,7 +266,7 @@ mod tests {
     }
 
     #[test]
-    fn stored_tokens_of_earlier_versions_still_log_in() {
+    fn stored_legacy_token_logs_in() {
         let folder = tempfile::tempdir().unwrap();
         let start = time::macros::datetime!(2026-12-04 12:00 UTC);
         let registry = registry_in(folder.path(), crate::clock::Clock::fixed(start));
@@ -318,8 +280,6 @@ mod tests {
             .db
             .transaction(|tx| db::insert_token(tx, &token_fingerprint(password), &row))
             .unwrap();
-        assert_eq!(registry.authenticate("AWS", password).unwrap(), row.scope);
-        // The second login is answered from the cache, with the same result.
         assert_eq!(registry.authenticate("AWS", password).unwrap(), row.scope);
     }
 }
