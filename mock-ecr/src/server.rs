@@ -652,7 +652,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn running_marker_tells_a_crash_from_a_clean_stop() {
+    async fn running_marker_marks_unclean_stop() {
         let data = tempfile::tempdir().unwrap();
         let marker = data.path().join(RUNNING_MARKER);
         let config = || {

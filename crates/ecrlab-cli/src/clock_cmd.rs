@@ -78,8 +78,8 @@ fn write_advanced(state: &ClockState, by: &str, out: &mut impl Write) -> std::io
     writeln!(out, "{RESET_ON_RESTART}")
 }
 
-/// The mock keeps its clock offset in memory only, so the drills start over from the real
-/// time after a restart; a token issued while the clock was ahead then lasts that much longer.
+/// The note printed after a clock move. The mock keeps its clock offset in memory only, so a
+/// restart returns to the real time, and a token issued while the clock was ahead lasts longer.
 const RESET_ON_RESTART: &str = "The move lasts until the mock restarts: a restart sets its clock back to the real time, and tokens issued while it was ahead then stay valid that much longer.";
 
 fn write_state(state: &ClockState, out: &mut impl Write) -> std::io::Result<()> {

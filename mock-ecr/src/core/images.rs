@@ -19,10 +19,10 @@ pub struct Referrer {
     pub annotations: std::collections::BTreeMap<String, String>,
 }
 
-/// How close together two pulls of one image may be for the second to leave the recorded pull
-/// time alone. ECR documents that it "refreshes the last image pull timestamp at least once
-/// every 24 hours" (`lastRecordedPullTime`, ECR API Reference, ImageDetail); the mock records
-/// it to the second, so a busy client does not cost a database write per pull.
+/// The time within which a second pull of an image leaves the recorded pull time unchanged. ECR
+/// documents that it "refreshes the last image pull timestamp at least once every 24 hours"
+/// (`lastRecordedPullTime`, ECR API Reference, ImageDetail). The mock records it to the
+/// second, so a busy client does not cost a database write per pull.
 pub const PULL_TIME_RESOLUTION_MILLIS: i64 = 1000;
 
 impl Registry {

@@ -222,7 +222,7 @@ mod tests {
     }
 
     #[test]
-    fn rows_from_many_threads_are_all_written_in_order() {
+    fn concurrent_rows_written_in_order() {
         let folder = tempfile::tempdir().unwrap();
         let database = Arc::new(Database::open(&folder.path().join("db.sqlite3")).unwrap());
         let buffer = Arc::new(JournalBuffer::start(database.clone()));
@@ -256,7 +256,7 @@ mod tests {
     }
 
     #[test]
-    fn rows_are_written_without_a_flush_and_on_drop() {
+    fn rows_written_unflushed_and_on_drop() {
         let folder = tempfile::tempdir().unwrap();
         let database = Arc::new(Database::open(&folder.path().join("db.sqlite3")).unwrap());
         let buffer = JournalBuffer::start(database.clone());

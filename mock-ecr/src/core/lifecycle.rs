@@ -83,8 +83,8 @@ impl Registry {
     ) -> Result<LifecyclePolicyView, CoreError> {
         policy::parse_lifecycle_policy(policy_text)?;
         let next = self.now_millis() + interval_millis();
-        // The cached due time is dropped while the cache is locked, so a refresh running at the
-        // same time either sees this policy or is overwritten by the drop.
+        // The cached due time is cleared while the cache is locked, so a refresh running at the
+        // same time either reads this policy or has its result cleared afterwards.
         let mut due = self.lock_lifecycle_due();
         self.db.transaction(|tx| {
             self.require_repository(tx, scope, repository)?;

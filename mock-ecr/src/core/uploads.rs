@@ -463,9 +463,9 @@ impl Registry {
             }
             .into());
         }
-        // Two uploads of the same layer may complete at once; the check and the commit run
-        // under one lock, so exactly one of them stores the layer and the other is told it
-        // exists.
+        // Two uploads of the same layer may complete at once. The check and the commit run
+        // under one lock, so exactly one of them stores the layer and the others get
+        // LayerAlreadyExists.
         let _committing = self.layer_commits.lock().await;
         let existing = self
             .db

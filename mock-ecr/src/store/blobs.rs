@@ -207,9 +207,9 @@ impl BlobStore {
     }
 }
 
-/// How many bytes an upload gathers before handing them to the file in one write: large enough
-/// that the per-write cost of a blocking thread is small next to the copy, small enough that
-/// two batches keep a push of any size within a few MiB of memory.
+/// The number of bytes an upload gathers before it writes them to the file in one write. It is
+/// large enough that the cost of a blocking thread per write is small next to the copy, and
+/// small enough that two batches keep a push of any size within a few MiB of memory.
 pub const WRITE_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
 /// Alignment of direct writes: file offset, length and memory address. 4096 covers the logical

@@ -1039,7 +1039,8 @@ pub fn lifecycle_policies(
     Ok(rows)
 }
 
-/// The earliest next evaluation time of any lifecycle policy, or `None` when there is none.
+/// Returns the earliest next evaluation time of any lifecycle policy, or `None` when there is
+/// none.
 pub fn earliest_lifecycle_evaluation(conn: &Connection) -> Result<Option<i64>, CoreError> {
     Ok(conn.row(
         "SELECT MIN(next_evaluation_at) FROM lifecycle_policies",

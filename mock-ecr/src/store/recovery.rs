@@ -46,8 +46,8 @@ pub struct Recovery {
 /// touches the uploads meanwhile.
 ///
 /// The server checks the database only after a run that did not shut down cleanly (see
-/// [`crate::server::RUNNING_MARKER`]): `quick_check` reads every page, so it takes most of a
-/// second on a database with a million journal rows, and a clean shutdown leaves nothing to
+/// [`crate::server::RUNNING_MARKER`]). `quick_check` reads every page, so it takes most of a
+/// second on a database with a million journal rows, and a clean shutdown leaves no damage to
 /// find.
 pub async fn recover(
     database: &Database,
