@@ -525,13 +525,41 @@ async fn log_request(request: Request, next: Next) -> Response {
     };
     let millis = started.elapsed().as_secs_f64() * 1000.0;
     let status = response.status().as_u16();
-    match target {
-        Some(operation) => {
-            tracing::info!(%method, %path, operation, status, millis = format!("{millis:.1}"), "request")
+    let millis = format!("{millis:.1}");
+    if is_successful_read(&method, target.as_deref(), status) {
+        match target {
+            Some(operation) => {
+                tracing::debug!(%method, %path, operation, status, millis, "request")
+            }
+            None => tracing::debug!(%method, %path, status, millis, "request"),
         }
-        None => tracing::info!(%method, %path, status, millis = format!("{millis:.1}"), "request"),
+    } else {
+        match target {
+            Some(operation) => {
+                tracing::info!(%method, %path, operation, status, millis, "request")
+            }
+            None => tracing::info!(%method, %path, status, millis, "request"),
+        }
     }
     response
+}
+
+/// Returns whether a request read state without changing it and succeeded. Such requests are logged at
+/// `debug`, so the default `info` log shows what changed and what failed, and a pull or a
+/// polling client does not flood it. A log line costs about a quarter of a manifest GET's CPU
+/// time (docs/benchmarks.md).
+fn is_successful_read(method: &Method, operation: Option<&str>, status: u16) -> bool {
+    if status >= 400 {
+        return false;
+    }
+    match operation {
+        // GetAuthorizationToken issues a credential, so it stays visible like a change.
+        Some("GetAuthorizationToken") => false,
+        Some(operation) => ["Describe", "List", "Get", "BatchGet", "BatchCheck"]
+            .iter()
+            .any(|prefix| operation.starts_with(prefix)),
+        None => matches!(*method, Method::GET | Method::HEAD),
+    }
 }
 
 /// Builds the 500 response for a request whose handler panicked, in the error format of the
@@ -620,6 +648,43 @@ impl ShutdownSignals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn successful_reads_are_quiet() {
+        let quiet = [
+            (Method::GET, None, 200),
+            (Method::HEAD, None, 200),
+            (Method::GET, None, 307),
+            (Method::POST, Some("DescribeRepositories"), 200),
+            (Method::POST, Some("ListImages"), 200),
+            (Method::POST, Some("BatchGetImage"), 200),
+            (Method::POST, Some("BatchCheckLayerAvailability"), 200),
+            (Method::POST, Some("GetLifecyclePolicy"), 200),
+        ];
+        for (method, operation, status) in quiet {
+            assert!(
+                is_successful_read(&method, operation, status),
+                "{method} {operation:?} {status}"
+            );
+        }
+        let logged = [
+            (Method::GET, None, 401),
+            (Method::GET, None, 404),
+            (Method::PUT, None, 201),
+            (Method::PATCH, None, 202),
+            (Method::DELETE, None, 202),
+            (Method::POST, Some("GetAuthorizationToken"), 200),
+            (Method::POST, Some("CreateRepository"), 200),
+            (Method::POST, Some("PutImage"), 200),
+            (Method::POST, Some("DescribeRepositories"), 400),
+        ];
+        for (method, operation, status) in logged {
+            assert!(
+                !is_successful_read(&method, operation, status),
+                "{method} {operation:?} {status}"
+            );
+        }
+    }
 
     #[tokio::test]
     async fn restart_under_other_host_is_noted() {

@@ -476,6 +476,46 @@ async fn manifest_pull_by_tag_and_digest() {
     }
 }
 
+/// Pulls see every change at once, although the mock keeps the manifests it served in memory
+/// while the database is unchanged.
+#[tokio::test]
+async fn pulls_follow_tag_moves_and_deletes() {
+    let session = Session::start().await;
+    let first = session.oci_image("first").await;
+    let second = session.oci_image("second").await;
+    session.store_manifest("moving", OCI_MANIFEST, &first).await;
+
+    for pull in 0..3 {
+        let reply = session.get_manifest("moving", OCI_MANIFEST).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "pull {pull} of the first image"
+        );
+        assert_eq!(reply.body, first, "pull {pull} of the first image");
+    }
+
+    session
+        .store_manifest("moving", OCI_MANIFEST, &second)
+        .await;
+    let reply = session.get_manifest("moving", OCI_MANIFEST).await;
+    assert_eq!(reply.status, StatusCode::OK, "pull after the tag moved");
+    assert_eq!(reply.body, second, "pull after the tag moved");
+
+    let reply = session.delete_manifest(&sha256(&second)).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", body_text(&reply));
+    let reply = session.get_manifest("moving", OCI_MANIFEST).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "pull after the delete");
+    let reply = session.get_manifest(&sha256(&second), OCI_MANIFEST).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::NOT_FOUND,
+        "pull by digest after the delete"
+    );
+    let reply = session.get_manifest(&sha256(&first), OCI_MANIFEST).await;
+    assert_eq!(reply.status, StatusCode::OK, "the untagged first image");
+}
+
 /// Whatever a pull by tag returns for an `Accept` header, its `Docker-Content-Digest`,
 /// `Content-Length` and `Content-Type` describe the bytes sent, because clients verify them
 /// ("Pulling manifests"). A pull by digest returns the bytes with that digest.

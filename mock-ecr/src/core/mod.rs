@@ -251,6 +251,8 @@ pub struct Registry {
     /// none), or `None` when it must be read again. It spares every request a database query
     /// for due policies.
     lifecycle_due: std::sync::Mutex<Option<i64>>,
+    /// Images that manifest GETs read, while the database is unchanged.
+    manifest_reads: images::ManifestReads,
     /// Signs registry tokens; kept in the data folder (see [`tokens::load_token_key`]).
     token_key: [u8; 32],
     /// Held by CompleteLayerUpload from its check that the layer is new until the layer is
@@ -274,6 +276,7 @@ impl Registry {
             download_grants: downloads::DownloadGrants::default(),
             page_token_key: random_key(),
             lifecycle_due: std::sync::Mutex::new(None),
+            manifest_reads: images::ManifestReads::default(),
             token_key,
             layer_commits: tokio::sync::Mutex::new(()),
             journal,

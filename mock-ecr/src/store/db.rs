@@ -1,6 +1,7 @@
 //! The metadata database: repositories, images, tags, uploaded layers, tokens and the journal.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -256,6 +257,8 @@ pub struct JournalRow {
 /// The SQLite database behind a mutex: operations are short, so one connection serves all.
 pub struct Database {
     connection: Mutex<Connection>,
+    /// See [`Database::generation`].
+    generation: AtomicU64,
 }
 
 impl Database {
@@ -334,7 +337,14 @@ impl Database {
 
         Ok(Self {
             connection: Mutex::new(connection),
+            generation: AtomicU64::new(0),
         })
+    }
+
+    /// A number that grows after every committed transaction that changed a row. A value read
+    /// from the database before this number was `g` is current for as long as it stays `g`.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -351,9 +361,15 @@ impl Database {
         work: impl FnOnce(&Transaction<'_>) -> Result<T, CoreError>,
     ) -> Result<T, CoreError> {
         let mut connection = self.lock();
+        let changes_before = connection.total_changes();
         let transaction = connection.transaction()?;
         let value = work(&transaction)?;
         transaction.commit()?;
+        // Bumped while the connection is still locked, so no reader can see the new rows and
+        // the old generation together.
+        if connection.total_changes() != changes_before {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
         Ok(value)
     }
 }
