@@ -544,10 +544,10 @@ async fn log_request(request: Request, next: Next) -> Response {
     response
 }
 
-/// Returns whether a request read state without changing it and succeeded. Such requests are logged at
-/// `debug`, so the default `info` log shows what changed and what failed, and a pull or a
-/// polling client does not flood it. A log line costs about a quarter of a manifest GET's CPU
-/// time (docs/benchmarks.md).
+/// Returns whether a request read state without changing it and succeeded. Such requests are
+/// logged at `debug`, so the default `info` log shows what changed and what failed, and a pull
+/// or a polling client does not flood it. A log line costs about a quarter of a manifest GET's
+/// CPU time (docs/benchmarks.md).
 fn is_successful_read(method: &Method, operation: Option<&str>, status: u16) -> bool {
     if status >= 400 {
         return false;
