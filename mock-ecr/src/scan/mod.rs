@@ -252,17 +252,19 @@ impl ScanFailure {
 /// Scans an image's layers, given in manifest order (base layer first), and matches the
 /// installed packages against `advisories`.
 ///
-/// Errors: the first layer error from the iterator; `Failed` for a layer that is not a valid
-/// tar stream of a supported media type or has a needed file over the size limit;
-/// `UnsupportedImage` when no supported package database is found.
+/// Errors: the first error the iterator yields; `Failed` when a layer is not a valid tar
+/// stream of a supported media type or a needed file exceeds the size limit;
+/// `UnsupportedImage` when the image has no supported package database or its os-release
+/// names an unsupported distribution.
 pub fn scan_layers<'a>(
     layers: impl IntoIterator<Item = Result<Layer<'a>, ScanFailure>>,
     advisories: &Advisories,
 ) -> Result<ScanReport, ScanFailure> {
     let files = filesystem::collect_files(layers)?;
-    let mut warnings = Vec::new();
-    let installed = database::read_installed(&files, &mut warnings)?;
-    let os = os_release::detect(&files, installed.format, &mut warnings)?;
+    let mut warnings = files.warnings.clone();
+    let release = os_release::read_os_release(&files);
+    let installed = database::read_installed(&files, release.as_ref(), &mut warnings)?;
+    let os = os_release::identify(&files, release, installed.format, &mut warnings)?;
     let findings = advisories.match_packages(&os, &installed.packages);
     Ok(ScanReport {
         os,
@@ -271,3 +273,6 @@ pub fn scan_layers<'a>(
         warnings,
     })
 }
+
+#[cfg(test)]
+pub(super) mod tests;
