@@ -125,7 +125,7 @@ fn scan(layers: Vec<Result<Layer<'static>, ScanFailure>>) -> Result<ScanReport, 
     scan_layers(layers, &test_advisories())
 }
 
-fn test_advisories() -> Advisories {
+pub(super) fn test_advisories() -> Advisories {
     Advisories::parse(
         r#"
 description = "advisories for the scanner's tests"
@@ -189,7 +189,7 @@ Status: install ok installed
 Version: 12.4+deb12u5
 ";
 
-const ALPINE_INSTALLED: &str = "\
+pub(super) const ALPINE_INSTALLED: &str = "\
 P:busybox
 V:1.36.1-r15
 o:busybox
@@ -213,7 +213,7 @@ fn debian_base() -> LayerBuilder {
         .file("usr/bin/true", vec![0u8; 4096])
 }
 
-fn alpine_base() -> LayerBuilder {
+pub(super) fn alpine_base() -> LayerBuilder {
     LayerBuilder::new()
         .file(
             "etc/os-release",
