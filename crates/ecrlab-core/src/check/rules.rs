@@ -629,6 +629,8 @@ pub(super) fn request_name(event: &JournalEvent) -> String {
         (Source::Registry, _) => "a registry request",
         (Source::EcrApi, operation) => return format!("a {operation} call"),
         (Source::Lifecycle, _) => "a lifecycle policy expiry",
+        (Source::Scanner, "ImageScanStarted") => "an image scan start",
+        (Source::Scanner, _) => "an image scan",
         (Source::Other, _) => "a request",
     };
     phrase.to_owned()

@@ -82,6 +82,7 @@ fn image(tags: &[&str]) -> ImageState {
         size_bytes: 2_795_610,
         manifest_media_type: Some("application/vnd.oci.image.manifest.v1+json".to_owned()),
         pushed_at: Some("2025-03-01T10:09:00Z".to_owned()),
+        scan: None,
     }
 }
 
@@ -916,15 +917,17 @@ fn image_tagged_explains_server_error() {
 /// Marks every event of `evidence` as sent by `ecrlab demo`'s clients.
 fn done_by_demo(mut evidence: Evidence) -> Evidence {
     for event in &mut evidence.events {
-        event.user_agent = Some(match event.source {
-            Source::EcrApi => {
+        event.user_agent = match event.source {
+            Source::EcrApi => Some(
                 "aws-sdk-rust/1.3.9 ua/2.1 api/ecr/1.138.0 os/linux lang/rust/1.89.0 app/ecrlab-demo"
-                    .to_owned()
-            }
+                    .to_owned(),
+            ),
             Source::Registry | Source::Lifecycle | Source::Other => {
-                crate::demo::DEMO_USER_AGENT.to_owned()
+                Some(crate::demo::DEMO_USER_AGENT.to_owned())
             }
-        });
+            // The mock's scanner journals its rows without a client.
+            Source::Scanner => None,
+        };
     }
     evidence
 }
