@@ -44,10 +44,13 @@ pub enum CheckKind {
     /// A push that would have given an image more than 1,000 tags was rejected: a registry
     /// manifest push with DENIED, or PutImage with LimitExceededException.
     TagLimitReached,
+    /// A pushed image was scanned on push, its scan is COMPLETE with findings, and the student
+    /// read them with DescribeImageScanFindings after the scan ended.
+    ScanFindingsRead,
 }
 
 impl CheckKind {
-    pub const ALL: [CheckKind; 7] = [
+    pub const ALL: [CheckKind; 8] = [
         CheckKind::RepositoryCreated,
         CheckKind::RegistryLogin,
         CheckKind::ImageTagged,
@@ -55,6 +58,7 @@ impl CheckKind {
         CheckKind::ImmutableTagRejected,
         CheckKind::ExpiredTokenRenewed,
         CheckKind::TagLimitReached,
+        CheckKind::ScanFindingsRead,
     ];
 
     /// Returns the name used in lab files.
@@ -67,6 +71,7 @@ impl CheckKind {
             CheckKind::ImmutableTagRejected => "immutable-tag-rejected",
             CheckKind::ExpiredTokenRenewed => "expired-token-renewed",
             CheckKind::TagLimitReached => "tag-limit-reached",
+            CheckKind::ScanFindingsRead => "scan-findings-read",
         }
     }
 
@@ -96,6 +101,11 @@ impl CheckKind {
                 "ManifestDelete",
             ],
             CheckKind::TagLimitReached => &["ManifestPut", "PutImage"],
+            CheckKind::ScanFindingsRead => &[
+                "ManifestPut",
+                "StartImageScan",
+                "DescribeImageScanFindings",
+            ],
         }
     }
 }
@@ -234,6 +244,7 @@ fn run_check(kind: CheckKind, evidence: &Evidence) -> Finding {
         CheckKind::ImmutableTagRejected => rules::immutable_tag_rejected(evidence),
         CheckKind::ExpiredTokenRenewed => rules::expired_token_renewed(evidence),
         CheckKind::TagLimitReached => rules::tag_limit_reached(evidence),
+        CheckKind::ScanFindingsRead => rules::scan_findings_read(evidence),
     }
 }
 
