@@ -450,7 +450,7 @@ fn unknown_question_kind_lists_kinds() {
     assert_eq!(problem.field, "questions[0].kind");
     assert_eq!(
         problem.message,
-        "unknown question kind \"essay\"; use one of: duration, number, url, text, choice"
+        "unknown question kind \"essay\"; use one of: duration, number, url, text, choice, finding"
     );
 }
 

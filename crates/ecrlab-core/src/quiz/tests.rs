@@ -13,6 +13,8 @@ fn spec(kind: QuestionKind, answer: &str) -> QuestionSpec {
         choices: None,
         concepts: Vec::new(),
         misconceptions: Vec::new(),
+        finding_field: None,
+        min_severity: None,
     }
 }
 
