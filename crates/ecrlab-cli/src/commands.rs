@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use ecrlab_core::check::{CheckOptions, CheckReport, check_lab};
+use ecrlab_core::check::{CheckOptions, CheckReport, check_lab, graded_evidence};
 use ecrlab_core::clients::{DEFAULT_REGION, EcrSettings, collect_evidence, fetch_env_exports};
 use ecrlab_core::demo::run_demo;
+use ecrlab_core::evidence::Evidence;
 use ecrlab_core::lab::Lab;
 use ecrlab_core::progress::Progress;
+use ecrlab_core::quiz::{Question, questions_with_evidence};
 
 use mock_ecr::cli::ServeArguments;
 
@@ -218,6 +220,37 @@ pub async fn grade(
     lab: &Lab,
     options: CheckOptions,
 ) -> anyhow::Result<CheckReport> {
+    let evidence = fetch_evidence(endpoint).await?;
+    Ok(check_lab(lab, &evidence, options))
+}
+
+/// Returns the lab with the answer keys of its questions about scan findings read from the
+/// mock at `endpoint`, as `ecrlab check` grades them. The lab is returned unchanged when no
+/// question needs evidence; when the mock cannot be read, those questions stay ungradable and a
+/// warning says why.
+pub async fn lab_with_evidence(lab: &Lab, endpoint: &str, options: CheckOptions) -> Lab {
+    if !lab.questions.iter().any(Question::needs_evidence) {
+        return lab.clone();
+    }
+    match fetch_evidence(endpoint).await {
+        Ok(evidence) => {
+            let graded = graded_evidence(&evidence, options);
+            Lab {
+                questions: questions_with_evidence(&lab.questions, &graded),
+                ..lab.clone()
+            }
+        }
+        Err(error) => {
+            eprintln!(
+                "ecrlab: warning: {error:#}; the questions about scan findings cannot be graded in this run"
+            );
+            lab.clone()
+        }
+    }
+}
+
+/// Collects the journal and the repositories from the mock at `endpoint`.
+async fn fetch_evidence(endpoint: &str) -> anyhow::Result<Evidence> {
     let (settings, _) = EcrSettings::for_running_mock(endpoint)
         .await
         .with_context(|| {
@@ -229,7 +262,7 @@ pub async fn grade(
     let evidence = collect_evidence(&settings.ecr_client(), &admin)
         .await
         .with_context(|| format!("cannot collect evidence from the mock at {endpoint}: is `ecrlab serve` running there?"))?;
-    Ok(check_lab(lab, &evidence, options))
+    Ok(evidence)
 }
 
 /// Checks the lab's steps against the mock at `endpoint` and prints the report: as JSON, or as

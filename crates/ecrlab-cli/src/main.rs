@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use ecrlab_core::check::CheckOptions;
 
 /// Learn and test "push a container image to Amazon ECR" offline, against a local mock ECR.
 #[derive(Parser)]
@@ -155,6 +156,10 @@ struct ProgressResetArguments {
 
 #[derive(clap::Args)]
 struct QuizArguments {
+    /// URL of the mock that grades the questions about scan findings (`ecrlab serve` prints
+    /// it); the other questions do not need a mock.
+    #[arg(long, env = "ECRLAB_ENDPOINT", default_value = crate::commands::DEFAULT_ENDPOINT)]
+    endpoint: String,
     /// Lab file, or a lab id from `ecrlab lab list`; the built-in push-to-ECR lab when omitted.
     #[arg(long)]
     lab: Option<PathBuf>,
@@ -231,6 +236,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Doctor(arguments) => doctor::run(&arguments.endpoint, &mut stdout).await?,
         Command::Quiz(arguments) => {
             let lab = commands::load_lab(arguments.lab.as_deref())?;
+            let options = CheckOptions::default();
+            let lab = commands::lab_with_evidence(&lab, &arguments.endpoint, options).await;
             let stdin = std::io::stdin().lock();
             let answers = arguments.answers.as_deref();
             let passed = quiz_cmd::run_recorded(&lab, answers, stdin, &mut stdout)?;

@@ -10,6 +10,10 @@
 //! gets the feedback between tries only, because a later run asks it again. The total adds up
 //! the scores, so partial credit and retry penalties show in it.
 //!
+//! A question about scan findings is graded from the mock's evidence. While that evidence is
+//! missing, it is not asked, and an answers file's answer to it is not recorded, so that no try
+//! is spent on an answer that cannot be graded.
+//!
 //! Answers recorded in the student's progress by earlier runs count as earlier tries. Every
 //! score printed grades all recorded answers with `Question::grade_attempts`, as `ecrlab
 //! report` does, so running the quiz again never lowers a score: a finished question is not
@@ -195,6 +199,10 @@ fn grade_file(
         let earlier = question.grade_attempts(&recorded);
         let answer = sheet.answer(question.id());
         writeln!(output, "  Your answer: {}", answer.unwrap_or("(none)"))?;
+        if let (Some(_), Some(reason)) = (answer, question.grading_unavailable()) {
+            writeln!(output, "  Not recorded: {reason}.")?;
+            continue;
+        }
 
         match answer {
             Some(answer) if recorded.last().is_some_and(|newest| newest == answer) => {
@@ -238,6 +246,10 @@ fn ask(
 
     for (index, question) in lab.questions.iter().enumerate() {
         write_question(output, index, lab.questions.len(), question)?;
+        if let Some(reason) = question.grading_unavailable() {
+            writeln!(output, "  Not asked in this run: {reason}.")?;
+            continue;
+        }
         let earlier = question.grade_attempts(&recorder.answers(question));
         if earlier.tries_left() == 0 {
             write_already_answered(output, &earlier)?;

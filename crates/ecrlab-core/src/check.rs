@@ -160,12 +160,7 @@ struct Finding {
 /// Unless `options` accepts them, the events of `ecrlab demo`'s clients are left out, and each
 /// step that would have read some of them notes this in its evidence.
 pub fn check_lab(lab: &Lab, evidence: &Evidence, options: CheckOptions) -> CheckReport {
-    let (graded, ignored) = if options.accept_demo_events {
-        (Cow::Borrowed(evidence), Vec::new())
-    } else {
-        let (graded, ignored) = without_demo_events(evidence);
-        (Cow::Owned(graded), ignored)
-    };
+    let (graded, ignored) = split_demo_events(evidence, options);
     let steps: Vec<StepResult> = lab
         .steps
         .iter()
@@ -195,6 +190,25 @@ pub fn check_lab(lab: &Lab, evidence: &Evidence, options: CheckOptions) -> Check
         },
         passed: steps.iter().all(|step| step.passed),
         steps,
+    }
+}
+
+/// Returns the evidence that grading under `options` reads: without the events of `ecrlab
+/// demo`'s clients, unless the options accept them. Quiz questions whose answers come from the
+/// evidence read the same evidence as the steps.
+pub fn graded_evidence(evidence: &Evidence, options: CheckOptions) -> Cow<'_, Evidence> {
+    split_demo_events(evidence, options).0
+}
+
+fn split_demo_events(
+    evidence: &Evidence,
+    options: CheckOptions,
+) -> (Cow<'_, Evidence>, Vec<JournalEvent>) {
+    if options.accept_demo_events {
+        (Cow::Borrowed(evidence), Vec::new())
+    } else {
+        let (graded, ignored) = without_demo_events(evidence);
+        (Cow::Owned(graded), ignored)
     }
 }
 

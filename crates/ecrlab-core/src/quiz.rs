@@ -534,6 +534,15 @@ impl Question {
     }
 }
 
+/// Returns the questions with answer keys that read `evidence`, as
+/// [`Question::with_evidence`] makes them.
+pub fn questions_with_evidence(questions: &[Question], evidence: &Evidence) -> Vec<Question> {
+    questions
+        .iter()
+        .map(|question| question.with_evidence(evidence))
+        .collect()
+}
+
 /// Grades a free-text answer on its key concepts. A hedged answer ("maybe", "I think") and an
 /// answer that states a concept and its opposite earn nothing, whatever concepts they name,
 /// because keyword matching cannot tell which of their statements the student means.

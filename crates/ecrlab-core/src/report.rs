@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::check::{CheckOptions, check_lab};
+use crate::check::{CheckOptions, check_lab, graded_evidence};
 use crate::evidence::{Evidence, JournalEvent, RepositoryState};
 use crate::lab::Lab;
 use crate::quiz::{AttemptResult, Grade, Question, Verdict};
@@ -217,6 +217,7 @@ pub enum ReportFormat {
 /// Grades the lab and builds a submission, signed when `key` is given.
 pub fn build_submission(inputs: &ReportInputs<'_>, key: Option<&InstructorKey>) -> Submission {
     let report = check_lab(inputs.lab, inputs.evidence, CheckOptions::default());
+    let questions = questions_for(inputs.lab, inputs.evidence);
     let steps = report
         .steps
         .into_iter()
@@ -241,7 +242,7 @@ pub fn build_submission(inputs: &ReportInputs<'_>, key: Option<&InstructorKey>) 
         mock: inputs.mock.clone(),
         passed: report.passed,
         steps,
-        quiz: grade_quiz(&inputs.lab.questions, inputs.quiz_attempts),
+        quiz: grade_quiz(&questions, inputs.quiz_attempts),
         journal: chain_journal(&inputs.evidence.events),
         journal_hash: String::new(),
         repositories: inputs.evidence.repositories.clone(),
@@ -256,6 +257,13 @@ pub fn build_submission(inputs: &ReportInputs<'_>, key: Option<&InstructorKey>) 
         submission.sign(key);
     }
     submission
+}
+
+/// Returns the lab's questions with the answer keys that `evidence` decides, read as the
+/// steps are graded: without the events of `ecrlab demo`'s clients.
+pub(crate) fn questions_for(lab: &Lab, evidence: &Evidence) -> Vec<Question> {
+    let graded = graded_evidence(evidence, CheckOptions::default());
+    crate::quiz::questions_with_evidence(&lab.questions, &graded)
 }
 
 /// Grades every question of the lab from the stored attempts.
