@@ -54,7 +54,7 @@ pub struct Advisory {
     pub sources: Vec<String>,
 }
 
-/// Why an advisory file could not be loaded.
+/// An error loading an advisory file.
 #[derive(Debug, thiserror::Error)]
 pub enum AdvisoryError {
     #[error("cannot read the advisory file {path}: {source}")]

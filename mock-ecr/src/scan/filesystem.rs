@@ -103,7 +103,7 @@ enum Node {
     UnresolvedHardLink(String),
 }
 
-/// What one layer does to the paths below it.
+/// The changes that one layer makes to the layers below it.
 #[derive(Debug, Default)]
 struct LayerChanges {
     /// Wanted paths the layer adds or replaces.

@@ -36,9 +36,9 @@ pub use advisories::{Advisories, Advisory, AdvisoryError};
 
 /// One layer of an image: its media type and a reader over its blob.
 pub struct Layer<'a> {
-    /// The descriptor's media type, which tells whether the tar stream is compressed.
+    /// The descriptor's media type, which determines whether the tar stream is compressed.
     pub media_type: String,
-    /// The layer blob: a tar stream, gzip-compressed or plain as `media_type` says.
+    /// The layer blob: a tar stream, gzip-compressed or plain as `media_type` specifies.
     pub reader: Box<dyn Read + 'a>,
 }
 
@@ -226,8 +226,8 @@ impl fmt::Display for Severity {
     }
 }
 
-/// Why a scan produced no report. The variants match ECR's scan statuses
-/// `UNSUPPORTED_IMAGE` and `FAILED`, and the string is the reason for the status description.
+/// The reason a scan produced no report. The variants match ECR's scan statuses
+/// `UNSUPPORTED_IMAGE` and `FAILED`, and the string is the text for the status description.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScanFailure {
     /// The image was read, but it has no operating system or package database the scanner
@@ -252,10 +252,10 @@ impl ScanFailure {
 /// Scans an image's layers, given in manifest order (base layer first), and matches the
 /// installed packages against `advisories`.
 ///
-/// Errors: the first error the iterator yields; `Failed` when a layer is not a valid tar
-/// stream of a supported media type or a needed file exceeds the size limit;
-/// `UnsupportedImage` when the image has no supported package database or its os-release
-/// names an unsupported distribution.
+/// Returns the first error that the iterator yields. Returns `Failed` when a layer is not a
+/// valid tar stream of a supported media type, or when a needed file exceeds the size limit.
+/// Returns `UnsupportedImage` when the image has no supported package database, or when its
+/// os-release names an unsupported distribution.
 pub fn scan_layers<'a>(
     layers: impl IntoIterator<Item = Result<Layer<'a>, ScanFailure>>,
     advisories: &Advisories,

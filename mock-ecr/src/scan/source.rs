@@ -24,7 +24,8 @@ use crate::digest::{Algorithm, Digest};
 
 /// The largest JSON file (index, manifest, image config) read into memory.
 const MAX_JSON_BYTES: u64 = 16 * 1024 * 1024;
-/// How deep image indexes may nest: an index of indexes is common, deeper nesting is not.
+/// The maximum nesting depth of image indexes. An index of indexes is common, deeper nesting
+/// is not.
 const MAX_INDEX_DEPTH: usize = 4;
 const MAX_SYMLINK_HOPS: usize = 16;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -65,7 +66,7 @@ struct LayerBlob {
     digest: Option<String>,
 }
 
-/// Why an image source could not be opened.
+/// An error opening an image source.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error("cannot read {path}: {source}")]
@@ -213,8 +214,8 @@ impl Platform {
         }
     }
 
-    /// Returns whether `self` satisfies `requested`; a request without a variant matches
-    /// every variant.
+    /// Returns whether `self` satisfies `requested`. A request without a variant matches every
+    /// variant.
     fn matches(&self, requested: &Platform) -> bool {
         self.os == requested.os
             && self.architecture == requested.architecture
@@ -533,7 +534,11 @@ impl Reader {
         if candidates.is_empty() {
             return Err(self.invalid("index.json", "it references no image manifest"));
         }
-        let default = Platform::parse("linux/amd64").expect("a valid platform literal");
+        let default = Platform {
+            os: "linux".to_owned(),
+            architecture: "amd64".to_owned(),
+            variant: None,
+        };
         let wanted = match requested {
             Some(requested) => requested,
             None if candidates.len() == 1 => return Ok(candidates.remove(0)),
@@ -553,7 +558,7 @@ impl Reader {
                 platforms.split(", ").next().unwrap_or("linux/arm64")
             ))),
             _ => Err(platform_error(format!(
-                "{} images match {wanted} ({}); give the platform with its variant, such as {wanted}/v8",
+                "{} images match {wanted} ({}); give one of these platforms with its variant",
                 matching.len(),
                 describe_platforms(matching.iter().map(|c| c.platform.as_ref()))
             ))),
@@ -598,8 +603,8 @@ impl Reader {
         })
     }
 
-    /// Reads an image config of a docker archive. Its name is `<hex>.json` in archives before
-    /// Docker 25 and `blobs/sha256/<hex>` after, so both forms are checked against the name.
+    /// Reads an image config of a docker archive. Its name, `<hex>.json` before Docker 25 and
+    /// `blobs/sha256/<hex>` after, encodes the config's SHA-256 digest, which is checked.
     fn read_docker_config(&self, location: &str) -> Result<RawImageConfig, SourceError> {
         let bytes = self.read_small(location)?;
         if let Some(expected) = digest_in_name(location) {

@@ -57,8 +57,8 @@ fn write_index(root: &Path, manifests: Vec<serde_json::Value>) {
     fs::write(root.join("index.json"), index.to_string()).unwrap();
 }
 
-/// An OCI layout with one Alpine image for linux/amd64, as `docker save` 25 writes it: the
-/// index entry has no platform, so the config gives it.
+/// Creates an OCI layout with one Alpine image for linux/amd64, as `docker save` 25 writes it.
+/// The index entry has no platform, so the platform comes from the image config.
 fn alpine_layout() -> TempDir {
     let directory = tempfile::tempdir().unwrap();
     let manifest = write_image(directory.path(), "amd64", &[alpine_base().gzip()]);
@@ -250,7 +250,7 @@ fn missing_blob() {
     );
 }
 
-/// A layout whose index points to a nested index of two images, with platforms, plus a
+/// Creates a layout whose index points to a nested index of images with platforms, plus a
 /// buildx attestation manifest.
 fn multi_platform_layout(architectures: &[(&str, Option<&str>)]) -> TempDir {
     let directory = tempfile::tempdir().unwrap();

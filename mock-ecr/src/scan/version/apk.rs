@@ -1,5 +1,5 @@
 //! Alpine package versions, `digit{.digit}...{letter}{_suffix{number}}...{~hash}{-r#}`, ordered
-//! as apk-tools does (`src/version.c` of apk-tools 2.14 and 3.x).
+//! as `src/version.c` of apk-tools does in its current form, the one with `~hash` tokens.
 //!
 //! A version is a sequence of tokens, each allowed only after certain others: the leading
 //! number, `.number` parts, one lower-case letter, `_suffix` parts with an optional number, a
@@ -22,8 +22,9 @@ use std::cmp::Ordering;
 
 use super::VersionError;
 
-/// Token kinds in the order apk-tools gives them: a token may follow only kinds up to a limit,
-/// and when two versions differ in kind the later kind sorts first.
+/// Token kinds in the order apk-tools gives them. A token may follow only kinds up to a limit,
+/// and when two versions differ in kind, the version whose token has the later kind is the
+/// smaller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     InitialNumber,
@@ -37,7 +38,7 @@ enum Kind {
     Invalid,
 }
 
-/// The suffixes apk knows, in rank order. The first `NO_SUFFIX_RANK` mark pre-releases, which
+/// The suffixes apk accepts, in rank order. The first `NO_SUFFIX_RANK` mark pre-releases, which
 /// sort before a version without a suffix.
 const SUFFIXES: [&str; 9] = ["alpha", "beta", "pre", "rc", "cvs", "svn", "git", "hg", "p"];
 const NO_SUFFIX_RANK: usize = 4;
@@ -86,7 +87,7 @@ impl<'a> Tokens<'a> {
         }
     }
 
-    /// The position of the next token, in bytes from the start of `version`.
+    /// Returns the byte position of the next token in `version`.
     fn offset(&self, version: &str) -> usize {
         version.len() - self.rest.len()
     }
@@ -179,7 +180,7 @@ impl<'a> Tokens<'a> {
 }
 
 /// Returns the longest prefix of `text` whose characters satisfy `accept`.
-fn take_while<'a>(text: &'a str, accept: impl Fn(char) -> bool) -> &'a str {
+fn take_while(text: &str, accept: impl Fn(char) -> bool) -> &str {
     let end = text.find(|c: char| !accept(c)).unwrap_or(text.len());
     &text[..end]
 }
@@ -224,8 +225,7 @@ pub fn compare(a: &str, b: &str) -> Ordering {
     b_token.kind.cmp(&a_token.kind)
 }
 
-/// Checks that every token of `version` is valid where it stands, as `apk version --check`
-/// does.
+/// Checks that every token of `version` is valid in its position.
 pub fn validate(version: &str) -> Result<(), VersionError> {
     let mut tokens = Tokens::new(version);
     loop {

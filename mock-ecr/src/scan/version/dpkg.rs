@@ -2,9 +2,10 @@
 //! Policy Manual, section 5.6.12 "Version", and the deb-version(7) manual page of dpkg define.
 //!
 //! The epochs are compared as integers. The upstream versions and then the revisions are
-//! compared with one algorithm: alternately the leading non-digit parts, lexically with every
-//! letter before every non-letter and `~` before everything (even the end of the string), and
-//! the leading digit parts, numerically with an empty part counting as zero. An absent revision
+//! compared with one algorithm, which alternates between two kinds of runs. Leading non-digit
+//! runs compare lexically, with every letter before every non-letter and `~` before everything,
+//! even the end of the string. Leading digit runs compare numerically, and an empty run
+//! counts as zero. An absent revision
 //! compares like an empty one, so `1.0` equals `1.0-0`, as in dpkg.
 
 use std::cmp::Ordering;
@@ -188,7 +189,7 @@ fn compare_non_digits(a: &[u8], b: &[u8]) -> Ordering {
         .unwrap_or(Ordering::Equal)
 }
 
-/// The sort weight of one byte of a non-digit run: `~` first, then the end of the run, then
+/// Returns the sort weight of one byte of a non-digit run: `~` first, then the end of the run, then
 /// letters in ASCII order, then every other byte in ASCII order.
 fn weight(byte: Option<u8>) -> i32 {
     match byte {

@@ -3,7 +3,7 @@
 pub mod apk;
 pub mod dpkg;
 
-/// Why a version string is invalid for a package manager's ordering.
+/// An error for a version string that breaks a package manager's version syntax.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {format} version '{version}': {reason}")]
 pub struct VersionError {
