@@ -17,15 +17,17 @@ use aws_sdk_ecr::primitives::DateTimeFormat;
 use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Repository};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
+use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
-use oci_client::manifest::{OCI_IMAGE_MEDIA_TYPE, OciImageManifest};
+use oci_client::manifest::OCI_IMAGE_MEDIA_TYPE;
 use oci_client::secrets::RegistryAuth;
-use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::clients::{ClientError, EcrSettings, http_client};
 use crate::ecr::{ImageReference, ParseError, RegistryHost};
+
+mod sample_image;
+
+pub use sample_image::SampleImage;
 
 /// The repository name that the lab's instructions use.
 pub const REPOSITORY: &str = "my-app";
@@ -33,22 +35,6 @@ pub const REPOSITORY: &str = "my-app";
 pub const TAG: &str = "latest";
 /// The `User-Agent` of the demo's registry requests.
 pub const DEMO_USER_AGENT: &str = concat!("ecrlab-demo/", env!("CARGO_PKG_VERSION"));
-
-/// The files that the sample Containerfile copies into its only layer, in its COPY order.
-const IMAGE_FILES: [(&str, &[u8]); 2] = [
-    (
-        "hello.txt",
-        include_bytes!("../../../labs/push-to-ecr/image/hello.txt"),
-    ),
-    (
-        "about.txt",
-        include_bytes!("../../../labs/push-to-ecr/image/about.txt"),
-    ),
-];
-
-/// The modification time of every file in the sample layer: the Unix epoch, so that the layer,
-/// and with it every digest of the sample image, is the same on every machine.
-const LAYER_MTIME: u64 = 0;
 
 const REGISTRY_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REGISTRY_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -369,113 +355,6 @@ async fn log_in(
     Ok(())
 }
 
-/// The sample image of `labs/push-to-ecr/image/`: one uncompressed layer, an OCI image config
-/// and an OCI image manifest, with their digests.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SampleImage {
-    pub layer: Vec<u8>,
-    pub layer_digest: String,
-    pub config: Vec<u8>,
-    pub config_digest: String,
-    pub manifest: Vec<u8>,
-    pub manifest_digest: String,
-}
-
-impl SampleImage {
-    /// Builds the image from the embedded files. The result is the same on every call.
-    pub fn build() -> io::Result<Self> {
-        let layer = build_layer()?;
-        let layer_digest = sha256_digest(&layer);
-        let config = build_config(&layer_digest)?;
-        let config_digest = sha256_digest(&config);
-        let manifest = build_manifest(&layer, &config)?;
-        let manifest_digest = sha256_digest(&manifest);
-        Ok(SampleImage {
-            layer,
-            layer_digest,
-            config,
-            config_digest,
-            manifest,
-            manifest_digest,
-        })
-    }
-}
-
-/// Packs the embedded files into a tar archive at the root, as the Containerfile's COPY does,
-/// owned by root with mode 0644.
-fn build_layer() -> io::Result<Vec<u8>> {
-    let mut archive = tar::Builder::new(Vec::new());
-    for (name, contents) in IMAGE_FILES {
-        let mut header = tar::Header::new_ustar();
-        header.set_entry_type(tar::EntryType::Regular);
-        header.set_size(contents.len() as u64);
-        header.set_mode(0o644);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mtime(LAYER_MTIME);
-        archive.append_data(&mut header, name, contents)?;
-    }
-    archive.into_inner()
-}
-
-/// Writes the OCI image config. The architecture is fixed at amd64, whatever the host, so that
-/// the digests stay the same everywhere. The image contains no program, so it never runs.
-fn build_config(layer_digest: &str) -> io::Result<Vec<u8>> {
-    let config = ImageConfig {
-        architecture: "amd64",
-        os: "linux",
-        config: EmptyObject {},
-        rootfs: RootFs {
-            kind: "layers",
-            diff_ids: [layer_digest],
-        },
-        history: [History {
-            created_by: "COPY hello.txt about.txt / # ecrlab demo",
-        }],
-    };
-    serde_json::to_vec(&config).map_err(io::Error::other)
-}
-
-/// The OCI image config (OCI image spec, "Image Configuration"). It is a struct rather than a
-/// `serde_json::Value` because struct fields serialize in declaration order, while a `Value`'s key
-/// order depends on whether serde_json's `preserve_order` feature is on in the build.
-#[derive(Serialize)]
-struct ImageConfig<'a> {
-    architecture: &'static str,
-    os: &'static str,
-    config: EmptyObject,
-    rootfs: RootFs<'a>,
-    history: [History; 1],
-}
-
-#[derive(Serialize)]
-struct EmptyObject {}
-
-#[derive(Serialize)]
-struct RootFs<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    diff_ids: [&'a str; 1],
-}
-
-#[derive(Serialize)]
-struct History {
-    created_by: &'static str,
-}
-
-/// Writes the OCI image manifest. The layer is uncompressed, so its digest is also its diff ID.
-fn build_manifest(layer: &[u8], config: &[u8]) -> io::Result<Vec<u8>> {
-    let layers = [ImageLayer::oci_v1(layer.to_vec(), None)];
-    let config = Config::oci_v1(config.to_vec(), None);
-    let mut manifest = OciImageManifest::build(&layers, &config, None);
-    manifest.media_type = Some(OCI_IMAGE_MEDIA_TYPE.to_owned());
-    serde_json::to_vec(&manifest).map_err(io::Error::other)
-}
-
-fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
-}
-
 /// Pushes the layer, the config and the manifest, in that order, as `docker push` does.
 async fn push_image(
     image: &ImageReference,
@@ -557,86 +436,7 @@ fn registry_client(registry: &RegistryHost) -> Result<oci_client::Client, DemoEr
 
 #[cfg(test)]
 mod tests {
-    use std::io::Read;
-
     use super::*;
-
-    #[test]
-    fn sample_image_matches_containerfile() {
-        let containerfile = include_str!("../../../labs/push-to-ecr/image/Containerfile");
-        let copy_line = containerfile
-            .lines()
-            .find(|line| line.starts_with("COPY "))
-            .expect("the Containerfile has a COPY line");
-        let names: Vec<&str> = IMAGE_FILES.iter().map(|(name, _)| *name).collect();
-        assert_eq!(copy_line, format!("COPY {} /", names.join(" ")));
-        assert!(containerfile.lines().any(|line| line == "FROM scratch"));
-    }
-
-    #[test]
-    fn sample_layer_holds_embedded_files() {
-        let image = SampleImage::build().unwrap();
-        let mut archive = tar::Archive::new(image.layer.as_slice());
-        let mut found = Vec::new();
-        for entry in archive.entries().unwrap() {
-            let mut entry = entry.unwrap();
-            let header = entry.header().clone();
-            let path = entry.path().unwrap().to_string_lossy().into_owned();
-            let mut contents = Vec::new();
-            entry.read_to_end(&mut contents).unwrap();
-            assert_eq!(header.mode().unwrap(), 0o644, "mode of {path}");
-            assert_eq!(header.uid().unwrap(), 0, "owner of {path}");
-            assert_eq!(header.mtime().unwrap(), LAYER_MTIME, "mtime of {path}");
-            found.push((path, contents));
-        }
-        let expected: Vec<(String, Vec<u8>)> = IMAGE_FILES
-            .iter()
-            .map(|(name, contents)| ((*name).to_owned(), contents.to_vec()))
-            .collect();
-        assert_eq!(found, expected);
-    }
-
-    #[test]
-    fn sample_config_has_fixed_bytes() {
-        let image = SampleImage::build().unwrap();
-        let expected = format!(
-            r#"{{"architecture":"amd64","os":"linux","config":{{}},"rootfs":{{"type":"layers","diff_ids":["{}"]}},"history":[{{"created_by":"COPY hello.txt about.txt / # ecrlab demo"}}]}}"#,
-            image.layer_digest
-        );
-        assert_eq!(String::from_utf8(image.config).unwrap(), expected);
-    }
-
-    #[test]
-    fn sample_image_is_reproducible() {
-        let first = SampleImage::build().unwrap();
-        let second = SampleImage::build().unwrap();
-        assert_eq!(first, second);
-    }
-
-    #[test]
-    fn sample_manifest_names_layer_and_config() {
-        let image = SampleImage::build().unwrap();
-        let manifest: serde_json::Value = serde_json::from_slice(&image.manifest).unwrap();
-        let config: serde_json::Value = serde_json::from_slice(&image.config).unwrap();
-
-        assert_eq!(manifest["schemaVersion"], 2);
-        assert_eq!(manifest["mediaType"], OCI_IMAGE_MEDIA_TYPE);
-        assert_eq!(
-            manifest["config"]["mediaType"],
-            "application/vnd.oci.image.config.v1+json"
-        );
-        assert_eq!(manifest["config"]["digest"], image.config_digest.as_str());
-        assert_eq!(manifest["config"]["size"], image.config.len());
-        assert_eq!(
-            manifest["layers"][0]["mediaType"],
-            "application/vnd.oci.image.layer.v1.tar"
-        );
-        assert_eq!(manifest["layers"][0]["digest"], image.layer_digest.as_str());
-        assert_eq!(manifest["layers"][0]["size"], image.layer.len());
-        assert_eq!(manifest["layers"].as_array().map(Vec::len), Some(1));
-        assert_eq!(config["rootfs"]["diff_ids"][0], image.layer_digest.as_str());
-        assert_eq!(image.manifest_digest, sha256_digest(&image.manifest));
-    }
 
     #[test]
     fn decode_token_splits_user_and_password() {
