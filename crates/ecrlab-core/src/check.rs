@@ -101,11 +101,9 @@ impl CheckKind {
                 "ManifestDelete",
             ],
             CheckKind::TagLimitReached => &["ManifestPut", "PutImage"],
-            CheckKind::ScanFindingsRead => &[
-                "ManifestPut",
-                "StartImageScan",
-                "DescribeImageScanFindings",
-            ],
+            CheckKind::ScanFindingsRead => {
+                &["ManifestPut", "StartImageScan", "DescribeImageScanFindings"]
+            }
         }
     }
 }

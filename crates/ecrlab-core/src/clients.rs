@@ -558,7 +558,10 @@ pub async fn collect_repositories(
         let mut state = repository_state(region, repository)?;
         state.images = describe_images(&ecr, region, &state.name).await?;
         for image in &mut state.images {
-            let Some(scan) = image.scan.as_mut().filter(|scan| scan.status == SCAN_COMPLETE)
+            let Some(scan) = image
+                .scan
+                .as_mut()
+                .filter(|scan| scan.status == SCAN_COMPLETE)
             else {
                 continue;
             };
@@ -597,8 +600,8 @@ async fn describe_scan_findings(
         findings: Vec::new(),
     };
     while let Some(page) = pages.next().await {
-        let page = page
-            .map_err(|error| ClientError::ecr_in(region, "DescribeImageScanFindings", error))?;
+        let page =
+            page.map_err(|error| ClientError::ecr_in(region, "DescribeImageScanFindings", error))?;
         let Some(findings) = page.image_scan_findings() else {
             continue;
         };

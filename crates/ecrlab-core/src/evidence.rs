@@ -208,9 +208,10 @@ mod tests {
 
     #[test]
     fn unknown_source_is_read_as_other() {
-        let sources: Vec<Source> =
-            serde_json::from_str(r#"["ecr-api", "registry", "lifecycle", "scanner", "replication"]"#)
-                .unwrap();
+        let sources: Vec<Source> = serde_json::from_str(
+            r#"["ecr-api", "registry", "lifecycle", "scanner", "replication"]"#,
+        )
+        .unwrap();
         assert_eq!(
             sources,
             [

@@ -550,7 +550,9 @@ impl QuestionSpans {
                 .get(index)
                 .and_then(|spans| spans.phrases.get(phrase).cloned()),
             // A missing finding_field is reported at the kind that needs it.
-            SpecField::FindingField => Some(self.finding_field.clone().unwrap_or(self.kind.clone())),
+            SpecField::FindingField => {
+                Some(self.finding_field.clone().unwrap_or(self.kind.clone()))
+            }
             SpecField::MinSeverity => self.min_severity.clone(),
         };
         found.unwrap_or_else(|| self.table.clone())

@@ -2,10 +2,10 @@
 
 use std::fmt;
 
+use super::finding::{DEFAULT_MIN_SEVERITY, FindingField, FindingKey};
 use super::numbers::{parse_duration, parse_number};
 use super::phrases::{Phrase, normalize_words};
 use super::registry_url::{self, RegistryHost};
-use super::finding::{DEFAULT_MIN_SEVERITY, FindingField, FindingKey};
 use super::{
     AnswerKey, Concept, Fit, Misconception, Question, QuestionKind, Scoring, Trigger, read_choice,
 };

@@ -120,7 +120,9 @@ fn done_lines(image: &PushedImage<'_>) -> Vec<String> {
 }
 
 fn scan_on_push_line(image: &PushedImage<'_>) -> String {
-    let started = image.push_scan.map_or("an unknown time", |event| &event.time);
+    let started = image
+        .push_scan
+        .map_or("an unknown time", |event| &event.time);
     let setting = if image.repository.scan_on_push {
         format!(
             "repository {} has scan on push turned on",
@@ -136,12 +138,20 @@ fn scan_on_push_line(image: &PushedImage<'_>) -> String {
 }
 
 fn complete_line(image: &PushedImage<'_>) -> String {
-    let ended = image.completion.map_or("an unknown time", |event| &event.time);
+    let ended = image
+        .completion
+        .map_or("an unknown time", |event| &event.time);
     let counts = image
         .image
         .scan
         .as_ref()
-        .map(|scan| format!("{} findings ({})", scan.findings.len(), scan.severity_counts()))
+        .map(|scan| {
+            format!(
+                "{} findings ({})",
+                scan.findings.len(),
+                scan.severity_counts()
+            )
+        })
         .unwrap_or_default();
     format!("its scan is {SCAN_COMPLETE} since {ended}, with {counts}")
 }

@@ -128,7 +128,10 @@ fn later_manual_scan_keeps_push_scan() {
     let newest = images[0].start.expect("a scan start");
     assert_eq!(newest.event.seq, 4);
     assert_eq!(newest.trigger, ScanTrigger::StartImageScan);
-    assert_eq!(images[0].completion, None, "the newest scan is still running");
+    assert_eq!(
+        images[0].completion, None,
+        "the newest scan is still running"
+    );
 }
 
 #[test]

@@ -159,7 +159,13 @@ fn answers_without_one_value_are_unreadable() {
     );
     let none = packages.grade("the openssl library").unwrap_err();
     assert!(
-        matches!(none, AnswerError::NoFindingValue { field: "package_name", .. }),
+        matches!(
+            none,
+            AnswerError::NoFindingValue {
+                field: "package_name",
+                ..
+            }
+        ),
         "{none:?}"
     );
     let no_cve = cves.grade("the openssl bug").unwrap_err();
@@ -172,7 +178,9 @@ fn answers_without_one_value_are_unreadable() {
         Err(AnswerError::SeveralFindingValues { .. })
     ));
     assert!(
-        cves.grade("CVE-2024-5535, cve-2024-5535").unwrap().is_correct(),
+        cves.grade("CVE-2024-5535, cve-2024-5535")
+            .unwrap()
+            .is_correct(),
         "the same id twice is one value"
     );
 }
@@ -231,7 +239,9 @@ fn ungradable_answers_use_no_try() {
     assert_eq!(before.attempts[0].try_number, None);
     assert_eq!(before.score, 0.0);
 
-    let after = question.with_evidence(&vulnerable()).grade_attempts(&answers);
+    let after = question
+        .with_evidence(&vulnerable())
+        .grade_attempts(&answers);
     assert_eq!(after.attempts[0].try_number, Some(1));
     assert_eq!(after.score, 1.0);
 }
@@ -278,7 +288,10 @@ fn invalid_finding_specs_name_field_and_fix() {
     severity.min_severity = Some("high".to_owned());
     let found = problems(severity);
     assert_eq!(found[0].field, SpecField::MinSeverity);
-    assert!(found[0].message.contains("CRITICAL, HIGH, MEDIUM"), "{found:?}");
+    assert!(
+        found[0].message.contains("CRITICAL, HIGH, MEDIUM"),
+        "{found:?}"
+    );
 
     let mut accept = spec("name");
     accept.accept = vec!["CVE-2024-5535".to_owned()];
