@@ -1,4 +1,5 @@
-//! `ecrlab`: serve the mock ECR, print its environment, check lab steps, run the quiz, demo.
+//! `ecrlab`: serve the mock ECR, print its environment, check lab steps, run the quiz, demo,
+//! scan an image on disk.
 //!
 //! The binary parses arguments and prints; the work lives in `mock-ecr` and `ecrlab-core`.
 
@@ -9,6 +10,7 @@ mod doctor;
 mod lab_cmd;
 mod quiz_cmd;
 mod report_cmd;
+mod scan_cmd;
 mod student;
 mod watch;
 
@@ -59,6 +61,9 @@ enum Command {
     Grade(report_cmd::GradeArguments),
     /// Start a mock in-process, perform the whole lab with ecrlab's own clients, and grade it.
     Demo(DemoArguments),
+    /// Scan an image on disk (OCI layout, OCI archive or docker save archive) for known
+    /// vulnerabilities of its operating-system packages, without a server.
+    Scan(scan_cmd::ScanArguments),
     /// Work with the mock's lifecycle policies.
     #[command(subcommand)]
     Lifecycle(LifecycleCommand),
@@ -250,6 +255,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Report(arguments) => report_cmd::report(arguments, &mut stdout).await?,
         Command::Grade(arguments) => report_cmd::grade(arguments, &mut stdout)?,
         Command::Demo(arguments) => commands::demo(arguments.data, &mut stdout).await?,
+        Command::Scan(arguments) => {
+            let now = time::OffsetDateTime::now_utc();
+            scan_cmd::run(&arguments, now, &mut stdout, &mut std::io::stderr().lock())?
+        }
         Command::Lab(command) => lab_cmd::run(command, &mut stdout)?,
         Command::Clock(command) => clock_cmd::run(command, &mut stdout).await?,
         Command::Lifecycle(LifecycleCommand::Run(arguments)) => {
