@@ -31,6 +31,7 @@ mod mac;
 pub mod manifest;
 pub mod names;
 pub mod registry;
+pub mod scan;
 pub mod server;
 pub mod store;
 pub mod timeouts;
