@@ -33,6 +33,10 @@ pub struct ServeArguments {
     /// always accepted, in account 123456789012.
     #[arg(long = "access-key", value_name = "ACCESS_KEY_ID:SECRET:ACCOUNT", value_parser = AccessKey::parse)]
     pub access_keys: Vec<AccessKey>,
+    /// Advisory data file (TOML, described in docs/scanning.md) that image scans match
+    /// packages against, in place of the data that ships with mock-ecr.
+    #[arg(long, value_name = "FILE")]
+    pub advisories: Option<PathBuf>,
 }
 
 impl ServeArguments {
@@ -49,6 +53,7 @@ impl ServeArguments {
         config.region = self.region;
         config.accept_any_signature = self.accept_any_signature;
         config.access_keys.extend(self.access_keys);
+        config.advisories = self.advisories;
         config
     }
 }

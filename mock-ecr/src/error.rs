@@ -62,6 +62,23 @@ pub enum CoreError {
     },
 
     #[error(
+        "Image scan does not exist for the image with imageId {{{image}}} in the repository with name '{repository}' in the registry with id '{registry_id}': turn on scan on push and push the image, or call StartImageScan"
+    )]
+    ScanNotFound {
+        image: String,
+        repository: String,
+        registry_id: String,
+    },
+
+    #[error(
+        "The scan quota per image has been exceeded. Wait and try again: an image can be scanned once every 24 hours, so the next scan of this image can start at {next_allowed} (mock time)."
+    )]
+    ScanLimitExceeded { next_allowed: String },
+
+    #[error("The image is of a type that cannot be scanned: {reason}.")]
+    UnsupportedImageType { reason: String },
+
+    #[error(
         "The image tag '{tag}' already exists in the '{repository}' repository and cannot be overwritten because the repository is immutable."
     )]
     ImageTagAlreadyExists { tag: String, repository: String },

@@ -201,12 +201,15 @@ impl From<CoreError> for RegistryError {
                 (S::BAD_REQUEST, "UNSUPPORTED")
             }
             // Raised only by ECR API operations (resource tags, repository and lifecycle
-            // policies).
+            // policies, image scans).
             CoreError::InvalidTagParameter { .. }
             | CoreError::TooManyTags { .. }
             | CoreError::RepositoryPolicyNotFound { .. }
             | CoreError::LifecyclePolicyNotFound { .. }
-            | CoreError::LifecyclePolicyPreviewNotFound { .. } => (S::BAD_REQUEST, "UNSUPPORTED"),
+            | CoreError::LifecyclePolicyPreviewNotFound { .. }
+            | CoreError::ScanNotFound { .. }
+            | CoreError::ScanLimitExceeded { .. }
+            | CoreError::UnsupportedImageType { .. } => (S::BAD_REQUEST, "UNSUPPORTED"),
             // The OCI distribution specification defines no code for a server fault, so these
             // use UNKNOWN, the code of the Docker registry it grew from. A full or read-only
             // disk gets 507 Insufficient Storage (RFC 4918, section 11.5: the server cannot

@@ -56,6 +56,9 @@ pub struct Config {
     /// `timeouts.header_read` (default 30 s), and a request body may pause for at most
     /// `timeouts.body_idle` (default 60 s).
     pub timeouts: Timeouts,
+    /// An advisory data file (docs/scanning.md) that image scans use in place of the data
+    /// that ships with mock-ecr.
+    pub advisories: Option<PathBuf>,
 }
 
 impl Config {
@@ -72,6 +75,7 @@ impl Config {
             access_keys: vec![AccessKey::default_student()],
             accept_any_signature: false,
             timeouts: Timeouts::default(),
+            advisories: None,
         }
     }
 }
@@ -111,6 +115,8 @@ pub enum StartError {
     PublicHost { host: String, problem: &'static str },
     #[error("invalid access keys: {0}")]
     AccessKeys(String),
+    #[error("{0}; fix the file or start without --advisories to use the bundled data")]
+    Advisories(crate::scan::AdvisoryError),
     #[error("{0}")]
     Storage(String),
 }
@@ -211,6 +217,9 @@ pub struct MockEcr {
     registry: Arc<Registry>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<()>,
+    /// The scan worker, [`Registry::run_scans`], and the sender that stops it.
+    scanner: JoinHandle<()>,
+    stop_scanner: oneshot::Sender<()>,
     /// The registry host name this data folder was last served with, when it differs from
     /// the current one.
     previous_host_name: Option<String>,
@@ -230,6 +239,12 @@ impl MockEcr {
         if let Some(host) = &config.public_host {
             validate_public_host(host)?;
         }
+        let advisories = match &config.advisories {
+            Some(path) => {
+                Arc::new(crate::scan::Advisories::load(path).map_err(StartError::Advisories)?)
+            }
+            None => Arc::new(crate::scan::Advisories::bundled().clone()),
+        };
         let access = AccessPolicy::new(config.access_keys, config.accept_any_signature)
             .map_err(StartError::AccessKeys)?;
         if config.data_dir.exists() && !config.data_dir.is_dir() {
@@ -286,7 +301,13 @@ impl MockEcr {
             registry_host: format!("{host}:{}", address.port()),
         };
         let endpoint = format!("http://{address}");
-        let registry = Arc::new(Registry::new(database, blobs, config.clock, settings));
+        let registry = Arc::new(
+            Registry::new(database, blobs, config.clock, settings).with_advisories(advisories),
+        );
+        let (stop_scanner, scanner_stopped) = oneshot::channel::<()>();
+        let scanner = tokio::spawn(registry.clone().run_scans(async {
+            let _ = scanner_stopped.await;
+        }));
 
         let app = router_with_access(registry.clone(), &endpoint, access);
         let (shutdown, signal) = oneshot::channel::<()>();
@@ -306,6 +327,8 @@ impl MockEcr {
             registry,
             shutdown,
             task,
+            scanner,
+            stop_scanner,
             previous_host_name,
             running_marker,
         })
@@ -354,6 +377,21 @@ impl MockEcr {
                     "requests still open after the shutdown grace period were dropped"
                 );
             }
+        }
+        // A scan that is running finishes; queued scans stay IN_PROGRESS in the database and
+        // run after the next start. Waiting for the worker releases its reference to the
+        // registry, so the database closes when this function returns.
+        let _ = self.stop_scanner.send(());
+        let mut scanner = self.scanner;
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut scanner)
+            .await
+            .is_err()
+        {
+            scanner.abort();
+            tracing::warn!(
+                grace_seconds = SHUTDOWN_GRACE.as_secs(),
+                "an image scan still ran after the shutdown grace period; it is run again after the next start"
+            );
         }
         // Journal rows are written in the background; the last requests' rows are in the
         // database before shutdown returns.

@@ -336,7 +336,7 @@ impl Registry {
             if let Reference::Tag(tag) = reference {
                 let current = db::tag_digest(tx, scope, repository, tag)?;
                 if current.as_deref() == Some(digest_text.as_str()) {
-                    return Ok(Ok(()));
+                    return Ok(Ok(None));
                 }
                 let immutable = tag_is_immutable(
                     &repository_row.tag_mutability,
@@ -364,6 +364,7 @@ impl Registry {
                 }
             }
 
+            let mut scan = None;
             if db::image(tx, scope, repository, &digest_text)?.is_none() {
                 let row = ImageRow {
                     digest: digest_text.clone(),
@@ -375,13 +376,19 @@ impl Registry {
                     last_pulled_at: None,
                 };
                 db::insert_image(tx, scope, repository, &row)?;
+                scan = self.scan_on_push(tx, scope, &repository_row, &digest_text, now)?;
             }
             if let Reference::Tag(tag) = reference {
                 db::set_tag(tx, scope, repository, tag, &digest_text)?;
             }
-            Ok(Ok(()))
+            Ok(Ok(scan))
         })?;
-        Ok(stored.map(|()| digest))
+        Ok(stored.map(|scan| {
+            if let Some(job) = scan {
+                self.queue_scan_on_push(job);
+            }
+            digest
+        }))
     }
 
     /// Checks that everything a manifest names is in the repository and returns the image size

@@ -12,6 +12,7 @@ mod lifecycle;
 mod policies;
 mod repositories;
 mod resource_tags;
+mod scans;
 mod tokens;
 mod uploads;
 
@@ -27,6 +28,10 @@ pub use uploads::{LAYER_PART_SIZE, MIN_LAYER_PART_BYTES, UploadError};
 pub use policies::{MAX_POLICY_LENGTH, RepositoryPolicy};
 pub use repositories::{MAX_EXCLUSION_FILTERS, tag_is_immutable, wildcard_matches};
 pub use resource_tags::{MAX_RESOURCE_TAGS, ResourceTag};
+pub use scans::{
+    ImageScan, MAX_SCANNING_FILTERS, MAX_SCANNING_RULES, RepositoryScanning, SCAN_QUOTA_INTERVAL,
+    ScanStatus, ScanningConfiguration, ScanningRule, scanning_filter_matches,
+};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -65,6 +70,8 @@ pub enum Source {
     Lifecycle,
     /// The admin API under `/_ecrlab/`, such as a request that moves the mock's clock.
     Admin,
+    /// The mock itself, scanning an image.
+    Scanner,
 }
 
 impl Source {
@@ -74,6 +81,7 @@ impl Source {
             Self::Registry => "registry",
             Self::Lifecycle => "lifecycle",
             Self::Admin => "admin",
+            Self::Scanner => "scanner",
         }
     }
 }
@@ -260,6 +268,10 @@ pub struct Registry {
     layer_commits: tokio::sync::Mutex<()>,
     /// Journal rows waiting to be written, many per transaction.
     journal: journal::JournalBuffer,
+    /// The advisory data that image scans match packages against.
+    advisories: Arc<crate::scan::Advisories>,
+    /// Scans waiting for the scan worker.
+    scans: scans::ScanQueue,
 }
 
 impl Registry {
@@ -277,6 +289,8 @@ impl Registry {
             page_token_key: random_key(),
             lifecycle_due: std::sync::Mutex::new(None),
             manifest_reads: images::ManifestReads::default(),
+            advisories: Arc::new(crate::scan::Advisories::bundled().clone()),
+            scans: scans::ScanQueue::new(),
             token_key,
             layer_commits: tokio::sync::Mutex::new(()),
             journal,

@@ -100,7 +100,18 @@ impl ImageIdentifier {
         id
     }
 
-    fn describe(&self) -> String {
+    /// Returns the digest and the tag, at least one of which an operation on one image
+    /// needs.
+    pub(super) fn parts(&self) -> Result<(Option<&str>, Option<&str>), ApiError> {
+        if self.image_digest.is_none() && self.image_tag.is_none() {
+            return Err(ApiError::invalid(
+                "Invalid parameter at 'imageId': name the image with imageDigest, imageTag or both",
+            ));
+        }
+        Ok((self.image_digest.as_deref(), self.image_tag.as_deref()))
+    }
+
+    pub(super) fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(digest) = &self.image_digest {
             parts.push(format!("imageDigest={digest}"));
@@ -182,10 +193,20 @@ pub(super) fn describe_images(
         }
         None => registry.images(scope, repository)?,
     };
+    let scans = registry.image_scans(scope, repository)?;
     let details: Vec<Value> = images
         .iter()
         .filter(|image| matches_status(image, status))
-        .map(|image| image_detail(scope, repository, image))
+        .map(|image| {
+            let mut detail = image_detail(scope, repository, image);
+            if let Some(scan) = scans.get(&image.row.digest) {
+                detail["imageScanStatus"] = super::scans::status_json(scan);
+                if scan.status == crate::core::ScanStatus::Complete {
+                    detail["imageScanFindingsSummary"] = super::scans::summary_json(scan);
+                }
+            }
+            detail
+        })
         .collect();
     let pager = Pager::new(registry, scope, "DescribeImages")
         .bind("repositoryName", repository)

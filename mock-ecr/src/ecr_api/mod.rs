@@ -12,6 +12,7 @@ mod pagination;
 mod policies;
 mod repositories;
 mod resource_tags;
+mod scans;
 
 use std::sync::Arc;
 
@@ -92,6 +93,9 @@ impl From<CoreError> for ApiError {
             CoreError::LifecyclePolicyPreviewNotFound { .. } => {
                 "LifecyclePolicyPreviewNotFoundException"
             }
+            CoreError::ScanNotFound { .. } => "ScanNotFoundException",
+            CoreError::ScanLimitExceeded { .. } => "LimitExceededException",
+            CoreError::UnsupportedImageType { .. } => "UnsupportedImageTypeException",
             // ECR documents ServerException ("These errors are usually caused by a
             // server-side issue") for its own faults, with HTTP 500, and the AWS SDKs retry a
             // 500 a few times before they report it. A full or read-only disk is such a fault.
@@ -315,6 +319,7 @@ fn repository_in_arn(arn: &str) -> Option<&str> {
 fn output_digest(operation: &str, output: &Value) -> Option<String> {
     let digest = match operation {
         "PutImage" => &output["image"]["imageId"]["imageDigest"],
+        "StartImageScan" | "DescribeImageScanFindings" => &output["imageId"]["imageDigest"],
         "CompleteLayerUpload" => &output["layerDigest"],
         _ => return None,
     };
@@ -535,6 +540,19 @@ async fn dispatch(
         }
         "GetDownloadUrlForLayer" => {
             layers::get_download_url_for_layer(registry, scope, parse(input)?)
+        }
+        "StartImageScan" => scans::start_image_scan(registry, scope, parse(input)?),
+        "DescribeImageScanFindings" => {
+            scans::describe_image_scan_findings(registry, scope, parse(input)?)
+        }
+        "PutRegistryScanningConfiguration" => {
+            scans::put_registry_scanning_configuration(registry, scope, parse(input)?)
+        }
+        "GetRegistryScanningConfiguration" => {
+            scans::get_registry_scanning_configuration(registry, scope)
+        }
+        "BatchGetRepositoryScanningConfiguration" => {
+            scans::batch_get_repository_scanning_configuration(registry, scope, parse(input)?)
         }
         other => Err(ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -8,12 +8,15 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::error::CoreError;
 
+mod scans;
+pub use scans::*;
+
 /// Version of the schema below, stored in SQLite's `user_version`. Version 2 added tag
 /// mutability exclusion filters, resource tags and repository policies. Version 3 added
 /// lifecycle policies and their previews, in new tables only, so [`SCHEMA`] migrates a
 /// version-2 database by creating them. Version 4 added account settings and server settings,
-/// also in new tables only.
-const SCHEMA_VERSION: i64 = 4;
+/// and version 5 image scans and registry scanning configurations, also in new tables only.
+const SCHEMA_VERSION: i64 = 5;
 
 /// Brings a version-1 database to version 2. The tables that version 2 adds are created by
 /// [`SCHEMA`] afterwards.
@@ -122,6 +125,26 @@ CREATE TABLE IF NOT EXISTS server_settings (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS image_scans (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    status TEXT NOT NULL,
+    description TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    completed_at INTEGER,
+    source_updated_at INTEGER,
+    findings TEXT,
+    PRIMARY KEY (account, region, repository, digest)
+);
+CREATE TABLE IF NOT EXISTS registry_scanning (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    scan_type TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    PRIMARY KEY (account, region)
+);
 CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     time TEXT NOT NULL,
@@ -156,6 +179,8 @@ fn verify_schema(connection: &Connection) -> rusqlite::Result<()> {
         "SELECT token_sha256, account, region, issued_at, expires_at FROM tokens",
         "SELECT account, region, name, value FROM account_settings",
         "SELECT name, value FROM server_settings",
+        "SELECT account, region, repository, digest, status, description, started_at, completed_at, source_updated_at, findings FROM image_scans",
+        "SELECT account, region, scan_type, rules FROM registry_scanning",
         "SELECT seq, time, account, region, source, action, repository, reference, digest, host, user_agent, outcome, error_code, message FROM journal",
     ];
     for query in queries {
@@ -482,6 +507,7 @@ pub fn delete_repository(conn: &Connection, scope: &Scope, name: &str) -> Result
         "repository_policies",
         "lifecycle_policies",
         "lifecycle_previews",
+        "image_scans",
     ];
     for table in tables {
         conn.run(
@@ -779,7 +805,7 @@ pub fn delete_image(
     repository: &str,
     digest: &str,
 ) -> Result<(), CoreError> {
-    for table in ["tags", "images"] {
+    for table in ["tags", "images", "image_scans"] {
         conn.run(
             &format!(
                 "DELETE FROM {table} WHERE account = ?1 AND region = ?2 AND repository = ?3 AND digest = ?4"

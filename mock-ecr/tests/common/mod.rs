@@ -67,6 +67,20 @@ impl TestMock {
 
     /// Opens a registry on an existing data folder, as a restart does.
     pub fn in_folder(data: tempfile::TempDir) -> Self {
+        Self::in_folder_with(data, |registry| registry)
+    }
+
+    /// Opens a registry on a new data folder after `configure` has adjusted it, such as with
+    /// [`Registry::with_advisories`].
+    pub fn configured(configure: impl FnOnce(Registry) -> Registry) -> Self {
+        Self::in_folder_with(tempfile::tempdir().expect("temporary folder"), configure)
+    }
+
+    /// Opens a registry on an existing data folder after `configure` has adjusted it.
+    pub fn in_folder_with(
+        data: tempfile::TempDir,
+        configure: impl FnOnce(Registry) -> Registry,
+    ) -> Self {
         let clock = Clock::fixed(datetime!(2026-12-04 12:00:00 UTC));
         let database = Database::open(&data.path().join("mock-ecr.sqlite3")).expect("database");
         let blobs = BlobStore::open(data.path()).expect("blob store");
@@ -75,7 +89,12 @@ impl TestMock {
             default_region: "us-east-1".into(),
             registry_host: HOST.into(),
         };
-        let registry = Arc::new(Registry::new(database, blobs, clock.clone(), settings));
+        let registry = Arc::new(configure(Registry::new(
+            database,
+            blobs,
+            clock.clone(),
+            settings,
+        )));
         Self {
             data,
             registry,
