@@ -565,7 +565,7 @@ pub async fn collect_repositories(
             else {
                 continue;
             };
-            let findings = describe_scan_findings(&ecr, region, &state.name, &image.digest).await?;
+            let findings = collect_scan_findings(&ecr, region, &state.name, &image.digest).await?;
             scan.completed_at = findings.completed_at.or(scan.completed_at.take());
             scan.findings = findings.findings;
         }
@@ -575,14 +575,15 @@ pub async fn collect_repositories(
 }
 
 /// The findings of one completed scan, gathered over every page of DescribeImageScanFindings.
-struct CollectedFindings {
-    completed_at: Option<String>,
-    findings: Vec<ScanFinding>,
+pub(crate) struct CollectedFindings {
+    /// `imageScanCompletedAt`, RFC 3339 in UTC.
+    pub(crate) completed_at: Option<String>,
+    pub(crate) findings: Vec<ScanFinding>,
 }
 
 /// Reads every finding of the scan of the image `digest`, following `nextToken` through all
 /// pages.
-async fn describe_scan_findings(
+pub(crate) async fn collect_scan_findings(
     ecr: &aws_sdk_ecr::Client,
     region: &str,
     repository: &str,

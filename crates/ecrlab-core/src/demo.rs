@@ -1,9 +1,10 @@
 //! The reference solution of the push-to-ecr lab, performed with ecrlab's own clients.
 //!
-//! [`run_demo`] does the four steps a student does with the AWS CLI and docker: create the
-//! repository, log in to the registry, tag the image and push it. It prints each step with the
-//! command a student would type. The image is the sample of `labs/push-to-ecr/image/`, embedded
-//! in the binary so that the demo works from any directory.
+//! [`run_demo`] does the five steps a student does with the AWS CLI and docker: create the
+//! repository, log in to the registry, tag the image, push it, and push the scan sample image
+//! and read its scan findings. It prints each step with the command a student would type. The
+//! images are the samples of `labs/push-to-ecr/image/` and `labs/push-to-ecr/scan-image/`,
+//! embedded in the binary so that the demo works from any directory.
 //!
 //! The demo's HTTP requests carry the user agent [`DEMO_USER_AGENT`] and its ECR API calls the
 //! SDK app name `ecrlab-demo`, so that the journal distinguishes them from a student's tools.
@@ -26,8 +27,12 @@ use crate::clients::{ClientError, EcrSettings, http_client};
 use crate::ecr::{ImageReference, ParseError, RegistryHost};
 
 mod sample_image;
+mod scanning;
 
 pub use sample_image::SampleImage;
+pub use scanning::SCAN_TAG;
+
+use crate::evidence::ScanFinding;
 
 /// The repository name that the lab's instructions use.
 pub const REPOSITORY: &str = "my-app";
@@ -74,6 +79,14 @@ pub enum DemoError {
         #[source]
         source: OciDistributionError,
     },
+    #[error(
+        "the scan of the scan sample image ended with status {status} ({description}) instead of COMPLETE"
+    )]
+    ScanFailed { status: String, description: String },
+    #[error(
+        "the scan of the scan sample image was still not COMPLETE after {seconds} seconds; check the mock's log for scan errors"
+    )]
+    ScanTimedOut { seconds: u64 },
 }
 
 /// The repository and image that the demo created and pushed.
@@ -88,9 +101,14 @@ pub struct DemoOutcome {
     pub layer_digest: String,
     /// `expiresAt` of the authorization token, RFC 3339 in UTC.
     pub token_expires_at: Option<String>,
+    /// The scan sample image, `<repositoryUri>:scan`.
+    pub scan_image: ImageReference,
+    pub scan_manifest_digest: String,
+    /// The findings of the scan sample image, as DescribeImageScanFindings returned them.
+    pub scan_findings: Vec<ScanFinding>,
 }
 
-/// Performs the four lab steps against the ECR API and registry that `settings` name, printing
+/// Performs the five lab steps against the ECR API and registry that `settings` name, printing
 /// each step to `out`.
 pub async fn run_demo(
     settings: &EcrSettings,
@@ -98,7 +116,7 @@ pub async fn run_demo(
 ) -> Result<DemoOutcome, DemoError> {
     let ecr = demo_ecr_client(settings);
 
-    writeln!(out, "Step 1/4: create the repository {REPOSITORY}")?;
+    writeln!(out, "Step 1/5: create the repository {REPOSITORY}")?;
     writeln!(
         out,
         "  $ aws ecr create-repository --repository-name {REPOSITORY} \
@@ -107,7 +125,7 @@ pub async fn run_demo(
     let repository_uri = create_repository(&ecr, out).await?;
     let registry = registry_of(&repository_uri)?;
 
-    writeln!(out, "Step 2/4: log in to the registry {registry}")?;
+    writeln!(out, "Step 2/5: log in to the registry {registry}")?;
     writeln!(
         out,
         "  $ aws ecr get-login-password --region {} | docker login --username AWS \
@@ -117,15 +135,32 @@ pub async fn run_demo(
     let login = get_login(&ecr, &registry, out).await?;
     log_in(&registry, &login, out).await?;
 
-    writeln!(out, "Step 3/4: tag the image with the repository URI")?;
-    let image = ImageReference::with_tag(registry, REPOSITORY, TAG)?;
+    writeln!(out, "Step 3/5: tag the image with the repository URI")?;
+    let image = ImageReference::with_tag(registry.clone(), REPOSITORY, TAG)?;
     writeln!(out, "  $ docker tag {REPOSITORY}:{TAG} {image}")?;
 
-    writeln!(out, "Step 4/4: push the image")?;
+    writeln!(out, "Step 4/5: push the image")?;
     writeln!(out, "  $ docker push {image}")?;
     let sample = SampleImage::build().map_err(DemoError::SampleImage)?;
     push_image(&image, &sample, &login, out).await?;
     writeln!(out, "Done: {image} is {}", sample.manifest_digest)?;
+
+    writeln!(
+        out,
+        "Step 5/5: push an image with known vulnerabilities and read its scan findings"
+    )?;
+    scanning::ensure_scan_on_push(&ecr, out).await?;
+    let scan_image = ImageReference::with_tag(registry, REPOSITORY, SCAN_TAG)?;
+    writeln!(
+        out,
+        "  $ docker build -t {REPOSITORY}:{SCAN_TAG} -f labs/push-to-ecr/scan-image/Containerfile labs/push-to-ecr/scan-image"
+    )?;
+    writeln!(out, "  $ docker tag {REPOSITORY}:{SCAN_TAG} {scan_image}")?;
+    writeln!(out, "  $ docker push {scan_image}")?;
+    let scan_sample = SampleImage::build_scan_sample().map_err(DemoError::SampleImage)?;
+    push_image(&scan_image, &scan_sample, &login, out).await?;
+    let scan_findings =
+        scanning::read_findings(&ecr, &settings.region, &scan_sample.manifest_digest, out).await?;
 
     Ok(DemoOutcome {
         repository_uri,
@@ -134,6 +169,9 @@ pub async fn run_demo(
         config_digest: sample.config_digest,
         layer_digest: sample.layer_digest,
         token_expires_at: login.expires_at,
+        scan_image,
+        scan_manifest_digest: scan_sample.manifest_digest,
+        scan_findings,
     })
 }
 
@@ -364,8 +402,9 @@ async fn push_image(
 ) -> Result<(), DemoError> {
     let registry = image.registry.to_string();
     let client = registry_client(&image.registry)?;
+    let tag = image.tag.as_deref().unwrap_or(TAG);
     let reference =
-        oci_client::Reference::with_tag(registry.clone(), image.repository.clone(), TAG.to_owned());
+        oci_client::Reference::with_tag(registry.clone(), image.repository.clone(), tag.to_owned());
     let auth = RegistryAuth::Basic(login.username.clone(), login.password.clone());
     client.store_auth_if_needed(&registry, &auth).await;
     let push_failed = |part| {
@@ -405,7 +444,7 @@ async fn push_image(
         .map_err(push_failed("manifest"))?;
     writeln!(
         out,
-        "  manifest {} ({} bytes), tagged {TAG}",
+        "  manifest {} ({} bytes), tagged {tag}",
         sample.manifest_digest,
         sample.manifest.len()
     )?;

@@ -35,7 +35,7 @@ use std::fmt;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, ScanFinding};
 use finding::FindingKey;
 
 use numbers::{format_number, format_seconds, parse_duration, parse_number, same_value};
@@ -371,6 +371,16 @@ impl Question {
             question.key = AnswerKey::Finding(key.with_evidence(evidence));
         }
         question
+    }
+
+    /// Returns an answer that a `finding` question grades as correct when its evidence holds
+    /// `findings`: the asked field of the first finding that counts. `None` for other kinds,
+    /// and when no finding counts. `ecrlab demo` answers with it from the findings it read.
+    pub fn answer_from_findings<'a>(&self, findings: &'a [ScanFinding]) -> Option<&'a str> {
+        match &self.key {
+            AnswerKey::Finding(key) => key.answer_from(findings),
+            _ => None,
+        }
     }
 
     /// Returns why no answer to this question can be graded now, such as a `finding` question

@@ -45,7 +45,8 @@ impl FindingField {
             .find(|field| field.name() == name)
     }
 
-    fn value(self, finding: &ScanFinding) -> Option<&str> {
+    /// Returns this field of `finding`, `None` for a finding without a `package_name`.
+    pub fn value(self, finding: &ScanFinding) -> Option<&str> {
         match self {
             FindingField::Name => Some(&finding.name),
             FindingField::PackageName => finding.package_name.as_deref(),
@@ -135,6 +136,17 @@ impl FindingKey {
             });
         }
         Ok(images)
+    }
+
+    /// Returns the first of `findings` that counts for this key, most severe first as
+    /// DescribeImageScanFindings sorts them, and its value of the key's field: an answer that
+    /// grades as correct once the key reads the evidence that holds `findings`.
+    pub(super) fn answer_from<'a>(&self, findings: &'a [ScanFinding]) -> Option<&'a str> {
+        let floor = severity_rank(&self.min_severity);
+        findings
+            .iter()
+            .filter(|finding| severity_rank(&finding.severity) >= floor)
+            .find_map(|finding| self.field.value(finding))
     }
 
     /// Returns why answers cannot be graded now, or `None` when they can.
