@@ -211,7 +211,7 @@ impl Display {
                 out,
                 "Lab {} complete: every step passes. Next, answer the quiz with `{}`.",
                 lab.id,
-                self.options.offline_command("quiz")
+                self.options.quiz_command(lab)
             )?;
         }
         out.flush()
