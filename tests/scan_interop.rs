@@ -1,6 +1,6 @@
 //! Scanning interop: a real container client pushes the scanning step's sample image to a
-//! repository of mock-ecr that scans on push, every AWS CLI waits for the scan and reads the
-//! findings, and `ecrlab scan` finds the same CVEs in an archive of the same image.
+//! repository of mock-ecr that scans on push. Every AWS CLI then waits for the scan and reads
+//! the findings, and `ecrlab scan` must find the same CVEs in an archive of the same image.
 //!
 //! The image is pushed with docker when `docker info` succeeds, else with podman (as root, vfs
 //! storage driver), else with skopeo from an OCI image layout that the test writes. The AWS

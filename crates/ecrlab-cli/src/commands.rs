@@ -236,8 +236,8 @@ pub async fn grade(
 
 /// Returns the lab with the answer keys of its questions about scan findings read from the
 /// mock at `endpoint`, as `ecrlab check` grades them. The lab is returned unchanged when no
-/// question needs evidence; when the mock cannot be read, those questions stay ungradable and a
-/// warning says why.
+/// question needs evidence. When the mock cannot be read, those questions cannot be graded in
+/// this run, and a warning on standard error gives the reason.
 pub async fn lab_with_evidence(lab: &Lab, endpoint: &str, options: CheckOptions) -> Lab {
     if !lab.questions.iter().any(Question::needs_evidence) {
         return lab.clone();
@@ -338,8 +338,8 @@ fn record_shown_hints(report: &CheckReport, lab: &Lab, progress: &mut Progress) 
 }
 
 /// Runs the whole lab against a mock started in process: the five steps with ecrlab's own
-/// clients, the check, and the quiz answered with the lab's reference answers and, for the
-/// question about scan findings, with the findings the demo read.
+/// clients, the check, and the quiz answered with the lab's reference answers. The question
+/// about scan findings is answered from the findings that the demo read.
 pub async fn demo(data: Option<PathBuf>, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let temporary = match data {
         Some(_) => None,

@@ -1293,7 +1293,7 @@ skip
         }
     }
 
-    /// The built-in lab, whose question about scan findings has not read any evidence.
+    /// Returns the built-in lab, whose question about scan findings has read no evidence.
     fn lab_without_evidence() -> Lab {
         Lab::builtin_push_to_ecr()
     }

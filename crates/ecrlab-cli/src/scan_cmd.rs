@@ -1,12 +1,14 @@
 //! `ecrlab scan`: scans an image on disk for known vulnerabilities of its operating-system
 //! packages, without a server, with the scanner that mock-ecr runs for basic scanning.
 //!
-//! Exit status: 0 when the scan finished and, with `--fail-on`, found nothing at or above that
-//! severity; 1 when it found such a finding; 2 for invalid arguments; 3 when the image could not
-//! be scanned (the source or the advisory file cannot be read, or the scan ended as
-//! `UNSUPPORTED_IMAGE` or `FAILED`).
+//! Exit status:
+//!
+//! - 0: the scan finished and, with `--fail-on`, found nothing at or above that severity;
+//! - 1: the scan found a finding at or above the `--fail-on` severity;
+//! - 2: the arguments are invalid;
+//! - 3: the image could not be scanned, because the source or the advisory file cannot be read
+//!   or the scan ended as `UNSUPPORTED_IMAGE` or `FAILED`.
 
-use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,7 +41,7 @@ pub struct ScanArguments {
     /// the data bundled with ecrlab when omitted.
     #[arg(long, value_name = "FILE")]
     advisories: Option<PathBuf>,
-    /// The image to scan when the source holds several: os/architecture[/variant], such as
+    /// The image to scan when the source contains several: os/architecture[/variant], such as
     /// linux/arm64. Without it, the only image, or else the linux/amd64 one.
     #[arg(long, value_name = "OS/ARCH")]
     platform: Option<String>,
@@ -160,7 +162,39 @@ fn scan(arguments: &ScanArguments) -> Result<(ImageSource, AdvisoryData, ScanRep
 /// Renders the report for a terminal: the image, its operating system, the package count, the
 /// count of findings per severity, and a table of the findings.
 fn render_text(source: &ImageSource, advisories: &Advisories, report: &ScanReport) -> String {
-    let mut text = String::new();
+    let os = &report.os;
+    let os_name = os
+        .pretty_name
+        .clone()
+        .unwrap_or_else(|| format!("{} {}", os.id, os.version));
+    let mut text = format!(
+        "Image: {}\nOS: {os_name}, matched as {}\nPackages: {}\n",
+        describe_source(source),
+        os.distribution(),
+        report.packages.len()
+    );
+    text.push_str(&format!(
+        "Advisories: {} ({} entries, updated {})\n",
+        advisories.origin(),
+        advisories.len(),
+        advisories.updated_at().date()
+    ));
+    text.push_str(&format!(
+        "Findings: {} ({})\n",
+        report.findings.len(),
+        severity_counts(&report.findings)
+    ));
+
+    if !report.findings.is_empty() {
+        text.push('\n');
+        text.push_str(&findings_table(&report.findings));
+    }
+    text
+}
+
+/// Names the image source with its format and, when known, its platform:
+/// `scan.tar (docker archive, linux/amd64)`.
+fn describe_source(source: &ImageSource) -> String {
     let format = match source.format() {
         ImageFormat::OciLayout => "OCI image layout",
         ImageFormat::OciArchive => "OCI archive",
@@ -170,48 +204,22 @@ fn render_text(source: &ImageSource, advisories: &Advisories, report: &ScanRepor
         .platform()
         .map(|platform| format!(", {platform}"))
         .unwrap_or_default();
-    let os = &report.os;
-    let os_name = os
-        .pretty_name
-        .clone()
-        .unwrap_or_else(|| format!("{} {}", os.id, os.version));
-    // Writing to a String cannot fail.
-    let _ = writeln!(
-        text,
-        "Image: {} ({format}{platform})",
-        source.path().display()
-    );
-    let _ = writeln!(text, "OS: {os_name}, matched as {}", os.distribution());
-    let _ = writeln!(text, "Packages: {}", report.packages.len());
-    let _ = writeln!(
-        text,
-        "Advisories: {} ({} entries, updated {})",
-        advisories.origin(),
-        advisories.len(),
-        advisories.updated_at().date()
-    );
+    format!("{} ({format}{platform})", source.path().display())
+}
+
+/// Counts the findings of every severity, most severe first: `0 CRITICAL, 1 HIGH, ...`.
+fn severity_counts(findings: &[Finding]) -> String {
     let counts: Vec<String> = Severity::ALL
         .iter()
         .map(|severity| {
-            let count = report
-                .findings
+            let count = findings
                 .iter()
                 .filter(|finding| finding.severity == *severity)
                 .count();
             format!("{count} {severity}")
         })
         .collect();
-    let _ = writeln!(
-        text,
-        "Findings: {} ({})",
-        report.findings.len(),
-        counts.join(", ")
-    );
-    if !report.findings.is_empty() {
-        text.push('\n');
-        text.push_str(&findings_table(&report.findings));
-    }
-    text
+    counts.join(", ")
 }
 
 /// Formats the findings as a table with a header row, columns padded to their widest cell.

@@ -373,8 +373,8 @@ impl Question {
         question
     }
 
-    /// Returns an answer that a `finding` question grades as correct when its evidence holds
-    /// `findings`: the asked field of the first finding that counts. `None` for other kinds,
+    /// Returns an answer that a `finding` question grades as correct when its evidence
+    /// contains `findings`: the requested field of the first finding that counts. `None` for other kinds,
     /// and when no finding counts. `ecrlab demo` answers with it from the findings it read.
     pub fn answer_from_findings<'a>(&self, findings: &'a [ScanFinding]) -> Option<&'a str> {
         match &self.key {

@@ -33,7 +33,7 @@ const SCAN_FILES: [(&str, &[u8]); 2] = [
     ),
 ];
 
-/// What one sample image contains: the files of its only layer and the `created_by` of its
+/// The contents of one sample image: the files of its only layer and the `created_by` of its
 /// history entry.
 struct Contents {
     files: &'static [(&'static str, &'static [u8])],

@@ -14,8 +14,8 @@ use crate::evidence::ScanFinding;
 /// The tag under which the demo pushes the scan sample image, as the lab's instructions do.
 pub const SCAN_TAG: &str = "scan";
 
-/// How often the demo asks for the scan's status. The AWS CLI's waiter asks every 5 seconds;
-/// the mock scans a few-kilobyte image in milliseconds, so the demo asks more often.
+/// How often the demo polls the scan's status. The AWS CLI's waiter polls every 5 seconds, but
+/// the mock scans a few-kilobyte image in milliseconds, so the demo polls more often.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// How long the demo waits for the scan before it gives up.

@@ -6,9 +6,9 @@
 //!
 //! The mock journals a scan's start and end as `ImageScanStarted` and `ImageScanCompleted`
 //! rows of the source `scanner`. A scan on push starts in the request that stores the image,
-//! and one started with StartImageScan in that call's request, so the request that caused a
-//! scan is journaled next to its start: before it or after it, depending on the front end.
-//! [`ScanTrigger`] is read from the nearest such row.
+//! and a scan started with StartImageScan starts in that call's request. So the request that
+//! caused a scan is journaled next to the scan's start, before or after it depending on the
+//! front end, and [`ScanTrigger`] is read from the nearest such row.
 
 use super::{Evidence, ImageState, JournalEvent, Outcome, RepositoryState, SCAN_COMPLETE, Source};
 
@@ -22,7 +22,7 @@ pub const SCAN_COMPLETED: &str = "ImageScanCompleted";
 /// DescribeImageScanFindings calls that collect evidence.
 pub const GRADER_APP_NAME_TOKEN: &str = "app/ecrlab";
 
-/// What started a scan.
+/// The cause of a scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScanTrigger {
     /// The push of the image, because the repository's `scanOnPush` or a registry scanning
@@ -160,8 +160,9 @@ fn scan_rows<'a>(
                 && event.outcome == Outcome::Ok
                 && !event.is_from_grader()
                 && event.names(repository)
-                // NOTE: a row without a digest is taken to be about this image, so with two
-                // images in one repository a read of either counts for both.
+                // NOTE: mock-ecr journals the digest of a successful call. A row without one,
+                // from an older mock, is taken to be about this image, so with two images in
+                // one repository a read of either counts for both.
                 && event.may_name_image(digest)
         })
         .filter(|event| start_event.is_some_and(|start| event.seq > start.seq))

@@ -2,7 +2,7 @@
 //! pushed.
 //!
 //! A lab file states which field of a finding the answer gives (`finding_field`: the CVE id
-//! `name`, or the `package_name` attribute) and the least severity that counts
+//! `name`, or the `package_name` attribute) and the minimum severity that counts
 //! (`min_severity`). The answer key is filled in from the evidence with
 //! [`super::Question::with_evidence`]: the findings of every image that a container client
 //! pushed and whose scan is `COMPLETE`. Until then, and while none of those findings has a
@@ -140,7 +140,7 @@ impl FindingKey {
 
     /// Returns the first of `findings` that counts for this key, most severe first as
     /// DescribeImageScanFindings sorts them, and its value of the key's field: an answer that
-    /// grades as correct once the key reads the evidence that holds `findings`.
+    /// grades as correct once the key reads the evidence that contains `findings`.
     pub(super) fn answer_from<'a>(&self, findings: &'a [ScanFinding]) -> Option<&'a str> {
         let floor = severity_rank(&self.min_severity);
         findings
@@ -310,8 +310,8 @@ fn answer_words(answer: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Reads a CVE id, `CVE-YYYY-NNNN` with four or more digits in the last part (CVE ID syntax,
-/// cve.org), in any case; returns it in upper case.
+/// Reads a CVE id in any case and returns it in upper case. The form is `CVE-YYYY-NNNN`, with
+/// four or more digits in the last part (CVE ID syntax, cve.org).
 fn cve_id(word: &str) -> Option<String> {
     let upper = word.to_ascii_uppercase();
     let rest = upper.strip_prefix("CVE-")?;

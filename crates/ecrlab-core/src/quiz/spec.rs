@@ -32,7 +32,7 @@ pub struct QuestionSpec {
     pub misconceptions: Vec<MisconceptionSpec>,
     /// The field of a finding that a `finding` question asks for: `name` or `package_name`.
     pub finding_field: Option<String>,
-    /// The least severity of a finding that counts for a `finding` question, such as `HIGH`.
+    /// The minimum severity of a finding that counts for a `finding` question, such as `HIGH`.
     pub min_severity: Option<String>,
 }
 
