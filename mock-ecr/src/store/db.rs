@@ -1323,8 +1323,6 @@ mod tests {
         assert!(message.contains("is a folder, not a file"), "{message}");
     }
 
-    use super::*;
-
     #[test]
     fn second_open_of_folder_is_rejected() {
         let folder = tempfile::tempdir().unwrap();
