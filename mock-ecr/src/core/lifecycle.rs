@@ -221,7 +221,7 @@ impl Registry {
         let mut cached = self.lock_lifecycle_due();
         *cached = Some(
             self.db
-                .transaction(|tx| db::earliest_lifecycle_evaluation(tx))?
+                .transaction(db::earliest_lifecycle_evaluation)?
                 .unwrap_or(i64::MAX),
         );
         Ok(expired)

@@ -406,7 +406,7 @@ impl Registry {
             tracing::error!("the scan worker was started twice; the second one stops");
             return;
         };
-        match self.db.transaction(|tx| db::unfinished_scans(tx)) {
+        match self.db.transaction(db::unfinished_scans) {
             Ok(unfinished) => {
                 for scan in unfinished {
                     tracing::info!(repository = %scan.repository, digest = %scan.digest, "resuming an image scan that a stop interrupted");
