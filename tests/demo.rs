@@ -1,14 +1,17 @@
-//! The demo and the grading against a real mock: `run_demo` performs the lab's four steps on an
+//! The demo and the grading against a real mock: `run_demo` performs the lab's five steps on an
 //! in-process mock-ecr, and the evidence that ecrlab's clients collect afterwards shows each of
 //! them. A student's work, done here with aws-sdk-ecr, reqwest and oci-client, is graded in
 //! whichever region it was done, after a restart on another port, and apart from the demo's.
 
+#[path = "support/ecr_scans.rs"]
+mod ecr_scans;
 #[path = "support/ecr_sdk.rs"]
 mod ecr_sdk;
 
 use std::path::Path;
 use std::process::Output;
 
+use aws_sdk_ecr::config::AppName;
 use ecrlab_core::check::{CheckOptions, CheckReport, check_lab};
 use ecrlab_core::clients::{self, AdminClient, EcrSettings};
 use ecrlab_core::demo::{self, DEMO_USER_AGENT, DemoOutcome, SampleImage};
@@ -85,17 +88,43 @@ async fn demo_performs_lab_steps() {
     assert_eq!(outcome.manifest_digest, sample.manifest_digest);
     assert!(outcome.token_expires_at.is_some(), "outcome: {outcome:?}");
     for step in [
-        "Step 1/4",
-        "Step 2/4",
-        "Step 3/4",
-        "Step 4/4",
+        "Step 1/5",
+        "Step 2/5",
+        "Step 3/5",
+        "Step 4/5",
+        "Step 5/5",
         "Login Succeeded",
+        "HIGH      CVE-2026-28388 in libssl3 3.0.11-1~deb12u2",
     ] {
         assert!(output.contains(step), "output lacks {step}:\n{output}");
     }
     assert!(
         output.contains(&format!("$ docker push {registry_host}/my-app:latest")),
         "output:\n{output}"
+    );
+    let scan_sample = SampleImage::build_scan_sample().unwrap();
+    assert_eq!(
+        outcome.scan_image.to_string(),
+        format!("{registry_host}/my-app:scan")
+    );
+    assert_eq!(outcome.scan_manifest_digest, scan_sample.manifest_digest);
+    let findings: Vec<(&str, &str, Option<&str>)> = outcome
+        .scan_findings
+        .iter()
+        .map(|finding| {
+            (
+                finding.name.as_str(),
+                finding.severity.as_str(),
+                finding.package_name.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            ("CVE-2026-28388", "HIGH", Some("libssl3")),
+            ("CVE-2026-4438", "LOW", Some("libc6")),
+        ]
     );
     lab.mock.shutdown().await;
 }
@@ -119,7 +148,7 @@ async fn demo_leaves_repository_state() {
     assert_eq!(repository.uri, outcome.repository_uri);
     assert_eq!(repository.tag_mutability, "IMMUTABLE");
     assert!(repository.scan_on_push);
-    assert_eq!(repository.images.len(), 1, "{:?}", repository.images);
+    assert_eq!(repository.images.len(), 2, "{:?}", repository.images);
     let image = &repository.images[0];
     assert_eq!(image.digest, sample.manifest_digest);
     assert_eq!(image.tags, ["latest"]);
@@ -129,6 +158,18 @@ async fn demo_leaves_repository_state() {
         Some("application/vnd.oci.image.manifest.v1+json")
     );
     assert!(image.pushed_at.is_some(), "image: {image:?}");
+    // The first sample has no package database, so its scan on push cannot read it.
+    let hello_scan = image.scan.as_ref().expect("the first image was scanned");
+    assert_eq!(hello_scan.status, "UNSUPPORTED_IMAGE");
+    assert!(hello_scan.findings.is_empty());
+
+    let scanned = &repository.images[1];
+    assert_eq!(scanned.digest, outcome.scan_manifest_digest);
+    assert_eq!(scanned.tags, ["scan"]);
+    let scan = scanned.scan.as_ref().expect("the scan sample was scanned");
+    assert_eq!(scan.status, "COMPLETE");
+    assert!(scan.completed_at.is_some(), "{scan:?}");
+    assert_eq!(scan.findings, outcome.scan_findings);
     lab.mock.shutdown().await;
 }
 
@@ -176,7 +217,7 @@ async fn demo_journals_each_step() {
     );
 
     let manifests = events_with(&evidence, "ManifestPut");
-    assert_eq!(manifests.len(), 1, "{manifests:?}");
+    assert_eq!(manifests.len(), 2, "{manifests:?}");
     assert_eq!(manifests[0].outcome, Outcome::Ok);
     assert_eq!(manifests[0].repository.as_deref(), Some("my-app"));
     assert_eq!(manifests[0].reference.as_deref(), Some("latest"));
@@ -185,6 +226,34 @@ async fn demo_journals_each_step() {
         Some(outcome.manifest_digest.as_str())
     );
     assert_eq!(manifests[0].user_agent.as_deref(), Some(DEMO_USER_AGENT));
+    assert_eq!(manifests[1].reference.as_deref(), Some("scan"));
+    assert_eq!(
+        manifests[1].digest.as_deref(),
+        Some(outcome.scan_manifest_digest.as_str())
+    );
+
+    let scans: Vec<(&str, Option<&str>)> = evidence
+        .events
+        .iter()
+        .filter(|event| event.source == Source::Scanner)
+        .map(|event| (event.action.as_str(), event.digest.as_deref()))
+        .collect();
+    let scan_digest = Some(outcome.scan_manifest_digest.as_str());
+    assert!(
+        scans.contains(&("ImageScanStarted", scan_digest)),
+        "{scans:?}"
+    );
+    assert!(
+        scans.contains(&("ImageScanCompleted", scan_digest)),
+        "{scans:?}"
+    );
+    let reads = events_with(&evidence, "DescribeImageScanFindings");
+    assert!(
+        reads
+            .iter()
+            .any(|event| event.outcome == Outcome::Ok && event.digest.as_deref() == scan_digest),
+        "{reads:?}"
+    );
     lab.mock.shutdown().await;
 }
 
@@ -204,10 +273,32 @@ async fn demo_reuses_existing_repository() {
         output.contains("tag mutability MUTABLE"),
         "output:\n{output}"
     );
+    // The repository was created without scan on push, so the demo turns it on before it
+    // pushes the scan sample, as the lab's instructions do.
+    assert!(
+        output.contains(
+            "$ aws ecr put-image-scanning-configuration --repository-name my-app --image-scanning-configuration scanOnPush=true"
+        ),
+        "output:\n{output}"
+    );
     let evidence = lab.evidence().await;
     let repository = &evidence.repositories[0];
     assert_eq!(repository.tag_mutability, "MUTABLE");
+    assert!(repository.scan_on_push);
     assert_eq!(repository.images[0].digest, outcome.manifest_digest);
+    assert_eq!(
+        repository.images[0].scan, None,
+        "pushed before scan on push"
+    );
+    let scan = repository.images[1].scan.as_ref().expect("scanned on push");
+    assert_eq!(scan.status, "COMPLETE");
+    let report = grade(
+        &evidence,
+        CheckOptions {
+            accept_demo_events: true,
+        },
+    );
+    assert_all_passed(&report);
     lab.mock.shutdown().await;
 }
 
@@ -283,13 +374,18 @@ async fn start_mock(data_dir: &Path, region: &str) -> mock_ecr::MockEcr {
 }
 
 /// Does the lab's steps as a student would, with clients other than the demo's: aws-sdk-ecr
-/// signing for `region` creates `repository` and gets a token, a docker-style `GET /v2/` logs
-/// in, and oci-client pushes a one-layer image as `<registry>/<repository>:<tag>`.
+/// signing for `region` creates `repository`, turns on scan on push and gets a token, a
+/// docker-style `GET /v2/` logs in, and oci-client pushes a one-layer image as
+/// `<registry>/<repository>:<tag>`. Then oci-client pushes the scan sample as `:scan`, and
+/// aws-sdk-ecr waits for its scan and reads the findings.
 async fn do_lab_as_student(mock: &mock_ecr::MockEcr, region: &str, repository: &str, tag: &str) {
     let mut settings = EcrSettings::for_mock(mock.endpoint()).expect("endpoint");
     settings.region = region.to_owned();
-    let ecr = settings.ecr_client();
+    // ecrlab's grading clients carry the SDK app name `ecrlab`, and a student's calls must not.
+    let app_name = AppName::new("lab-student").expect("valid app name");
+    let ecr = aws_sdk_ecr::Client::from_conf(settings.ecr_config().app_name(app_name).build());
     ecr_sdk::create_repository(&ecr, repository, None).await;
+    ecr_scans::turn_on_scan_on_push(&ecr, repository).await;
     let (user, password) = ecr_sdk::registry_credentials(&ecr).await;
 
     let login = reqwest::Client::builder()
@@ -304,7 +400,38 @@ async fn do_lab_as_student(mock: &mock_ecr::MockEcr, region: &str, repository: &
         .expect("GET /v2/");
     assert_eq!(login.status(), 200, "login in {region}");
 
-    push_image(mock, &RegistryAuth::Basic(user, password), repository, tag).await;
+    let auth = RegistryAuth::Basic(user, password);
+    push_image(mock, &auth, repository, tag).await;
+    push_scan_sample(mock, &auth, repository).await;
+    let findings = ecr_scans::wait_for_scan_findings(&ecr, repository, "scan").await;
+    assert!(
+        findings
+            .iter()
+            .any(|finding| finding.name() == Some("CVE-2026-28388")),
+        "{findings:?}"
+    );
+}
+
+/// Pushes the scanning step's sample image as `<registry>/<repository>:scan`.
+async fn push_scan_sample(mock: &mock_ecr::MockEcr, auth: &RegistryAuth, repository: &str) {
+    let registry = mock.registry_host().to_owned();
+    let client = oci_client::Client::new(ClientConfig {
+        protocol: ClientProtocol::HttpsExcept(vec![registry.clone()]),
+        ..ClientConfig::default()
+    });
+    let sample = SampleImage::build_scan_sample().expect("scan sample");
+    let layers = vec![ImageLayer::new(
+        sample.layer,
+        "application/vnd.oci.image.layer.v1.tar".to_owned(),
+        None,
+    )];
+    let config = ImageConfig::oci_v1(sample.config, None);
+    let reference =
+        oci_client::Reference::with_tag(registry, repository.to_owned(), "scan".to_owned());
+    client
+        .push(&reference, &layers, config, auth, None)
+        .await
+        .expect("push the scan sample");
 }
 
 async fn push_image(mock: &mock_ecr::MockEcr, auth: &RegistryAuth, repository: &str, tag: &str) {
@@ -349,6 +476,19 @@ fn assert_all_passed(report: &CheckReport) {
         assert!(step.passed, "step {} failed: {:?}", step.id, step.evidence);
     }
     assert!(report.passed);
+}
+
+/// Asserts that the four push steps passed and the scanning step, which the test did not do,
+/// failed.
+fn assert_push_steps_passed(report: &CheckReport) {
+    for step in &report.steps {
+        let scanning = step.id == "scan-image";
+        assert_eq!(
+            step.passed, !scanning,
+            "step {}: {:?}",
+            step.id, step.evidence
+        );
+    }
 }
 
 fn step_evidence<'a>(report: &'a CheckReport, id: &str) -> &'a [String] {
@@ -418,9 +558,14 @@ async fn check_grades_lab_done_in_other_region() {
         step_evidence(&report, "authenticate"),
         "token for eu-west-1",
     );
+    // The push step names the newest push, the scan sample's.
     assert_mentions(
         step_evidence(&report, "push"),
-        "my-app:v1 is in the registry",
+        "my-app:scan is in the registry",
+    );
+    assert_mentions(
+        step_evidence(&report, "scan-image"),
+        "read its findings with DescribeImageScanFindings",
     );
     assert_eq!(code, Some(0), "{json:#}");
     assert_eq!(json["passed"], true, "{json:#}");
@@ -704,7 +849,7 @@ async fn check_passes_push_without_login_request() {
         "{:?}",
         evidence.events
     );
-    assert_all_passed(&report);
+    assert_push_steps_passed(&report);
     assert_mentions(
         step_evidence(&report, "authenticate"),
         "the registry accepted its credentials, although no login was journaled",

@@ -2,7 +2,8 @@
 //!
 //! Each test starts its own mock on an ephemeral port, performs the lab's steps or provokes
 //! one of ECR's registry errors with a real client, and checks the client's exit status and
-//! output. The happy paths end with `ecrlab check`, which must pass every lab step.
+//! output. The happy paths end with `ecrlab check`, which must pass every step up to the push;
+//! `tests/scan_interop.rs` does the scanning step.
 //!
 //! Clients and where they come from:
 //! - AWS CLI v1 (PyPI's `awscli`) and v2 (Debian's `awscli`). `ECRLAB_AWS_CLIS` lists their
@@ -20,7 +21,7 @@ mod harness;
 
 use clients::{AwsCli, ContainerCli, Skopeo};
 use ecrlab_core::evidence::{Outcome, Source};
-use harness::{ACCOUNT_ID, MockLab, REGION, Run, assert_lab_check_passes, unique_image_name};
+use harness::{ACCOUNT_ID, MockLab, REGION, Run, assert_push_steps_pass, unique_image_name};
 use serde_json::json;
 
 /// The repository name that the lab's instructions use.
@@ -296,7 +297,7 @@ fn push_with_container_client(lab: &MockLab, aws: &AwsCli, client: &ContainerCli
     let digest = digest.unwrap_or_else(|| panic!("the push reported no digest:\n{push}"));
 
     assert_single_image(lab, aws, &digest, "v1");
-    assert_lab_check_passes(lab);
+    assert_push_steps_pass(lab);
 }
 
 #[test]
@@ -344,7 +345,7 @@ fn skopeo_copy_passes_lab_check() {
         "the copy in team/copy has another digest"
     );
 
-    assert_lab_check_passes(&lab);
+    assert_push_steps_pass(&lab);
 }
 
 fn create_lab_repository(lab: &MockLab, aws: &AwsCli) {

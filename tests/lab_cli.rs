@@ -114,7 +114,7 @@ fn list_shows_builtin_and_folder_labs() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
     assert!(lines[0].starts_with("ID "), "{text}");
-    assert!(lines[1].starts_with("push-to-ecr  1.4.0"), "{text}");
+    assert!(lines[1].starts_with("push-to-ecr  1.5.0"), "{text}");
     assert!(lines[1].ends_with("built-in"), "{text}");
     assert!(lines[2].starts_with("broken       invalid"), "{text}");
     assert!(
@@ -205,7 +205,7 @@ fn identical_copy_of_builtin_is_listed_once() {
     let show = workspace.run(&["lab", "show", "push-to-ecr"]);
     assert_eq!(show.status.code(), Some(0), "{}", stderr(&show));
     assert!(
-        stdout(&show).contains("push-to-ecr 1.4.0 (built-in, same as labs/push-to-ecr/lab.toml)"),
+        stdout(&show).contains("push-to-ecr 1.5.0 (built-in, same as labs/push-to-ecr/lab.toml)"),
         "{}",
         stdout(&show)
     );
@@ -247,7 +247,7 @@ fn show_prefers_builtin_lab_and_names_changed_copy() {
     let output = workspace.run(&["lab", "show", "push-to-ecr"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(
-        stdout(&output).contains("push-to-ecr 1.4.0 (built-in)"),
+        stdout(&output).contains("push-to-ecr 1.5.0 (built-in)"),
         "{}",
         stdout(&output)
     );

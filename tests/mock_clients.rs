@@ -1,13 +1,17 @@
 //! The in-process mock driven by the project's own clients: aws-sdk-ecr for the ECR API,
 //! oci-client for the registry, and the `ecrlab check` binary for grading.
 
+#[path = "support/ecr_scans.rs"]
+mod ecr_scans;
 #[path = "support/ecr_sdk.rs"]
 mod ecr_sdk;
 
 use std::process::Output;
 
+use aws_sdk_ecr::config::AppName;
 use aws_sdk_ecr::types::{ImageIdentifier, ImageTagMutability};
 use ecrlab_core::clients::EcrSettings;
+use ecrlab_core::demo::SampleImage;
 use mock_ecr::{Config, MockEcr};
 use oci_client::client::{ClientConfig, ClientProtocol, Config as ImageConfig, ImageLayer};
 use oci_client::manifest::{IMAGE_LAYER_MEDIA_TYPE, OciImageManifest};
@@ -90,6 +94,36 @@ impl Fixture {
             )
             .await?;
         Ok(response.manifest_url)
+    }
+
+    /// Does the lab's scanning step as a student: turns on scan on push for `my-app`, pushes
+    /// the scan sample as `my-app:scan`, waits for its scan and reads the findings. The ECR API
+    /// calls carry an SDK app name of their own, because the check leaves out the calls of
+    /// ecrlab's grading clients, whose app name is `ecrlab`.
+    async fn do_scanning_step(&self, auth: &RegistryAuth) {
+        let settings = EcrSettings::for_mock(self.mock.endpoint()).expect("endpoint");
+        let app_name = AppName::new("lab-student").expect("valid app name");
+        let ecr = aws_sdk_ecr::Client::from_conf(settings.ecr_config().app_name(app_name).build());
+        ecr_scans::turn_on_scan_on_push(&ecr, "my-app").await;
+
+        let sample = SampleImage::build_scan_sample().expect("scan sample");
+        let layers = vec![ImageLayer::new(
+            sample.layer,
+            "application/vnd.oci.image.layer.v1.tar".to_owned(),
+            None,
+        )];
+        let config = ImageConfig::oci_v1(sample.config, None);
+        self.registry_client()
+            .push(
+                &self.reference("my-app", "scan"),
+                &layers,
+                config,
+                auth,
+                None,
+            )
+            .await
+            .expect("push the scan sample");
+        ecr_scans::wait_for_scan_findings(&ecr, "my-app", "scan").await;
     }
 }
 
@@ -292,7 +326,7 @@ async fn check_fails_on_fresh_mock_and_passes_after_lab() {
         String::from_utf8_lossy(&fresh.stderr)
     );
     let steps = steps_passed(&fresh);
-    assert_eq!(steps.len(), 4);
+    assert_eq!(steps.len(), 5);
     for (id, passed) in &steps {
         assert!(!passed, "{id} must not pass on a fresh mock");
     }
@@ -313,6 +347,7 @@ async fn check_fails_on_fresh_mock_and_passes_after_lab() {
         .push(&auth, "my-app", "v1", "hello from a student")
         .await
         .expect("push");
+    fixture.do_scanning_step(&auth).await;
 
     let done = ecrlab(&["check", "--endpoint", &endpoint, "--format", "json"]).await;
     assert_eq!(
@@ -328,7 +363,16 @@ async fn check_fails_on_fresh_mock_and_passes_after_lab() {
             id
         })
         .collect();
-    assert_eq!(ids, ["create-repository", "authenticate", "tag", "push"]);
+    assert_eq!(
+        ids,
+        [
+            "create-repository",
+            "authenticate",
+            "tag",
+            "push",
+            "scan-image"
+        ]
+    );
 
     let text = ecrlab(&["check", "--endpoint", &endpoint]).await;
     let text = String::from_utf8_lossy(&text.stdout);

@@ -34,7 +34,7 @@ use std::collections::BTreeSet;
 use clients::{AwsCli, ContainerCli, Skopeo};
 use ecrlab_core::evidence::{Outcome, Source};
 use ecrlab_core::hosts::{self, HostMapping};
-use harness::{ACCOUNT_ID, MockLab, REGION, Run, assert_lab_check_passes, unique_image_name};
+use harness::{ACCOUNT_ID, MockLab, REGION, Run, assert_push_steps_pass, unique_image_name};
 use oras_py::OrasPy;
 use registry_lab::{RegistryLab, inspect_config, inspect_raw, sha256_digest};
 use serde_json::{Value, json};
@@ -935,7 +935,7 @@ fn push_by_ecr_host_name(lab: &MockLab, aws: &AwsCli, client: &ContainerCli) {
     assert_eq!(details[0]["imageTags"], json!(["v1"]), "{images:#}");
 
     check_push_event_host(lab, &host);
-    assert_lab_check_passes(lab);
+    assert_push_steps_pass(lab);
 }
 
 /// Checks that the journal records the accepted push of `my-app:v1` with `host` as its `Host`

@@ -3,6 +3,8 @@
 //! progress files in a temporary state folder. The lab's steps are performed with aws-sdk-ecr
 //! and oci-client, as a student's own clients would.
 
+#[path = "support/ecr_scans.rs"]
+mod ecr_scans;
 #[path = "support/ecr_sdk.rs"]
 mod ecr_sdk;
 
@@ -10,8 +12,10 @@ use std::path::PathBuf;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
+use aws_sdk_ecr::config::AppName;
 use aws_sdk_ecr::types::ImageTagMutability;
 use ecrlab_core::clients::EcrSettings;
+use ecrlab_core::demo::SampleImage;
 use ecrlab_core::lab::Lab;
 use ecrlab_core::progress::{Progress, ProgressError};
 use mock_ecr::{Clock, Config, MockEcr};
@@ -99,12 +103,15 @@ impl Fixture {
             .replace(&address, "127.0.0.1:PORT")
     }
 
-    /// Performs the lab's four steps with aws-sdk-ecr and oci-client.
+    /// Performs the lab's five steps with aws-sdk-ecr and oci-client.
     async fn perform_lab(&self) {
-        let ecr = EcrSettings::for_mock(self.endpoint())
-            .expect("endpoint")
-            .ecr_client();
+        let settings = EcrSettings::for_mock(self.endpoint()).expect("endpoint");
+        // ecrlab's grading clients carry the SDK app name `ecrlab`, and a student's calls must
+        // not, or the check would not count the student's reads of the findings.
+        let app_name = AppName::new("lab-student").expect("valid app name");
+        let ecr = aws_sdk_ecr::Client::from_conf(settings.ecr_config().app_name(app_name).build());
         ecr_sdk::create_repository(&ecr, "my-app", Some(ImageTagMutability::Immutable)).await;
+        ecr_scans::turn_on_scan_on_push(&ecr, "my-app").await;
 
         let auth = registry_auth(&ecr).await;
         let reference = Reference::with_tag(
@@ -133,6 +140,24 @@ impl Fixture {
             .push(&reference, &layers, config, &auth, Some(manifest))
             .await
             .expect("image pushed");
+
+        let sample = SampleImage::build_scan_sample().expect("scan sample");
+        let layers = vec![ImageLayer::new(
+            sample.layer,
+            "application/vnd.oci.image.layer.v1.tar".to_owned(),
+            None,
+        )];
+        let config = ImageConfig::oci_v1(sample.config, None);
+        let reference = Reference::with_tag(
+            self.mock.registry_host().to_owned(),
+            "my-app".to_owned(),
+            "scan".to_owned(),
+        );
+        client
+            .push(&reference, &layers, config, &auth, None)
+            .await
+            .expect("scan sample pushed");
+        ecr_scans::wait_for_scan_findings(&ecr, "my-app", "scan").await;
     }
 }
 
@@ -243,8 +268,7 @@ impl Watch {
     }
 }
 
-const FRESH_LINE: &str =
-    "0 of 4 steps passed: create-repository FAIL, authenticate FAIL, tag FAIL, push FAIL";
+const FRESH_LINE: &str = "0 of 5 steps passed: create-repository FAIL, authenticate FAIL, tag FAIL, push FAIL, scan-image FAIL";
 
 #[test]
 fn progress_round_trip() {
@@ -331,13 +355,9 @@ async fn corrupt_progress_is_reported_and_kept() {
 
     let answers = fixture.state.path().join("answers.toml");
     std::fs::write(&answers, "token-validity = \"12 hours\"\n").unwrap();
-    let quiz = ecrlab_command(
-        fixture.state.path(),
-        &["quiz", "--answers", answers.to_str().unwrap()],
-    )
-    .output()
-    .await
-    .unwrap();
+    let quiz = fixture
+        .run("quiz", &["--answers", answers.to_str().unwrap()])
+        .await;
     let stderr = stderr_of(&quiz);
     assert!(stderr.contains("answers are not recorded"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), corrupt);
@@ -412,7 +432,10 @@ async fn check_shows_hint_levels_then_passes() {
 
     let hint = fixture.run("hint", &[]).await;
     assert_eq!(hint.status.code(), Some(0));
-    insta::assert_snapshot!("hint_all_steps_passed", stdout_of(&hint));
+    insta::assert_snapshot!(
+        "hint_all_steps_passed",
+        fixture.normalize(&stdout_of(&hint))
+    );
     fixture.mock.shutdown().await;
 }
 
@@ -459,13 +482,9 @@ async fn quiz_answers_are_recorded() {
     let answers = fixture.state.path().join("answers.toml");
     for answer in ["30 minutes", "12 hours"] {
         std::fs::write(&answers, format!("token-validity = \"{answer}\"\n")).unwrap();
-        let quiz = ecrlab_command(
-            fixture.state.path(),
-            &["quiz", "--answers", answers.to_str().unwrap()],
-        )
-        .output()
-        .await
-        .unwrap();
+        let quiz = fixture
+            .run("quiz", &["--answers", answers.to_str().unwrap()])
+            .await;
         assert_eq!(stderr_of(&quiz), "");
     }
     let progress = Progress::load_from(&fixture.progress_file(), &Lab::builtin_push_to_ecr())
@@ -490,7 +509,7 @@ async fn quiz_interrupted_keeps_answers() {
     use tokio::io::AsyncWriteExt as _;
 
     let fixture = start().await;
-    let mut command = ecrlab_command(fixture.state.path(), &["quiz"]);
+    let mut command = fixture.command("quiz", &[]);
     command.stdin(Stdio::piped());
     // The helpers of `watch` read any command's output line by line.
     let mut quiz = spawn_watch(command);
@@ -529,15 +548,19 @@ async fn watch_exits_when_lab_completes() {
     let errors = read_rest(&mut watch.stderr).await;
 
     assert_eq!(code, Some(0), "{first:#?} {rest:#?} {errors:#?}");
+    // The quiz reads the findings from the mock, so the suggestion names this mock.
     assert_eq!(
-        rest.last().map(String::as_str),
-        Some(
-            "Lab push-to-ecr complete: every step passes. Next, answer the quiz with `ecrlab quiz`."
-        )
+        rest.last(),
+        Some(&format!(
+            "Lab push-to-ecr complete: every step passes. Next, answer the quiz with `ecrlab quiz --endpoint {}`.",
+            fixture.endpoint()
+        ))
     );
     assert_eq!(
         rest.iter().rev().nth(1).map(String::as_str),
-        Some("4 of 4 steps passed: create-repository PASS, authenticate PASS, tag PASS, push PASS")
+        Some(
+            "5 of 5 steps passed: create-repository PASS, authenticate PASS, tag PASS, push PASS, scan-image PASS"
+        )
     );
     let all = [first, rest].concat();
     assert!(

@@ -362,6 +362,37 @@ impl ContainerCli {
         lab.run(&mut command, None)
     }
 
+    /// Builds the scanning step's sample image as `image`, labelled with this client's state
+    /// folder for the reason that [`ContainerCli::build_sample`] gives.
+    #[allow(
+        dead_code,
+        reason = "only the scan interop target builds the scan sample"
+    )]
+    pub fn build_scan_sample(&self, lab: &MockLab, image: &str) -> Run {
+        let context = harness::scan_image_context();
+        let containerfile = context.join("Containerfile");
+        let owner = format!("org.ecrlab.interop.test={}", self.state_dir.display());
+        let mut command = self.command(&["build", "--label", &owner, "-t", image, "-f"]);
+        command.arg(containerfile).arg(context);
+        self.remember_docker_image(image);
+        lab.run(&mut command, None)
+    }
+
+    /// Writes `image` to `archive` in the docker-archive format: `docker save`, or `podman save
+    /// --format docker-archive`.
+    #[allow(
+        dead_code,
+        reason = "only the scan interop target saves archives to scan"
+    )]
+    pub fn save_docker_archive(&self, lab: &MockLab, image: &str, archive: &Path) -> Run {
+        let archive = archive.display().to_string();
+        let args = match self.engine {
+            Engine::Docker => vec!["save", "-o", &archive, image],
+            Engine::Podman => vec!["save", "--format", "docker-archive", "-o", &archive, image],
+        };
+        lab.run(&mut self.command(&args), None)
+    }
+
     /// Runs `<client> <args>` with this client's isolated state. Unlike [`ContainerCli::push`],
     /// it adds no flags, so a caller that reaches the mock adds podman's `--tls-verify=false`.
     #[allow(dead_code, reason = "the interop target does not call it")]

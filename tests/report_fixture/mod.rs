@@ -162,6 +162,7 @@ pub fn completed_evidence() -> Evidence {
             size_bytes: 2_795_610,
             manifest_media_type: Some("application/vnd.oci.image.manifest.v1+json".to_owned()),
             pushed_at: Some("2026-01-05T09:12:00.000Z".to_owned()),
+            scan: None,
         }])],
     }
 }

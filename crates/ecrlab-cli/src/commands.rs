@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use ecrlab_core::check::{CheckOptions, CheckReport, check_lab};
+use ecrlab_core::check::{CheckOptions, CheckReport, check_lab, graded_evidence};
 use ecrlab_core::clients::{DEFAULT_REGION, EcrSettings, collect_evidence, fetch_env_exports};
 use ecrlab_core::demo::run_demo;
+use ecrlab_core::evidence::{Evidence, ScanFinding};
 use ecrlab_core::lab::Lab;
 use ecrlab_core::progress::Progress;
+use ecrlab_core::quiz::{Question, questions_with_evidence};
 
 use mock_ecr::cli::ServeArguments;
 
@@ -77,7 +79,7 @@ impl LabOptions {
     }
 
     /// Returns `ecrlab SUBCOMMAND --lab PATH` for a subcommand that does not read the mock,
-    /// such as `quiz`.
+    /// such as `progress reset`.
     pub fn offline_command(&self, subcommand: &str) -> String {
         let mut command = format!("ecrlab {subcommand}");
         if let Some(lab) = &self.lab {
@@ -85,6 +87,16 @@ impl LabOptions {
             command.push_str(&shell_word(&lab.display().to_string()));
         }
         command
+    }
+
+    /// Returns the `ecrlab quiz` command for `lab`, with the mock's endpoint only when a
+    /// question about scan findings needs the mock's evidence.
+    pub fn quiz_command(&self, lab: &Lab) -> String {
+        if lab.questions.iter().any(Question::needs_evidence) {
+            self.command("quiz")
+        } else {
+            self.offline_command("quiz")
+        }
     }
 
     /// Returns the `ecrlab lab show` command for the lab: by its path when it came from a
@@ -218,6 +230,38 @@ pub async fn grade(
     lab: &Lab,
     options: CheckOptions,
 ) -> anyhow::Result<CheckReport> {
+    let evidence = fetch_evidence(endpoint).await?;
+    Ok(check_lab(lab, &evidence, options))
+}
+
+/// Returns the lab with the answer keys of its questions about scan findings read from the
+/// mock at `endpoint`, as `ecrlab check` grades them. The lab is returned unchanged when no
+/// question needs evidence. When the mock cannot be read, those questions cannot be graded in
+/// this run, and a warning on standard error gives the reason.
+pub async fn lab_with_evidence(lab: &Lab, endpoint: &str, options: CheckOptions) -> Lab {
+    if !lab.questions.iter().any(Question::needs_evidence) {
+        return lab.clone();
+    }
+    match fetch_evidence(endpoint).await {
+        Ok(evidence) => {
+            let graded = graded_evidence(&evidence, options);
+            Lab {
+                questions: questions_with_evidence(&lab.questions, &graded),
+                ..lab.clone()
+            }
+        }
+        Err(error) => {
+            eprintln!(
+                "ecrlab: warning: the questions about scan findings are not graded in this run, because the mock at {endpoint} cannot be read ({}); start it with `ecrlab serve`, or pass its URL with --endpoint",
+                error.root_cause()
+            );
+            lab.clone()
+        }
+    }
+}
+
+/// Collects the journal and the repositories from the mock at `endpoint`.
+async fn fetch_evidence(endpoint: &str) -> anyhow::Result<Evidence> {
     let (settings, _) = EcrSettings::for_running_mock(endpoint)
         .await
         .with_context(|| {
@@ -229,7 +273,7 @@ pub async fn grade(
     let evidence = collect_evidence(&settings.ecr_client(), &admin)
         .await
         .with_context(|| format!("cannot collect evidence from the mock at {endpoint}: is `ecrlab serve` running there?"))?;
-    Ok(check_lab(lab, &evidence, options))
+    Ok(evidence)
 }
 
 /// Checks the lab's steps against the mock at `endpoint` and prints the report: as JSON, or as
@@ -293,8 +337,9 @@ fn record_shown_hints(report: &CheckReport, lab: &Lab, progress: &mut Progress) 
     changed
 }
 
-/// Runs the whole lab against a mock started in process: the four steps with ecrlab's own
-/// clients, the check, and the quiz answered with the lab's reference answers.
+/// Runs the whole lab against a mock started in process: the five steps with ecrlab's own
+/// clients, the check, and the quiz answered with the lab's reference answers. The question
+/// about scan findings is answered from the findings that the demo read.
 pub async fn demo(data: Option<PathBuf>, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let temporary = match data {
         Some(_) => None,
@@ -327,8 +372,8 @@ async fn demo_steps(endpoint: &str, out: &mut impl Write) -> anyhow::Result<Exit
         .context("the demo could not finish the lab steps")?;
     writeln!(
         out,
-        "\nPushed {} ({})\n",
-        outcome.image, outcome.manifest_digest
+        "\nPushed {} ({}) and {} ({})\n",
+        outcome.image, outcome.manifest_digest, outcome.scan_image, outcome.scan_manifest_digest
     )?;
 
     let lab = Lab::builtin_push_to_ecr();
@@ -340,8 +385,12 @@ async fn demo_steps(endpoint: &str, out: &mut impl Write) -> anyhow::Result<Exit
     writeln!(out, "Checking the steps against what the mock recorded:")?;
     write!(out, "{}", report.render_text())?;
 
-    writeln!(out, "\nQuiz, answered with the lab's reference answers:")?;
-    let quiz_passed = quiz_cmd_reference(&lab, out)?;
+    writeln!(
+        out,
+        "\nQuiz, answered with the lab's reference answers and the findings the demo read:"
+    )?;
+    let lab = lab_with_evidence(&lab, endpoint, options).await;
+    let quiz_passed = quiz_cmd_reference(&lab, &outcome.scan_findings, out)?;
 
     let passed = report.passed && quiz_passed;
     writeln!(
@@ -361,11 +410,26 @@ async fn demo_steps(endpoint: &str, out: &mut impl Write) -> anyhow::Result<Exit
 }
 
 /// Grades each question's own reference answer, which shows how answers are read and checks
-/// that the lab's answers are consistent with its grading rules.
-fn quiz_cmd_reference(lab: &Lab, out: &mut impl Write) -> anyhow::Result<bool> {
+/// that the lab's answers are consistent with its grading rules. A question about scan
+/// findings is answered from `findings`, the findings that the demo read.
+fn quiz_cmd_reference(
+    lab: &Lab,
+    findings: &[ScanFinding],
+    out: &mut impl Write,
+) -> anyhow::Result<bool> {
     let mut all_correct = true;
     for question in &lab.questions {
-        let grade = question.grade(question.answer()).with_context(|| {
+        let answer = if question.needs_evidence() {
+            question.answer_from_findings(findings).with_context(|| {
+                format!(
+                    "no finding that the demo read answers question '{}'",
+                    question.id()
+                )
+            })?
+        } else {
+            question.answer()
+        };
+        let grade = question.grade(answer).with_context(|| {
             format!(
                 "the reference answer of question '{}' cannot be read",
                 question.id()
@@ -377,12 +441,7 @@ fn quiz_cmd_reference(lab: &Lab, out: &mut impl Write) -> anyhow::Result<bool> {
         } else {
             "INCORRECT"
         };
-        writeln!(
-            out,
-            "  {verdict:9} {}: {}",
-            question.id(),
-            question.answer()
-        )?;
+        writeln!(out, "  {verdict:9} {}: {answer}", question.id())?;
     }
     Ok(all_correct)
 }

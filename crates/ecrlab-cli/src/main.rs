@@ -1,4 +1,5 @@
-//! `ecrlab`: serve the mock ECR, print its environment, check lab steps, run the quiz, demo.
+//! `ecrlab`: serve the mock ECR, print its environment, check lab steps, run the quiz, demo,
+//! scan an image on disk.
 //!
 //! The binary parses arguments and prints; the work lives in `mock-ecr` and `ecrlab-core`.
 
@@ -9,6 +10,7 @@ mod doctor;
 mod lab_cmd;
 mod quiz_cmd;
 mod report_cmd;
+mod scan_cmd;
 mod student;
 mod watch;
 
@@ -17,6 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use ecrlab_core::check::CheckOptions;
 
 /// Learn and test "push a container image to Amazon ECR" offline, against a local mock ECR.
 #[derive(Parser)]
@@ -58,6 +61,9 @@ enum Command {
     Grade(report_cmd::GradeArguments),
     /// Start a mock in-process, perform the whole lab with ecrlab's own clients, and grade it.
     Demo(DemoArguments),
+    /// Scan an image on disk (OCI layout, OCI archive or docker save archive) for known
+    /// vulnerabilities of its operating-system packages, without a server.
+    Scan(scan_cmd::ScanArguments),
     /// Work with the mock's lifecycle policies.
     #[command(subcommand)]
     Lifecycle(LifecycleCommand),
@@ -155,6 +161,10 @@ struct ProgressResetArguments {
 
 #[derive(clap::Args)]
 struct QuizArguments {
+    /// URL of the mock that grades the questions about scan findings (`ecrlab serve` prints
+    /// it); the other questions do not need a mock.
+    #[arg(long, env = "ECRLAB_ENDPOINT", default_value = crate::commands::DEFAULT_ENDPOINT)]
+    endpoint: String,
     /// Lab file, or a lab id from `ecrlab lab list`; the built-in push-to-ECR lab when omitted.
     #[arg(long)]
     lab: Option<PathBuf>,
@@ -231,6 +241,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Doctor(arguments) => doctor::run(&arguments.endpoint, &mut stdout).await?,
         Command::Quiz(arguments) => {
             let lab = commands::load_lab(arguments.lab.as_deref())?;
+            let options = CheckOptions::default();
+            let lab = commands::lab_with_evidence(&lab, &arguments.endpoint, options).await;
             let stdin = std::io::stdin().lock();
             let answers = arguments.answers.as_deref();
             let passed = quiz_cmd::run_recorded(&lab, answers, stdin, &mut stdout)?;
@@ -243,6 +255,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Report(arguments) => report_cmd::report(arguments, &mut stdout).await?,
         Command::Grade(arguments) => report_cmd::grade(arguments, &mut stdout)?,
         Command::Demo(arguments) => commands::demo(arguments.data, &mut stdout).await?,
+        Command::Scan(arguments) => {
+            let now = time::OffsetDateTime::now_utc();
+            scan_cmd::run(&arguments, now, &mut stdout, &mut std::io::stderr().lock())?
+        }
         Command::Lab(command) => lab_cmd::run(command, &mut stdout)?,
         Command::Clock(command) => clock_cmd::run(command, &mut stdout).await?,
         Command::Lifecycle(LifecycleCommand::Run(arguments)) => {

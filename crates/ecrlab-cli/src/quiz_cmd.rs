@@ -10,6 +10,10 @@
 //! gets the feedback between tries only, because a later run asks it again. The total adds up
 //! the scores, so partial credit and retry penalties show in it.
 //!
+//! A question about scan findings is graded from the mock's evidence. While that evidence is
+//! missing, it is not asked, and an answers file's answer to it is not recorded, so that no try
+//! is spent on an answer that cannot be graded.
+//!
 //! Answers recorded in the student's progress by earlier runs count as earlier tries. Every
 //! score printed grades all recorded answers with `Question::grade_attempts`, as `ecrlab
 //! report` does, so running the quiz again never lowers a score: a finished question is not
@@ -195,6 +199,10 @@ fn grade_file(
         let earlier = question.grade_attempts(&recorded);
         let answer = sheet.answer(question.id());
         writeln!(output, "  Your answer: {}", answer.unwrap_or("(none)"))?;
+        if let (Some(_), Some(reason)) = (answer, question.grading_unavailable()) {
+            writeln!(output, "  Not recorded: {reason}.")?;
+            continue;
+        }
 
         match answer {
             Some(answer) if recorded.last().is_some_and(|newest| newest == answer) => {
@@ -238,6 +246,10 @@ fn ask(
 
     for (index, question) in lab.questions.iter().enumerate() {
         write_question(output, index, lab.questions.len(), question)?;
+        if let Some(reason) = question.grading_unavailable() {
+            writeln!(output, "  Not asked in this run: {reason}.")?;
+            continue;
+        }
         let earlier = question.grade_attempts(&recorder.answers(question));
         if earlier.tries_left() == 0 {
             write_already_answered(output, &earlier)?;
@@ -532,8 +544,17 @@ mod tests {
 
     use super::*;
 
+    /// Returns the built-in lab without its question about scan findings, whose answers the
+    /// mock's evidence decides. The tests below exercise the quiz on the five questions with
+    /// fixed answers; the tests after `finding_question_waits_for_evidence` cover the other.
+    fn quiz_lab() -> Lab {
+        let mut lab = Lab::builtin_push_to_ecr();
+        lab.questions.retain(|question| !question.needs_evidence());
+        lab
+    }
+
     fn run_interactive(input: &str) -> (bool, String) {
-        let lab = Lab::builtin_push_to_ecr();
+        let lab = quiz_lab();
         let mut output = Vec::new();
         let passed = run(&lab, None, Cursor::new(input), &mut output).expect("quiz runs");
         (passed, String::from_utf8(output).expect("UTF-8 output"))
@@ -552,7 +573,7 @@ mod tests {
 
     /// Returns progress of the built-in lab with `recorded` answers, by question id.
     fn progress_with(recorded: &[(&str, &[&str])]) -> Progress {
-        let mut progress = Progress::new(&Lab::builtin_push_to_ecr());
+        let mut progress = Progress::new(&quiz_lab());
         for (id, answers) in recorded {
             for answer in *answers {
                 progress.record_quiz_attempt(id, answer);
@@ -564,7 +585,7 @@ mod tests {
     /// Runs the quiz with `progress`, interactively on `input` or from the answers file
     /// `file`, and returns the output.
     fn run_again(progress: &mut Progress, file: Option<&Path>, input: &str) -> String {
-        let lab = Lab::builtin_push_to_ecr();
+        let lab = quiz_lab();
         let mut output = Vec::new();
         run_with_progress(
             &lab,
@@ -580,7 +601,7 @@ mod tests {
     /// Formats the total line for the score that `ecrlab report` computes from `progress`: the
     /// sum of `grade_attempts` over every recorded answer.
     fn report_total(progress: &Progress) -> String {
-        let lab = Lab::builtin_push_to_ecr();
+        let lab = quiz_lab();
         let result = QuizResult::grade(&lab.questions, &progress.quiz_attempts);
         format!(
             "\nScore: {} of 5 ({} of 5 questions correct).\n",
@@ -758,7 +779,7 @@ skip
 
     #[test]
     fn interactive_records_every_try() {
-        let lab = Lab::builtin_push_to_ecr();
+        let lab = quiz_lab();
         let mut progress = Progress::new(&lab);
         let input = Cursor::new(
             "public.ecr.aws\nhttps://<aws_account_id>.dkr.ecr.<region>.amazonaws.com\nskip\nskip\n12\n12 hours\n",
@@ -799,7 +820,7 @@ skip
     fn interactive_saves_each_answer_at_once() {
         let folder = tempfile::tempdir().expect("temporary folder");
         let path = folder.path().join("progress").join("push-to-ecr.json");
-        let lab = Lab::builtin_push_to_ecr();
+        let lab = quiz_lab();
         let mut progress = Progress::new(&lab);
         let recorder = Recorder {
             progress: &mut progress,
@@ -827,7 +848,7 @@ skip
         let blocker = folder.path().join("progress");
         std::fs::write(&blocker, "").expect("temporary file is writable");
         let path = blocker.join("push-to-ecr.json");
-        let lab = Lab::builtin_push_to_ecr();
+        let lab = quiz_lab();
         let mut progress = Progress::new(&lab);
         let recorder = Recorder {
             progress: &mut progress,
@@ -866,7 +887,7 @@ skip
 
     #[test]
     fn interactive_non_utf8_answer_asks_again() {
-        let lab = Lab::builtin_push_to_ecr();
+        let lab = quiz_lab();
         let input: &[u8] = b"skip\nskip\nskip\n12 h\xff\xfeours\n12 hours\nskip\n";
         let mut output = Vec::new();
         let passed = run(&lab, None, Cursor::new(input), &mut output).expect("quiz runs");
@@ -1064,7 +1085,7 @@ skip
             "registry-url = \"https://<aws_account_id>.dkr.ecr.<region>.amazonaws.com\"\n\
              tags-per-image = 100\n",
         );
-        let lab = Lab::builtin_push_to_ecr();
+        let lab = quiz_lab();
         let mut output = Vec::new();
         let passed = run(&lab, Some(&path), Cursor::new(""), &mut output).expect("quiz runs");
         std::fs::remove_file(&path).expect("temporary file is removable");
@@ -1094,7 +1115,7 @@ skip
              scan-on-push = \"It scans the image\"\n\
              tags-per-image = 1000\n",
         );
-        let lab = Lab::builtin_push_to_ecr();
+        let lab = quiz_lab();
         let mut output = Vec::new();
         let passed = run(&lab, Some(&path), Cursor::new(""), &mut output).expect("quiz runs");
         std::fs::remove_file(&path).expect("temporary file is removable");
@@ -1126,7 +1147,7 @@ skip
             "registry-url = \"http://<aws_account_id>.dkr.ecr.<region>.amazonaws.com\"\n\
              token-validity = \"30 minutes\"\n",
         );
-        let lab = Lab::builtin_push_to_ecr();
+        let lab = quiz_lab();
         let mut output = Vec::new();
         run(&lab, Some(&path), Cursor::new(""), &mut output).expect("quiz runs");
         std::fs::remove_file(&path).expect("temporary file is removable");
@@ -1185,7 +1206,7 @@ skip
     #[test]
     fn answers_file_with_unknown_id_fails() {
         let path = answers_file("unknown.toml", "tag-count = \"1000\"\n");
-        let lab = Lab::builtin_push_to_ecr();
+        let lab = quiz_lab();
         let error = run(&lab, Some(&path), Cursor::new(""), Vec::new()).expect_err("unknown id");
         std::fs::remove_file(&path).expect("temporary file is removable");
         assert!(
@@ -1198,7 +1219,7 @@ skip
 
     #[test]
     fn missing_answers_file_names_path() {
-        let lab = Lab::builtin_push_to_ecr();
+        let lab = quiz_lab();
         let path = Path::new("/nonexistent/answers.toml");
         let error = run(&lab, Some(path), Cursor::new(""), Vec::new()).expect_err("no file");
         assert!(
@@ -1206,6 +1227,175 @@ skip
                 .to_string()
                 .starts_with("failed to read answers file /nonexistent/answers.toml"),
             "{error}"
+        );
+    }
+
+    /// Returns the evidence of one image pushed as `my-app:scan` to a repository that scans on
+    /// push, whose scan found a HIGH finding in libssl3 and a LOW one in libc6.
+    fn scanned_evidence() -> ecrlab_core::evidence::Evidence {
+        use ecrlab_core::evidence::{
+            Evidence, ImageScan, ImageState, JournalEvent, Outcome, RepositoryState, ScanFinding,
+            Source,
+        };
+        const DIGEST: &str =
+            "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+        let event = |seq: u64, source: Source, action: &str| JournalEvent {
+            seq,
+            time: format!("2026-03-01T10:{seq:02}:00Z"),
+            account: "123456789012".to_owned(),
+            region: "us-east-1".to_owned(),
+            source,
+            action: action.to_owned(),
+            repository: Some("my-app".to_owned()),
+            reference: Some("scan".to_owned()),
+            digest: Some(DIGEST.to_owned()),
+            host: Some("localhost:5000".to_owned()),
+            user_agent: Some("docker/27.3.1".to_owned()),
+            outcome: Outcome::Ok,
+            error_code: None,
+            message: None,
+        };
+        let finding = |name: &str, severity: &str, package: &str| ScanFinding {
+            name: name.to_owned(),
+            severity: severity.to_owned(),
+            package_name: Some(package.to_owned()),
+            package_version: None,
+        };
+        Evidence {
+            events: vec![
+                event(1, Source::Scanner, "ImageScanStarted"),
+                event(2, Source::Registry, "ManifestPut"),
+                event(3, Source::Scanner, "ImageScanCompleted"),
+            ],
+            repositories: vec![RepositoryState {
+                region: "us-east-1".to_owned(),
+                name: "my-app".to_owned(),
+                uri: "localhost:5000/my-app".to_owned(),
+                tag_mutability: "IMMUTABLE".to_owned(),
+                scan_on_push: true,
+                images: vec![ImageState {
+                    digest: DIGEST.to_owned(),
+                    tags: vec!["scan".to_owned()],
+                    size_bytes: 6_144,
+                    manifest_media_type: None,
+                    pushed_at: None,
+                    scan: Some(ImageScan {
+                        status: "COMPLETE".to_owned(),
+                        description: None,
+                        completed_at: None,
+                        findings: vec![
+                            finding("CVE-2026-28388", "HIGH", "libssl3"),
+                            finding("CVE-2026-4438", "LOW", "libc6"),
+                        ],
+                    }),
+                }],
+            }],
+        }
+    }
+
+    /// Returns the built-in lab, whose question about scan findings has read no evidence.
+    fn lab_without_evidence() -> Lab {
+        Lab::builtin_push_to_ecr()
+    }
+
+    const NO_EVIDENCE: &str = "this question is graded from the scan findings of the images you pushed, which were not read from the mock; start the mock with `ecrlab serve` and answer again";
+
+    #[test]
+    fn finding_question_waits_for_evidence() {
+        let lab = lab_without_evidence();
+        let mut progress = Progress::new(&lab);
+        let mut output = Vec::new();
+        let input = format!(
+            "{REGISTRY_URL}\nA tag cannot be overwritten\nIt scans each pushed image for CVEs\n12 hours\n1000\nlibssl3\n"
+        );
+        let passed = run_with_progress(
+            &lab,
+            None,
+            Cursor::new(input),
+            &mut output,
+            Recorder::unsaved(&mut progress),
+        )
+        .expect("quiz runs");
+        let output = String::from_utf8(output).unwrap();
+
+        assert!(!passed, "{output}");
+        assert!(
+            output.contains(&format!(
+                "Question 6 of 6 (scan-finding): Which package of the image you pushed in the scanning step has a finding of severity HIGH or CRITICAL? Answer with its package_name, as aws ecr describe-image-scan-findings prints it.\n  Not asked in this run: {NO_EVIDENCE}.\n"
+            )),
+            "{output}"
+        );
+        assert!(
+            output.ends_with("\nScore: 5 of 6 (5 of 6 questions correct).\n"),
+            "{output}"
+        );
+        assert!(!progress.quiz_attempts.contains_key("scan-finding"));
+    }
+
+    #[test]
+    fn answers_file_finding_not_recorded_without_evidence() {
+        let path = answers_file("finding.toml", "scan-finding = \"libssl3\"\n");
+        let lab = lab_without_evidence();
+        let mut progress = Progress::new(&lab);
+        let mut output = Vec::new();
+        run_with_progress(
+            &lab,
+            Some(&path),
+            Cursor::new(""),
+            &mut output,
+            Recorder::unsaved(&mut progress),
+        )
+        .expect("quiz runs");
+        std::fs::remove_file(&path).expect("temporary file is removable");
+        let output = String::from_utf8(output).unwrap();
+
+        assert!(
+            output.contains(&format!(
+                "  Your answer: libssl3\n  Not recorded: {NO_EVIDENCE}.\n"
+            )),
+            "{output}"
+        );
+        assert!(!progress.quiz_attempts.contains_key("scan-finding"));
+    }
+
+    #[test]
+    fn finding_question_graded_from_evidence() {
+        let mut lab = Lab::builtin_push_to_ecr();
+        lab.questions =
+            ecrlab_core::quiz::questions_with_evidence(&lab.questions, &scanned_evidence());
+        lab.questions
+            .retain(|question| question.id() == "scan-finding");
+        let run_on = |input: &str| {
+            let mut progress = Progress::new(&lab);
+            let mut output = Vec::new();
+            let passed = run_with_progress(
+                &lab,
+                None,
+                Cursor::new(input.to_owned()),
+                &mut output,
+                Recorder::unsaved(&mut progress),
+            )
+            .expect("quiz runs");
+            (passed, String::from_utf8(output).unwrap(), progress)
+        };
+
+        let (passed, output, progress) = run_on("libc6\nlibssl3\n");
+        assert!(passed, "{output}");
+        assert!(
+            output.contains(
+                "  Not correct yet. Try again (1 try left).\n  - package libc6 has findings of severity LOW in my-app:scan, and the question asks for HIGH or CRITICAL\n"
+            ),
+            "{output}"
+        );
+        assert!(output.contains(">   Correct.\n"), "{output}");
+        assert_eq!(progress.quiz_attempts["scan-finding"], ["libc6", "libssl3"]);
+
+        let (passed, output, _) = run_on("libc6\nopenssl\n");
+        assert!(!passed, "{output}");
+        assert!(
+            output
+                .contains("The correct answer is: libssl3 (HIGH CVE-2026-28388 in my-app:scan)\n"),
+            "{output}"
         );
     }
 }

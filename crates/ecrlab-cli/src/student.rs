@@ -36,7 +36,7 @@ pub async fn hint(
              with `{}`.",
             report.steps.len(),
             lab.id,
-            options.offline_command("quiz")
+            options.quiz_command(lab)
         )?;
         return Ok(ExitCode::SUCCESS);
     };

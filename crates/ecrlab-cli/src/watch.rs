@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ecrlab_core::check::{CheckOptions, CheckReport, check_lab};
-use ecrlab_core::clients::{AdminClient, ClientError, EcrSettings, USER_AGENT, collect_evidence};
+use ecrlab_core::clients::{AdminClient, ClientError, EcrSettings, collect_evidence};
 use ecrlab_core::evidence::JournalEvent;
 use ecrlab_core::lab::Lab;
 
@@ -23,9 +23,6 @@ const INTERRUPTED: u8 = 130;
 
 /// The clear-screen sequence (ECMA-48 CUP then ED 2) that precedes each redraw on a terminal.
 const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J";
-
-/// The SDK app name of ecrlab's grading clients, as it appears in their `User-Agent`.
-const OWN_APP_NAME_TOKEN: &str = "app/ecrlab";
 
 /// Parses `--interval`: a positive whole number followed by `ms`, `s` or `m`.
 pub fn parse_interval(text: &str) -> Result<Duration, String> {
@@ -145,7 +142,7 @@ impl Watcher<'_> {
                 return Ok(None);
             };
             self.last_seq = Some(newest);
-            if events.iter().all(is_own_grading_event) {
+            if events.iter().all(JournalEvent::is_from_grader) {
                 return Ok(None);
             }
         }
@@ -191,19 +188,6 @@ impl Watcher<'_> {
     }
 }
 
-/// Returns whether ecrlab's grading clients made the request: their ECR API calls carry the
-/// SDK app name `ecrlab`, and their other requests the user agent `ecrlab/<version>`.
-fn is_own_grading_event(event: &JournalEvent) -> bool {
-    let Some(agent) = event.user_agent.as_deref() else {
-        return false;
-    };
-    agent.starts_with(&format!("{USER_AGENT} "))
-        || agent == USER_AGENT
-        || agent
-            .split_whitespace()
-            .any(|token| token == OWN_APP_NAME_TOKEN)
-}
-
 impl Display {
     fn show(
         &mut self,
@@ -227,7 +211,7 @@ impl Display {
                 out,
                 "Lab {} complete: every step passes. Next, answer the quiz with `{}`.",
                 lab.id,
-                self.options.offline_command("quiz")
+                self.options.quiz_command(lab)
             )?;
         }
         out.flush()

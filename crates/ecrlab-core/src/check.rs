@@ -44,10 +44,13 @@ pub enum CheckKind {
     /// A push that would have given an image more than 1,000 tags was rejected: a registry
     /// manifest push with DENIED, or PutImage with LimitExceededException.
     TagLimitReached,
+    /// A pushed image was scanned on push, its scan is COMPLETE with findings, and the student
+    /// read them with DescribeImageScanFindings after the scan ended.
+    ScanFindingsRead,
 }
 
 impl CheckKind {
-    pub const ALL: [CheckKind; 7] = [
+    pub const ALL: [CheckKind; 8] = [
         CheckKind::RepositoryCreated,
         CheckKind::RegistryLogin,
         CheckKind::ImageTagged,
@@ -55,6 +58,7 @@ impl CheckKind {
         CheckKind::ImmutableTagRejected,
         CheckKind::ExpiredTokenRenewed,
         CheckKind::TagLimitReached,
+        CheckKind::ScanFindingsRead,
     ];
 
     /// Returns the name used in lab files.
@@ -67,6 +71,7 @@ impl CheckKind {
             CheckKind::ImmutableTagRejected => "immutable-tag-rejected",
             CheckKind::ExpiredTokenRenewed => "expired-token-renewed",
             CheckKind::TagLimitReached => "tag-limit-reached",
+            CheckKind::ScanFindingsRead => "scan-findings-read",
         }
     }
 
@@ -96,6 +101,9 @@ impl CheckKind {
                 "ManifestDelete",
             ],
             CheckKind::TagLimitReached => &["ManifestPut", "PutImage"],
+            CheckKind::ScanFindingsRead => {
+                &["ManifestPut", "StartImageScan", "DescribeImageScanFindings"]
+            }
         }
     }
 }
@@ -150,12 +158,7 @@ struct Finding {
 /// Unless `options` accepts them, the events of `ecrlab demo`'s clients are left out, and each
 /// step that would have read some of them notes this in its evidence.
 pub fn check_lab(lab: &Lab, evidence: &Evidence, options: CheckOptions) -> CheckReport {
-    let (graded, ignored) = if options.accept_demo_events {
-        (Cow::Borrowed(evidence), Vec::new())
-    } else {
-        let (graded, ignored) = without_demo_events(evidence);
-        (Cow::Owned(graded), ignored)
-    };
+    let (graded, ignored) = split_demo_events(evidence, options);
     let steps: Vec<StepResult> = lab
         .steps
         .iter()
@@ -185,6 +188,25 @@ pub fn check_lab(lab: &Lab, evidence: &Evidence, options: CheckOptions) -> Check
         },
         passed: steps.iter().all(|step| step.passed),
         steps,
+    }
+}
+
+/// Returns the evidence that grading under `options` reads: without the events of `ecrlab
+/// demo`'s clients, unless the options accept them. Quiz questions whose answers come from the
+/// evidence read the same evidence as the steps.
+pub fn graded_evidence(evidence: &Evidence, options: CheckOptions) -> Cow<'_, Evidence> {
+    split_demo_events(evidence, options).0
+}
+
+fn split_demo_events(
+    evidence: &Evidence,
+    options: CheckOptions,
+) -> (Cow<'_, Evidence>, Vec<JournalEvent>) {
+    if options.accept_demo_events {
+        (Cow::Borrowed(evidence), Vec::new())
+    } else {
+        let (graded, ignored) = without_demo_events(evidence);
+        (Cow::Owned(graded), ignored)
     }
 }
 
@@ -234,6 +256,7 @@ fn run_check(kind: CheckKind, evidence: &Evidence) -> Finding {
         CheckKind::ImmutableTagRejected => rules::immutable_tag_rejected(evidence),
         CheckKind::ExpiredTokenRenewed => rules::expired_token_renewed(evidence),
         CheckKind::TagLimitReached => rules::tag_limit_reached(evidence),
+        CheckKind::ScanFindingsRead => rules::scan_findings_read(evidence),
     }
 }
 

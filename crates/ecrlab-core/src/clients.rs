@@ -11,11 +11,15 @@ use std::time::Duration;
 use aws_sdk_ecr::config::{AppName, BehaviorVersion, Credentials, Region};
 use aws_sdk_ecr::error::DisplayErrorContext;
 use aws_sdk_ecr::primitives::DateTimeFormat;
-use aws_sdk_ecr::types::{ImageDetail, Repository};
+use aws_sdk_ecr::types::{
+    ImageDetail, ImageIdentifier, ImageScanFinding, ImageScanFindings, Repository,
+};
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
-use crate::evidence::{Evidence, ImageState, JournalEvent, RepositoryState};
+use crate::evidence::{
+    Evidence, ImageScan, ImageState, JournalEvent, RepositoryState, SCAN_COMPLETE, ScanFinding,
+};
 
 /// The access key ID that the mock accepts by default. It is not an AWS credential.
 pub const DEFAULT_ACCESS_KEY_ID: &str = "AKIAECRLABSTUDENT001";
@@ -553,9 +557,95 @@ pub async fn collect_repositories(
     for repository in &repositories {
         let mut state = repository_state(region, repository)?;
         state.images = describe_images(&ecr, region, &state.name).await?;
+        for image in &mut state.images {
+            let Some(scan) = image
+                .scan
+                .as_mut()
+                .filter(|scan| scan.status == SCAN_COMPLETE)
+            else {
+                continue;
+            };
+            let findings = collect_scan_findings(&ecr, region, &state.name, &image.digest).await?;
+            scan.completed_at = findings.completed_at.or(scan.completed_at.take());
+            scan.findings = findings.findings;
+        }
         states.push(state);
     }
     Ok(states)
+}
+
+/// The findings of one completed scan, gathered over every page of DescribeImageScanFindings.
+pub(crate) struct CollectedFindings {
+    /// `imageScanCompletedAt`, RFC 3339 in UTC.
+    pub(crate) completed_at: Option<String>,
+    pub(crate) findings: Vec<ScanFinding>,
+}
+
+/// Reads every finding of the scan of the image `digest`, following `nextToken` through all
+/// pages.
+pub(crate) async fn collect_scan_findings(
+    ecr: &aws_sdk_ecr::Client,
+    region: &str,
+    repository: &str,
+    digest: &str,
+) -> Result<CollectedFindings, ClientError> {
+    let image = ImageIdentifier::builder().image_digest(digest).build();
+    let mut pages = ecr
+        .describe_image_scan_findings()
+        .repository_name(repository)
+        .image_id(image)
+        .into_paginator()
+        .send();
+    let mut collected = CollectedFindings {
+        completed_at: None,
+        findings: Vec::new(),
+    };
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|error| ClientError::ecr_in(region, "DescribeImageScanFindings", error))?;
+        let Some(findings) = page.image_scan_findings() else {
+            continue;
+        };
+        if collected.completed_at.is_none() {
+            collected.completed_at = completed_at(findings);
+        }
+        for finding in findings.findings() {
+            collected.findings.push(scan_finding(finding)?);
+        }
+    }
+    Ok(collected)
+}
+
+fn completed_at(findings: &ImageScanFindings) -> Option<String> {
+    findings
+        .image_scan_completed_at()
+        .and_then(|time| time.fmt(DateTimeFormat::DateTime).ok())
+}
+
+fn scan_finding(finding: &ImageScanFinding) -> Result<ScanFinding, ClientError> {
+    let name = finding.name().ok_or(ClientError::MissingField {
+        operation: "DescribeImageScanFindings",
+        item: "finding",
+        field: "name",
+    })?;
+    let attribute = |key: &str| {
+        finding
+            .attributes()
+            .iter()
+            .find(|attribute| attribute.key() == key)
+            .and_then(|attribute| attribute.value())
+            .map(str::to_owned)
+    };
+    Ok(ScanFinding {
+        name: name.to_owned(),
+        // ECR's FindingSeverity includes UNDEFINED, which a finding without one is read as.
+        severity: finding
+            .severity()
+            .map_or("UNDEFINED", |severity| severity.as_str())
+            .to_owned(),
+        package_name: attribute("package_name"),
+        package_version: attribute("package_version"),
+    })
 }
 
 async fn describe_images(
@@ -616,6 +706,17 @@ fn image_state(detail: &ImageDetail) -> Result<ImageState, ClientError> {
         .image_pushed_at()
         .and_then(|time| time.fmt(DateTimeFormat::DateTime).ok());
 
+    // The findings of a COMPLETE scan are added by `collect_repositories`, from
+    // DescribeImageScanFindings.
+    let scan = detail.image_scan_status().and_then(|status| {
+        Some(ImageScan {
+            status: status.status()?.as_str().to_owned(),
+            description: status.description().map(str::to_owned),
+            completed_at: None,
+            findings: Vec::new(),
+        })
+    });
+
     Ok(ImageState {
         digest: digest.to_owned(),
         tags: detail.image_tags().to_vec(),
@@ -623,6 +724,7 @@ fn image_state(detail: &ImageDetail) -> Result<ImageState, ClientError> {
         size_bytes: detail.image_size_in_bytes().unwrap_or(0),
         manifest_media_type: detail.image_manifest_media_type().map(str::to_owned),
         pushed_at,
+        scan,
     })
 }
 
@@ -950,6 +1052,7 @@ mod tests {
                             "application/vnd.oci.image.manifest.v1+json".to_owned(),
                         ),
                         pushed_at: Some("2023-11-14T22:13:20Z".to_owned()),
+                        scan: None,
                     },
                     ImageState {
                         digest: DIGEST_B.to_owned(),
@@ -959,6 +1062,7 @@ mod tests {
                             "application/vnd.oci.image.manifest.v1+json".to_owned(),
                         ),
                         pushed_at: Some("2023-11-14T22:13:20Z".to_owned()),
+                        scan: None,
                     },
                 ],
             },

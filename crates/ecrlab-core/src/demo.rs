@@ -1,9 +1,10 @@
 //! The reference solution of the push-to-ecr lab, performed with ecrlab's own clients.
 //!
-//! [`run_demo`] does the four steps a student does with the AWS CLI and docker: create the
-//! repository, log in to the registry, tag the image and push it. It prints each step with the
-//! command a student would type. The image is the sample of `labs/push-to-ecr/image/`, embedded
-//! in the binary so that the demo works from any directory.
+//! [`run_demo`] does the five steps a student does with the AWS CLI and docker: create the
+//! repository, log in to the registry, tag the image, push it, and push the scan sample image
+//! and read its scan findings. It prints each step with the command a student would type. The
+//! images are the samples of `labs/push-to-ecr/image/` and `labs/push-to-ecr/scan-image/`,
+//! embedded in the binary so that the demo works from any directory.
 //!
 //! The demo's HTTP requests carry the user agent [`DEMO_USER_AGENT`] and its ECR API calls the
 //! SDK app name `ecrlab-demo`, so that the journal distinguishes them from a student's tools.
@@ -17,15 +18,21 @@ use aws_sdk_ecr::primitives::DateTimeFormat;
 use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Repository};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
+use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
-use oci_client::manifest::{OCI_IMAGE_MEDIA_TYPE, OciImageManifest};
+use oci_client::manifest::OCI_IMAGE_MEDIA_TYPE;
 use oci_client::secrets::RegistryAuth;
-use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::clients::{ClientError, EcrSettings, http_client};
 use crate::ecr::{ImageReference, ParseError, RegistryHost};
+
+mod sample_image;
+mod scanning;
+
+pub use sample_image::SampleImage;
+pub use scanning::SCAN_TAG;
+
+use crate::evidence::ScanFinding;
 
 /// The repository name that the lab's instructions use.
 pub const REPOSITORY: &str = "my-app";
@@ -33,22 +40,6 @@ pub const REPOSITORY: &str = "my-app";
 pub const TAG: &str = "latest";
 /// The `User-Agent` of the demo's registry requests.
 pub const DEMO_USER_AGENT: &str = concat!("ecrlab-demo/", env!("CARGO_PKG_VERSION"));
-
-/// The files that the sample Containerfile copies into its only layer, in its COPY order.
-const IMAGE_FILES: [(&str, &[u8]); 2] = [
-    (
-        "hello.txt",
-        include_bytes!("../../../labs/push-to-ecr/image/hello.txt"),
-    ),
-    (
-        "about.txt",
-        include_bytes!("../../../labs/push-to-ecr/image/about.txt"),
-    ),
-];
-
-/// The modification time of every file in the sample layer: the Unix epoch, so that the layer,
-/// and with it every digest of the sample image, is the same on every machine.
-const LAYER_MTIME: u64 = 0;
 
 const REGISTRY_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REGISTRY_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -88,6 +79,14 @@ pub enum DemoError {
         #[source]
         source: OciDistributionError,
     },
+    #[error(
+        "the scan of the scan sample image ended with status {status} ({description}) instead of COMPLETE"
+    )]
+    ScanFailed { status: String, description: String },
+    #[error(
+        "the scan of the scan sample image was still not COMPLETE after {seconds} seconds; check the mock's log for scan errors"
+    )]
+    ScanTimedOut { seconds: u64 },
 }
 
 /// The repository and image that the demo created and pushed.
@@ -102,9 +101,14 @@ pub struct DemoOutcome {
     pub layer_digest: String,
     /// `expiresAt` of the authorization token, RFC 3339 in UTC.
     pub token_expires_at: Option<String>,
+    /// The scan sample image, `<repositoryUri>:scan`.
+    pub scan_image: ImageReference,
+    pub scan_manifest_digest: String,
+    /// The findings of the scan sample image, as DescribeImageScanFindings returned them.
+    pub scan_findings: Vec<ScanFinding>,
 }
 
-/// Performs the four lab steps against the ECR API and registry that `settings` name, printing
+/// Performs the five lab steps against the ECR API and registry that `settings` name, printing
 /// each step to `out`.
 pub async fn run_demo(
     settings: &EcrSettings,
@@ -112,7 +116,7 @@ pub async fn run_demo(
 ) -> Result<DemoOutcome, DemoError> {
     let ecr = demo_ecr_client(settings);
 
-    writeln!(out, "Step 1/4: create the repository {REPOSITORY}")?;
+    writeln!(out, "Step 1/5: create the repository {REPOSITORY}")?;
     writeln!(
         out,
         "  $ aws ecr create-repository --repository-name {REPOSITORY} \
@@ -121,7 +125,7 @@ pub async fn run_demo(
     let repository_uri = create_repository(&ecr, out).await?;
     let registry = registry_of(&repository_uri)?;
 
-    writeln!(out, "Step 2/4: log in to the registry {registry}")?;
+    writeln!(out, "Step 2/5: log in to the registry {registry}")?;
     writeln!(
         out,
         "  $ aws ecr get-login-password --region {} | docker login --username AWS \
@@ -131,15 +135,32 @@ pub async fn run_demo(
     let login = get_login(&ecr, &registry, out).await?;
     log_in(&registry, &login, out).await?;
 
-    writeln!(out, "Step 3/4: tag the image with the repository URI")?;
-    let image = ImageReference::with_tag(registry, REPOSITORY, TAG)?;
+    writeln!(out, "Step 3/5: tag the image with the repository URI")?;
+    let image = ImageReference::with_tag(registry.clone(), REPOSITORY, TAG)?;
     writeln!(out, "  $ docker tag {REPOSITORY}:{TAG} {image}")?;
 
-    writeln!(out, "Step 4/4: push the image")?;
+    writeln!(out, "Step 4/5: push the image")?;
     writeln!(out, "  $ docker push {image}")?;
     let sample = SampleImage::build().map_err(DemoError::SampleImage)?;
     push_image(&image, &sample, &login, out).await?;
     writeln!(out, "Done: {image} is {}", sample.manifest_digest)?;
+
+    writeln!(
+        out,
+        "Step 5/5: push an image with known vulnerabilities and read its scan findings"
+    )?;
+    scanning::ensure_scan_on_push(&ecr, out).await?;
+    let scan_image = ImageReference::with_tag(registry, REPOSITORY, SCAN_TAG)?;
+    writeln!(
+        out,
+        "  $ docker build -t {REPOSITORY}:{SCAN_TAG} -f labs/push-to-ecr/scan-image/Containerfile labs/push-to-ecr/scan-image"
+    )?;
+    writeln!(out, "  $ docker tag {REPOSITORY}:{SCAN_TAG} {scan_image}")?;
+    writeln!(out, "  $ docker push {scan_image}")?;
+    let scan_sample = SampleImage::build_scan_sample().map_err(DemoError::SampleImage)?;
+    push_image(&scan_image, &scan_sample, &login, out).await?;
+    let scan_findings =
+        scanning::read_findings(&ecr, &settings.region, &scan_sample.manifest_digest, out).await?;
 
     Ok(DemoOutcome {
         repository_uri,
@@ -148,6 +169,9 @@ pub async fn run_demo(
         config_digest: sample.config_digest,
         layer_digest: sample.layer_digest,
         token_expires_at: login.expires_at,
+        scan_image,
+        scan_manifest_digest: scan_sample.manifest_digest,
+        scan_findings,
     })
 }
 
@@ -369,113 +393,6 @@ async fn log_in(
     Ok(())
 }
 
-/// The sample image of `labs/push-to-ecr/image/`: one uncompressed layer, an OCI image config
-/// and an OCI image manifest, with their digests.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SampleImage {
-    pub layer: Vec<u8>,
-    pub layer_digest: String,
-    pub config: Vec<u8>,
-    pub config_digest: String,
-    pub manifest: Vec<u8>,
-    pub manifest_digest: String,
-}
-
-impl SampleImage {
-    /// Builds the image from the embedded files. The result is the same on every call.
-    pub fn build() -> io::Result<Self> {
-        let layer = build_layer()?;
-        let layer_digest = sha256_digest(&layer);
-        let config = build_config(&layer_digest)?;
-        let config_digest = sha256_digest(&config);
-        let manifest = build_manifest(&layer, &config)?;
-        let manifest_digest = sha256_digest(&manifest);
-        Ok(SampleImage {
-            layer,
-            layer_digest,
-            config,
-            config_digest,
-            manifest,
-            manifest_digest,
-        })
-    }
-}
-
-/// Packs the embedded files into a tar archive at the root, as the Containerfile's COPY does,
-/// owned by root with mode 0644.
-fn build_layer() -> io::Result<Vec<u8>> {
-    let mut archive = tar::Builder::new(Vec::new());
-    for (name, contents) in IMAGE_FILES {
-        let mut header = tar::Header::new_ustar();
-        header.set_entry_type(tar::EntryType::Regular);
-        header.set_size(contents.len() as u64);
-        header.set_mode(0o644);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mtime(LAYER_MTIME);
-        archive.append_data(&mut header, name, contents)?;
-    }
-    archive.into_inner()
-}
-
-/// Writes the OCI image config. The architecture is fixed at amd64, whatever the host, so that
-/// the digests stay the same everywhere. The image contains no program, so it never runs.
-fn build_config(layer_digest: &str) -> io::Result<Vec<u8>> {
-    let config = ImageConfig {
-        architecture: "amd64",
-        os: "linux",
-        config: EmptyObject {},
-        rootfs: RootFs {
-            kind: "layers",
-            diff_ids: [layer_digest],
-        },
-        history: [History {
-            created_by: "COPY hello.txt about.txt / # ecrlab demo",
-        }],
-    };
-    serde_json::to_vec(&config).map_err(io::Error::other)
-}
-
-/// The OCI image config (OCI image spec, "Image Configuration"). It is a struct rather than a
-/// `serde_json::Value` because struct fields serialize in declaration order, while a `Value`'s key
-/// order depends on whether serde_json's `preserve_order` feature is on in the build.
-#[derive(Serialize)]
-struct ImageConfig<'a> {
-    architecture: &'static str,
-    os: &'static str,
-    config: EmptyObject,
-    rootfs: RootFs<'a>,
-    history: [History; 1],
-}
-
-#[derive(Serialize)]
-struct EmptyObject {}
-
-#[derive(Serialize)]
-struct RootFs<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    diff_ids: [&'a str; 1],
-}
-
-#[derive(Serialize)]
-struct History {
-    created_by: &'static str,
-}
-
-/// Writes the OCI image manifest. The layer is uncompressed, so its digest is also its diff ID.
-fn build_manifest(layer: &[u8], config: &[u8]) -> io::Result<Vec<u8>> {
-    let layers = [ImageLayer::oci_v1(layer.to_vec(), None)];
-    let config = Config::oci_v1(config.to_vec(), None);
-    let mut manifest = OciImageManifest::build(&layers, &config, None);
-    manifest.media_type = Some(OCI_IMAGE_MEDIA_TYPE.to_owned());
-    serde_json::to_vec(&manifest).map_err(io::Error::other)
-}
-
-fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
-}
-
 /// Pushes the layer, the config and the manifest, in that order, as `docker push` does.
 async fn push_image(
     image: &ImageReference,
@@ -485,8 +402,9 @@ async fn push_image(
 ) -> Result<(), DemoError> {
     let registry = image.registry.to_string();
     let client = registry_client(&image.registry)?;
+    let tag = image.tag.as_deref().unwrap_or(TAG);
     let reference =
-        oci_client::Reference::with_tag(registry.clone(), image.repository.clone(), TAG.to_owned());
+        oci_client::Reference::with_tag(registry.clone(), image.repository.clone(), tag.to_owned());
     let auth = RegistryAuth::Basic(login.username.clone(), login.password.clone());
     client.store_auth_if_needed(&registry, &auth).await;
     let push_failed = |part| {
@@ -526,7 +444,7 @@ async fn push_image(
         .map_err(push_failed("manifest"))?;
     writeln!(
         out,
-        "  manifest {} ({} bytes), tagged {TAG}",
+        "  manifest {} ({} bytes), tagged {tag}",
         sample.manifest_digest,
         sample.manifest.len()
     )?;
@@ -557,86 +475,7 @@ fn registry_client(registry: &RegistryHost) -> Result<oci_client::Client, DemoEr
 
 #[cfg(test)]
 mod tests {
-    use std::io::Read;
-
     use super::*;
-
-    #[test]
-    fn sample_image_matches_containerfile() {
-        let containerfile = include_str!("../../../labs/push-to-ecr/image/Containerfile");
-        let copy_line = containerfile
-            .lines()
-            .find(|line| line.starts_with("COPY "))
-            .expect("the Containerfile has a COPY line");
-        let names: Vec<&str> = IMAGE_FILES.iter().map(|(name, _)| *name).collect();
-        assert_eq!(copy_line, format!("COPY {} /", names.join(" ")));
-        assert!(containerfile.lines().any(|line| line == "FROM scratch"));
-    }
-
-    #[test]
-    fn sample_layer_holds_embedded_files() {
-        let image = SampleImage::build().unwrap();
-        let mut archive = tar::Archive::new(image.layer.as_slice());
-        let mut found = Vec::new();
-        for entry in archive.entries().unwrap() {
-            let mut entry = entry.unwrap();
-            let header = entry.header().clone();
-            let path = entry.path().unwrap().to_string_lossy().into_owned();
-            let mut contents = Vec::new();
-            entry.read_to_end(&mut contents).unwrap();
-            assert_eq!(header.mode().unwrap(), 0o644, "mode of {path}");
-            assert_eq!(header.uid().unwrap(), 0, "owner of {path}");
-            assert_eq!(header.mtime().unwrap(), LAYER_MTIME, "mtime of {path}");
-            found.push((path, contents));
-        }
-        let expected: Vec<(String, Vec<u8>)> = IMAGE_FILES
-            .iter()
-            .map(|(name, contents)| ((*name).to_owned(), contents.to_vec()))
-            .collect();
-        assert_eq!(found, expected);
-    }
-
-    #[test]
-    fn sample_config_has_fixed_bytes() {
-        let image = SampleImage::build().unwrap();
-        let expected = format!(
-            r#"{{"architecture":"amd64","os":"linux","config":{{}},"rootfs":{{"type":"layers","diff_ids":["{}"]}},"history":[{{"created_by":"COPY hello.txt about.txt / # ecrlab demo"}}]}}"#,
-            image.layer_digest
-        );
-        assert_eq!(String::from_utf8(image.config).unwrap(), expected);
-    }
-
-    #[test]
-    fn sample_image_is_reproducible() {
-        let first = SampleImage::build().unwrap();
-        let second = SampleImage::build().unwrap();
-        assert_eq!(first, second);
-    }
-
-    #[test]
-    fn sample_manifest_names_layer_and_config() {
-        let image = SampleImage::build().unwrap();
-        let manifest: serde_json::Value = serde_json::from_slice(&image.manifest).unwrap();
-        let config: serde_json::Value = serde_json::from_slice(&image.config).unwrap();
-
-        assert_eq!(manifest["schemaVersion"], 2);
-        assert_eq!(manifest["mediaType"], OCI_IMAGE_MEDIA_TYPE);
-        assert_eq!(
-            manifest["config"]["mediaType"],
-            "application/vnd.oci.image.config.v1+json"
-        );
-        assert_eq!(manifest["config"]["digest"], image.config_digest.as_str());
-        assert_eq!(manifest["config"]["size"], image.config.len());
-        assert_eq!(
-            manifest["layers"][0]["mediaType"],
-            "application/vnd.oci.image.layer.v1.tar"
-        );
-        assert_eq!(manifest["layers"][0]["digest"], image.layer_digest.as_str());
-        assert_eq!(manifest["layers"][0]["size"], image.layer.len());
-        assert_eq!(manifest["layers"].as_array().map(Vec::len), Some(1));
-        assert_eq!(config["rootfs"]["diff_ids"][0], image.layer_digest.as_str());
-        assert_eq!(image.manifest_digest, sha256_digest(&image.manifest));
-    }
 
     #[test]
     fn decode_token_splits_user_and_password() {

@@ -7,6 +7,8 @@
 //! - `url`: an Amazon ECR private registry URL, with placeholders or concrete values.
 //! - `text`: free text, correct when it names every key concept of the question.
 //! - `choice`: one of a fixed list of choices, by letter or by text.
+//! - `finding`: a CVE id or a package name, correct when a finding of an image the student
+//!   pushed has it. [`Question::with_evidence`] reads those findings from the evidence.
 //!
 //! Grading returns a [`Grade`] with the verdict (correct, partly correct or incorrect), the
 //! score, the explanation and its source, and the explanation of a known misconception when
@@ -20,6 +22,7 @@
 
 mod attempts;
 mod feedback;
+mod finding;
 mod numbers;
 mod phrases;
 mod registry_url;
@@ -32,11 +35,15 @@ use std::fmt;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::evidence::{Evidence, ScanFinding};
+use finding::FindingKey;
+
 use numbers::{format_number, format_seconds, parse_duration, parse_number, same_value};
 use phrases::{Phrase, find_hedge, normalize_words};
 use registry_url::{AnsweredUrl, HostPattern, RegistryHost, UrlFit};
 
 pub use attempts::{AttemptResult, QuestionResult, QuizResult};
+pub use finding::{DEFAULT_MIN_SEVERITY, FindingField};
 pub use scoring::{PartialCreditSpec, Scoring, ScoringProblem, ScoringSpec};
 pub use sheet::{AnswerSheet, AnswerSheetError, QuizReport};
 pub use spec::{ConceptSpec, MisconceptionSpec, QuestionSpec, SpecField, SpecProblem};
@@ -50,15 +57,17 @@ pub enum QuestionKind {
     Url,
     Text,
     Choice,
+    Finding,
 }
 
 impl QuestionKind {
-    pub const ALL: [QuestionKind; 5] = [
+    pub const ALL: [QuestionKind; 6] = [
         QuestionKind::Duration,
         QuestionKind::Number,
         QuestionKind::Url,
         QuestionKind::Text,
         QuestionKind::Choice,
+        QuestionKind::Finding,
     ];
 
     /// Returns the name used in lab files.
@@ -69,6 +78,7 @@ impl QuestionKind {
             QuestionKind::Url => "url",
             QuestionKind::Text => "text",
             QuestionKind::Choice => "choice",
+            QuestionKind::Finding => "finding",
         }
     }
 
@@ -113,6 +123,7 @@ enum AnswerKey {
         choices: Vec<String>,
         correct: usize,
     },
+    Finding(FindingKey),
 }
 
 #[derive(Debug, Clone)]
@@ -165,6 +176,8 @@ enum Reading {
     Url(AnsweredUrl),
     Words(Vec<String>),
     Choice(usize),
+    /// A CVE id or a package name, as `finding` questions read it.
+    Finding(String),
 }
 
 /// Whether an answer is right.
@@ -287,6 +300,24 @@ pub enum AnswerError {
         "{answer:?} is not one of the choices; answer with a letter from a to {last_letter} or with the text of a choice"
     )]
     UnknownChoice { answer: String, last_letter: char },
+    #[error(
+        "this question is graded from the scan findings of the images you pushed, which were not read from the mock; start the mock with `ecrlab serve` and answer again"
+    )]
+    NoScanEvidence,
+    #[error(
+        "no image you pushed has a COMPLETE scan with a finding of severity {severities} yet, so this question cannot be graded; finish the scanning step (`ecrlab check` shows it) and answer again"
+    )]
+    NoCompletedScan { severities: String },
+    #[error(
+        "found no {field} of a finding in {answer:?}; answer with the {field} value of one finding, as aws ecr describe-image-scan-findings prints it"
+    )]
+    NoFindingValue { answer: String, field: &'static str },
+    #[error("{answer:?} gives several values of {field} ({}); answer with one", values.join(", "))]
+    SeveralFindingValues {
+        answer: String,
+        field: &'static str,
+        values: Vec<String>,
+    },
 }
 
 impl Question {
@@ -325,6 +356,40 @@ impl Question {
 
     pub fn misconceptions(&self) -> &[Misconception] {
         &self.misconceptions
+    }
+
+    /// Returns whether the answer key comes from the evidence, as for `finding` questions.
+    pub fn needs_evidence(&self) -> bool {
+        matches!(self.key, AnswerKey::Finding(_))
+    }
+
+    /// Returns a copy of the question whose answer key reads `evidence`: a `finding` question
+    /// gets the findings of the pushed images. Other questions are returned unchanged.
+    pub fn with_evidence(&self, evidence: &Evidence) -> Question {
+        let mut question = self.clone();
+        if let AnswerKey::Finding(key) = &self.key {
+            question.key = AnswerKey::Finding(key.with_evidence(evidence));
+        }
+        question
+    }
+
+    /// Returns an answer that a `finding` question grades as correct when its evidence
+    /// contains `findings`: the requested field of the first finding that counts. `None` for other kinds,
+    /// and when no finding counts. `ecrlab demo` answers with it from the findings it read.
+    pub fn answer_from_findings<'a>(&self, findings: &'a [ScanFinding]) -> Option<&'a str> {
+        match &self.key {
+            AnswerKey::Finding(key) => key.answer_from(findings),
+            _ => None,
+        }
+    }
+
+    /// Returns why no answer to this question can be graded now, such as a `finding` question
+    /// without evidence, or `None` when answers can be graded.
+    pub fn grading_unavailable(&self) -> Option<AnswerError> {
+        match &self.key {
+            AnswerKey::Finding(key) => key.unavailable(),
+            _ => None,
+        }
     }
 
     /// Grades one answer on its own, ignoring attempts and retry penalties. Returns an error
@@ -387,12 +452,16 @@ impl Question {
         misconception: Option<String>,
         notes: Vec<String>,
     ) -> Grade {
+        let correct_answer = match &self.key {
+            AnswerKey::Finding(key) => key.correct_answer(),
+            _ => None,
+        };
         Grade {
             question_id: self.id.clone(),
             answer: answer.map(str::to_owned),
             verdict,
             score: 0.0,
-            correct_answer: self.answer.clone(),
+            correct_answer: correct_answer.unwrap_or_else(|| self.answer.clone()),
             explanation: self.explanation.clone(),
             source: self.source.clone(),
             misconception,
@@ -411,6 +480,7 @@ impl Question {
             AnswerKey::Url(_) => registry_url::parse(answer).map(Reading::Url),
             AnswerKey::Text { .. } => Ok(Reading::Words(normalize_words(answer))),
             AnswerKey::Choice { choices, .. } => read_choice(answer, choices).map(Reading::Choice),
+            AnswerKey::Finding(key) => key.read(answer).map(Reading::Finding),
         }
     }
 
@@ -455,6 +525,10 @@ impl Question {
                 };
                 (fit, Vec::new())
             }
+            (AnswerKey::Finding(key), Reading::Finding(value)) => {
+                let (correct, notes) = key.judge(value);
+                (if correct { Fit::Full } else { Fit::None }, notes)
+            }
             // `read` produces the reading that matches the key's kind.
             _ => (Fit::None, Vec::new()),
         }
@@ -468,6 +542,15 @@ impl Question {
         }
         text
     }
+}
+
+/// Returns the questions with answer keys that read `evidence`, as
+/// [`Question::with_evidence`] makes them.
+pub fn questions_with_evidence(questions: &[Question], evidence: &Evidence) -> Vec<Question> {
+    questions
+        .iter()
+        .map(|question| question.with_evidence(evidence))
+        .collect()
 }
 
 /// Grades a free-text answer on its key concepts. A hedged answer ("maybe", "I think") and an

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::check::{CheckOptions, check_lab};
+use crate::check::{CheckOptions, check_lab, graded_evidence};
 use crate::evidence::{Evidence, JournalEvent, RepositoryState};
 use crate::lab::Lab;
 use crate::quiz::{AttemptResult, Grade, Question, Verdict};
@@ -217,6 +217,7 @@ pub enum ReportFormat {
 /// Grades the lab and builds a submission, signed when `key` is given.
 pub fn build_submission(inputs: &ReportInputs<'_>, key: Option<&InstructorKey>) -> Submission {
     let report = check_lab(inputs.lab, inputs.evidence, CheckOptions::default());
+    let questions = questions_for(inputs.lab, inputs.evidence);
     let steps = report
         .steps
         .into_iter()
@@ -241,7 +242,7 @@ pub fn build_submission(inputs: &ReportInputs<'_>, key: Option<&InstructorKey>) 
         mock: inputs.mock.clone(),
         passed: report.passed,
         steps,
-        quiz: grade_quiz(&inputs.lab.questions, inputs.quiz_attempts),
+        quiz: grade_quiz(&questions, inputs.quiz_attempts),
         journal: chain_journal(&inputs.evidence.events),
         journal_hash: String::new(),
         repositories: inputs.evidence.repositories.clone(),
@@ -256,6 +257,13 @@ pub fn build_submission(inputs: &ReportInputs<'_>, key: Option<&InstructorKey>) 
         submission.sign(key);
     }
     submission
+}
+
+/// Returns the lab's questions with the answer keys that `evidence` decides, read as the
+/// steps are graded: without the events of `ecrlab demo`'s clients.
+pub(crate) fn questions_for(lab: &Lab, evidence: &Evidence) -> Vec<Question> {
+    let graded = graded_evidence(evidence, CheckOptions::default());
+    crate::quiz::questions_with_evidence(&lab.questions, &graded)
 }
 
 /// Grades every question of the lab from the stored attempts.
@@ -551,5 +559,161 @@ source = "ECR API Reference, GetAuthorizationToken"
             text.contains("incorrect token-validity (0 points)"),
             "{text}"
         );
+    }
+
+    /// A one-step lab with one question about the scan findings of the pushed images.
+    const FINDING_LAB: &str = r#"
+format = 1
+id = "finding-lab"
+title = "Findings"
+version = "1.0.0"
+summary = "A question about scan findings."
+
+[[steps]]
+id = "scan-image"
+title = "Scan an image"
+check = "scan-findings-read"
+instructions = "Push an image to a repository that scans on push and read its findings."
+hints = ["Use aws ecr describe-image-scan-findings."]
+
+[[questions]]
+id = "scan-finding"
+kind = "finding"
+finding_field = "package_name"
+prompt = "Which package has a HIGH or CRITICAL finding?"
+answer = "the package_name of a HIGH or CRITICAL finding of your image"
+explanation = "DescribeImageScanFindings lists the findings."
+source = "ECR API Reference, DescribeImageScanFindings"
+"#;
+
+    /// Returns the evidence of one image pushed as `my-app:scan` and scanned on push, with a
+    /// HIGH finding in `package` that the student read.
+    fn scanned_evidence(package: &str) -> Evidence {
+        use crate::evidence::{
+            ImageScan, ImageState, Outcome, RepositoryState, ScanFinding, Source,
+        };
+        const DIGEST: &str =
+            "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+        let event = |seq: u64, source: Source, action: &str| JournalEvent {
+            seq,
+            time: format!("2026-01-05T09:0{seq}:00Z"),
+            account: "123456789012".to_owned(),
+            region: "us-east-1".to_owned(),
+            source,
+            action: action.to_owned(),
+            repository: Some("my-app".to_owned()),
+            reference: None,
+            digest: Some(DIGEST.to_owned()),
+            host: Some("localhost:5000".to_owned()),
+            user_agent: Some("docker/27.3.1".to_owned()),
+            outcome: Outcome::Ok,
+            error_code: None,
+            message: None,
+        };
+        Evidence {
+            events: vec![
+                event(1, Source::Scanner, "ImageScanStarted"),
+                event(2, Source::Registry, "ManifestPut"),
+                event(3, Source::Scanner, "ImageScanCompleted"),
+                event(4, Source::EcrApi, "DescribeImageScanFindings"),
+            ],
+            repositories: vec![RepositoryState {
+                region: "us-east-1".to_owned(),
+                name: "my-app".to_owned(),
+                uri: "localhost:5000/my-app".to_owned(),
+                tag_mutability: "IMMUTABLE".to_owned(),
+                scan_on_push: true,
+                images: vec![ImageState {
+                    digest: DIGEST.to_owned(),
+                    tags: vec!["scan".to_owned()],
+                    size_bytes: 6_144,
+                    manifest_media_type: None,
+                    pushed_at: None,
+                    scan: Some(ImageScan {
+                        status: "COMPLETE".to_owned(),
+                        description: None,
+                        completed_at: None,
+                        findings: vec![ScanFinding {
+                            name: "CVE-2026-28388".to_owned(),
+                            severity: "HIGH".to_owned(),
+                            package_name: Some(package.to_owned()),
+                            package_version: None,
+                        }],
+                    }),
+                }],
+            }],
+        }
+    }
+
+    fn finding_submission(evidence: &Evidence, answer: &str) -> Submission {
+        let lab = Lab::parse(FINDING_LAB, "finding.toml").expect("the test lab is valid");
+        let attempts = BTreeMap::from([("scan-finding".to_owned(), vec![answer.to_owned()])]);
+        let inputs = ReportInputs {
+            lab: &lab,
+            student: "Ada".to_owned(),
+            created_at: time::macros::datetime!(2026-01-05 10:00:00 UTC),
+            mock: MockIdentity {
+                endpoint: "http://127.0.0.1:5000".to_owned(),
+                account_id: "123456789012".to_owned(),
+                region: "us-east-1".to_owned(),
+                registry_host: "localhost:5000".to_owned(),
+            },
+            evidence,
+            quiz_attempts: &attempts,
+        };
+        build_submission(&inputs, None)
+    }
+
+    #[test]
+    fn finding_answer_graded_from_evidence() {
+        let submission = finding_submission(&scanned_evidence("libssl3"), "libssl3");
+
+        assert!(submission.passed, "{:?}", submission.steps);
+        let answer = &submission.quiz.answers[0];
+        assert_eq!(answer.verdict, "correct");
+        assert_eq!(answer.score, 1.0);
+        assert_eq!(
+            answer.correct_answer,
+            "libssl3 (HIGH CVE-2026-28388 in my-app:scan)"
+        );
+
+        let other = finding_submission(&scanned_evidence("libc6"), "libssl3");
+        assert_eq!(other.quiz.answers[0].verdict, "incorrect");
+    }
+
+    #[test]
+    fn finding_answer_without_scan_uses_no_try() {
+        let submission = finding_submission(&Evidence::default(), "libssl3");
+        let answer = &submission.quiz.answers[0];
+
+        assert_eq!(answer.verdict, "incorrect");
+        assert_eq!(answer.graded_attempts[0].status, AttemptStatus::Unreadable);
+        assert_eq!(
+            answer.correct_answer,
+            "the package_name of a HIGH or CRITICAL finding of your image"
+        );
+    }
+
+    #[test]
+    fn regrade_reads_stored_findings() {
+        let lab = Lab::parse(FINDING_LAB, "finding.toml").expect("the test lab is valid");
+        let submission = finding_submission(&scanned_evidence("libssl3"), "libssl3");
+        let json = submission.render(ReportFormat::Json);
+
+        let graded = regrade("ada.json", &json, &lab, None).expect("a valid submission");
+        assert_eq!(graded.flags, Vec::new());
+        assert_eq!(graded.quiz[0].verdict, "correct");
+
+        // Editing the stored findings changes the grade and breaks the repositories hash.
+        let stored = "\"packageName\": \"libssl3\"";
+        assert!(json.contains(stored), "{json}");
+        let edited = json.replace(stored, "\"packageName\": \"libc6\"");
+        let graded = regrade("ada.json", &edited, &lab, None).expect("a valid submission");
+        let kinds: Vec<FlagKind> = graded.flags.iter().map(|flag| flag.kind).collect();
+        assert!(
+            kinds.contains(&FlagKind::RepositoriesHashMismatch),
+            "{kinds:?}"
+        );
+        assert!(kinds.contains(&FlagKind::QuizMismatch), "{kinds:?}");
     }
 }

@@ -1,5 +1,6 @@
 //! The four checks of the push-to-ECR steps, and the sentences they write. The checks of the
-//! drills are in `drills`, which shares these helpers.
+//! drills are in `drills` and the check of the scanning step in `scanning`, which share these
+//! helpers.
 //!
 //! Journal actions come from the mock's admin API: ECR API events carry the operation name
 //! (`CreateRepository`, `GetAuthorizationToken`), registry events carry `Login`, `BlobUpload`
@@ -10,8 +11,10 @@
 //! scope, and a registry request in the region its token was issued for.
 
 mod drills;
+mod scanning;
 
 pub(super) use drills::{expired_token_renewed, immutable_tag_rejected, tag_limit_reached};
+pub(super) use scanning::scan_findings_read;
 
 use super::Finding;
 use crate::evidence::{Evidence, ImageState, JournalEvent, Outcome, RepositoryState, Source};
@@ -629,6 +632,8 @@ pub(super) fn request_name(event: &JournalEvent) -> String {
         (Source::Registry, _) => "a registry request",
         (Source::EcrApi, operation) => return format!("a {operation} call"),
         (Source::Lifecycle, _) => "a lifecycle policy expiry",
+        (Source::Scanner, "ImageScanStarted") => "an image scan start",
+        (Source::Scanner, _) => "an image scan",
         (Source::Other, _) => "a request",
     };
     phrase.to_owned()

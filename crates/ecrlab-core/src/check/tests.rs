@@ -1,11 +1,16 @@
 use super::*;
-use crate::evidence::{ImageState, JournalEvent, Outcome, RepositoryState, Source};
+use crate::evidence::scans::{SCAN_COMPLETED, SCAN_STARTED};
+use crate::evidence::{
+    ImageScan, ImageState, JournalEvent, Outcome, RepositoryState, SCAN_COMPLETE, ScanFinding,
+    Source,
+};
 
 const HOST: &str = "localhost:5000";
 const AWS_CLI: &str = "aws-cli/2.17.0 md/awscrt#0.20.11 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.11.9 md/command#ecr.create-repository";
 const DOCKER: &str = "docker/27.3.1 go/go1.22.7 git-commit/41ca978 kernel/6.8.0 os/linux arch/amd64 UpstreamClient(Docker-Client/27.3.1 \\(linux\\))";
 const PODMAN: &str = "containers/5.32.2 (github.com/containers/image)";
 const DIGEST: &str = "sha256:6f1b2e3c4d5a69788796a5b4c3d2e1f001122334455667788990aabbccddeeff";
+const SCAN_DIGEST: &str = "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";
 
 /// Builds journal events with increasing sequence numbers and times.
 #[derive(Default)]
@@ -82,6 +87,7 @@ fn image(tags: &[&str]) -> ImageState {
         size_bytes: 2_795_610,
         manifest_media_type: Some("application/vnd.oci.image.manifest.v1+json".to_owned()),
         pushed_at: Some("2025-03-01T10:09:00Z".to_owned()),
+        scan: None,
     }
 }
 
@@ -103,6 +109,52 @@ fn completed_lab() -> Evidence {
         events: journal.events,
         repositories: vec![repository("my-app", vec![image(&["v1"])])],
     }
+}
+
+/// Builds the journal and state after a student also did the scanning step: pushed the scan
+/// sample image to a repository that scans on push, and read its findings after the scan.
+fn scanned_lab() -> Evidence {
+    let mut evidence = completed_lab();
+    let mut journal = Journal {
+        events: std::mem::take(&mut evidence.events),
+    };
+    journal
+        .registry("BlobUpload", Some("my-app"), None, Outcome::Ok)
+        .digest = Some("sha256:bbbb".to_owned());
+    let started = journal.push(Source::Scanner, SCAN_STARTED, Outcome::Ok);
+    started.repository = Some("my-app".to_owned());
+    started.digest = Some(SCAN_DIGEST.to_owned());
+    journal
+        .registry("ManifestPut", Some("my-app"), Some("scan"), Outcome::Ok)
+        .digest = Some(SCAN_DIGEST.to_owned());
+    let completed = journal.push(Source::Scanner, SCAN_COMPLETED, Outcome::Ok);
+    completed.repository = Some("my-app".to_owned());
+    completed.digest = Some(SCAN_DIGEST.to_owned());
+    journal
+        .api("DescribeImageScanFindings", Some("my-app"), Outcome::Ok)
+        .digest = Some(SCAN_DIGEST.to_owned());
+    evidence.events = journal.events;
+
+    let finding = |name: &str, severity: &str, package: &str, version: &str| ScanFinding {
+        name: name.to_owned(),
+        severity: severity.to_owned(),
+        package_name: Some(package.to_owned()),
+        package_version: Some(version.to_owned()),
+    };
+    let mut scanned = image(&["scan"]);
+    scanned.digest = SCAN_DIGEST.to_owned();
+    scanned.size_bytes = 6_144;
+    scanned.scan = Some(ImageScan {
+        status: SCAN_COMPLETE.to_owned(),
+        description: None,
+        completed_at: Some("2025-03-01T10:10:00Z".to_owned()),
+        findings: vec![
+            finding("CVE-2026-28388", "HIGH", "libssl3", "3.0.11-1~deb12u2"),
+            finding("CVE-2026-4438", "LOW", "libc6", "2.36-9+deb12u4"),
+        ],
+    });
+    evidence.repositories[0].images.push(scanned);
+    evidence
 }
 
 fn lab() -> Lab {
@@ -171,7 +223,7 @@ fn empty_evidence_report_snapshots() {
 
 #[test]
 fn completed_lab_passes_every_step() {
-    let report = check_lab(&lab(), &completed_lab(), CheckOptions::default());
+    let report = check_lab(&lab(), &scanned_lab(), CheckOptions::default());
     assert!(report.passed);
     for step in &report.steps {
         assert!(step.passed, "step {} failed: {:?}", step.id, step.evidence);
@@ -181,20 +233,20 @@ fn completed_lab_passes_every_step() {
 
 #[test]
 fn completed_lab_report_snapshots() {
-    let report = check_lab(&lab(), &completed_lab(), CheckOptions::default());
+    let report = check_lab(&lab(), &scanned_lab(), CheckOptions::default());
     insta::assert_json_snapshot!("completed_lab_json", report);
     insta::assert_snapshot!("completed_lab_text", report.render_text());
 }
 
 #[test]
 fn report_json_has_exact_top_level_keys() {
-    let report = check_lab(&lab(), &completed_lab(), CheckOptions::default());
+    let report = check_lab(&lab(), &scanned_lab(), CheckOptions::default());
     let value = serde_json::to_value(&report).expect("a report serializes");
     let object = value.as_object().expect("a JSON object");
     let keys: Vec<&str> = object.keys().map(String::as_str).collect();
     assert_eq!(keys, vec!["lab", "passed", "steps"]);
     assert_eq!(value["lab"]["id"], "push-to-ecr");
-    assert_eq!(value["lab"]["version"], "1.4.0");
+    assert_eq!(value["lab"]["version"], "1.5.0");
     assert_eq!(value["steps"][0]["id"], "create-repository");
     assert_eq!(value["steps"][0]["passed"], true);
     assert!(value["steps"][0].get("hint").is_none());
@@ -202,7 +254,7 @@ fn report_json_has_exact_top_level_keys() {
 
 #[test]
 fn partial_progress_reports_failures_only_where_due() {
-    let mut evidence = completed_lab();
+    let mut evidence = scanned_lab();
     evidence.events.truncate(4);
     evidence.repositories[0].images.clear();
     let report = check_lab(&lab(), &evidence, CheckOptions::default());
@@ -218,6 +270,7 @@ fn partial_progress_reports_failures_only_where_due() {
             ("authenticate", true),
             ("tag", false),
             ("push", false),
+            ("scan-image", false),
         ]
     );
     assert!(!report.passed);
@@ -672,7 +725,7 @@ fn in_region(mut evidence: Evidence, region: &str) -> Evidence {
 
 #[test]
 fn lab_done_in_other_region_passes() {
-    let evidence = in_region(completed_lab(), "eu-west-1");
+    let evidence = in_region(scanned_lab(), "eu-west-1");
     let report = check_lab(&lab(), &evidence, CheckOptions::default());
     for step in &report.steps {
         assert!(step.passed, "step {} failed: {:?}", step.id, step.evidence);
@@ -916,22 +969,24 @@ fn image_tagged_explains_server_error() {
 /// Marks every event of `evidence` as sent by `ecrlab demo`'s clients.
 fn done_by_demo(mut evidence: Evidence) -> Evidence {
     for event in &mut evidence.events {
-        event.user_agent = Some(match event.source {
-            Source::EcrApi => {
+        event.user_agent = match event.source {
+            Source::EcrApi => Some(
                 "aws-sdk-rust/1.3.9 ua/2.1 api/ecr/1.138.0 os/linux lang/rust/1.89.0 app/ecrlab-demo"
-                    .to_owned()
-            }
+                    .to_owned(),
+            ),
             Source::Registry | Source::Lifecycle | Source::Other => {
-                crate::demo::DEMO_USER_AGENT.to_owned()
+                Some(crate::demo::DEMO_USER_AGENT.to_owned())
             }
-        });
+            // The mock's scanner journals its rows without a client.
+            Source::Scanner => None,
+        };
     }
     evidence
 }
 
 #[test]
 fn demo_events_do_not_count_by_default() {
-    let evidence = done_by_demo(completed_lab());
+    let evidence = done_by_demo(scanned_lab());
     let report = check_lab(&lab(), &evidence, CheckOptions::default());
     assert!(!report.passed);
     for step in &report.steps {
@@ -953,13 +1008,13 @@ fn demo_events_do_not_count_by_default() {
             .evidence
             .last()
             .unwrap()
-            .contains("the newest a manifest push at 2025-03-01T10:06:00Z")
+            .contains("the newest a manifest push at 2025-03-01T10:09:00Z")
     );
 }
 
 #[test]
 fn demo_events_count_when_accepted() {
-    let evidence = done_by_demo(completed_lab());
+    let evidence = done_by_demo(scanned_lab());
     let options = CheckOptions {
         accept_demo_events: true,
     };
@@ -979,15 +1034,18 @@ fn demo_events_count_when_accepted() {
 
 #[test]
 fn demo_events_are_named_beside_student_work() {
-    let mut evidence = completed_lab();
-    let demo_events = done_by_demo(completed_lab()).events;
-    let offset = evidence.events.len() as u64;
-    evidence
+    let mut evidence = scanned_lab();
+    // The mock scans an image only when it first stores it, so the demo's second push of the
+    // same images has no scanner rows.
+    let demo_events = done_by_demo(scanned_lab())
         .events
-        .extend(demo_events.into_iter().map(|mut event| {
-            event.seq += offset;
-            event
-        }));
+        .into_iter()
+        .filter(|event| event.source != Source::Scanner);
+    let offset = evidence.events.len() as u64;
+    evidence.events.extend(demo_events.map(|mut event| {
+        event.seq += offset;
+        event
+    }));
 
     let report = check_lab(&lab(), &evidence, CheckOptions::default());
 
@@ -1006,14 +1064,15 @@ fn demo_events_are_named_beside_student_work() {
             .starts_with("ignored 1 journal event")
     );
 
-    // The demo's token, its two logins (the probe and the login), its upload and its manifest.
+    // The demo's token, its two logins (the probe and the login), and the layer upload and
+    // manifest push of each of its two images.
     let authenticate = step(&report, "authenticate");
     assert!(
         authenticate
             .evidence
             .last()
             .unwrap()
-            .starts_with("ignored 5 journal events"),
+            .starts_with("ignored 7 journal events"),
         "{:?}",
         authenticate.evidence
     );

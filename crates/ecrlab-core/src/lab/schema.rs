@@ -107,6 +107,8 @@ const QUESTION: TableSchema = TableSchema {
         optional("attempts", Shape::Integer),
         optional("retry_penalty", Shape::Number),
         optional("partial_credit", Shape::Table(&PARTIAL_CREDIT)),
+        optional("finding_field", Shape::String),
+        optional("min_severity", Shape::String),
     ],
 };
 

@@ -57,10 +57,10 @@ fn nth_line_containing(text: &str, needle: &str, n: usize) -> usize {
 }
 
 #[test]
-fn builtin_lab_has_four_steps_and_five_questions() {
+fn builtin_lab_has_five_steps_and_six_questions() {
     let lab = Lab::builtin_push_to_ecr();
     assert_eq!(lab.id, "push-to-ecr");
-    assert_eq!(lab.version, "1.4.0");
+    assert_eq!(lab.version, "1.5.0");
     assert_eq!(lab.origin, "labs/push-to-ecr/lab.toml");
 
     let steps: Vec<(&str, CheckKind)> = lab
@@ -75,6 +75,7 @@ fn builtin_lab_has_four_steps_and_five_questions() {
             ("authenticate", CheckKind::RegistryLogin),
             ("tag", CheckKind::ImageTagged),
             ("push", CheckKind::ImagePushed),
+            ("scan-image", CheckKind::ScanFindingsRead),
         ]
     );
 
@@ -91,6 +92,7 @@ fn builtin_lab_has_four_steps_and_five_questions() {
             ("scan-on-push", QuestionKind::Text),
             ("token-validity", QuestionKind::Duration),
             ("tags-per-image", QuestionKind::Number),
+            ("scan-finding", QuestionKind::Finding),
         ]
     );
 }
@@ -169,7 +171,7 @@ fn builtin_lab_file_matches_embedded_text() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../labs/push-to-ecr/lab.toml");
     let lab = Lab::from_path(&path).expect("the lab file parses");
     assert_eq!(lab.id, "push-to-ecr");
-    assert_eq!(lab.steps.len(), 4);
+    assert_eq!(lab.steps.len(), 5);
 }
 
 /// Returns the first TOML block after `heading` in a file of `docs/`.
@@ -450,7 +452,7 @@ fn unknown_question_kind_lists_kinds() {
     assert_eq!(problem.field, "questions[0].kind");
     assert_eq!(
         problem.message,
-        "unknown question kind \"essay\"; use one of: duration, number, url, text, choice"
+        "unknown question kind \"essay\"; use one of: duration, number, url, text, choice, finding"
     );
 }
 

@@ -59,6 +59,8 @@ struct RawQuestion {
     attempts: Option<Spanned<i64>>,
     retry_penalty: Option<Spanned<f64>>,
     partial_credit: Option<Spanned<PartialCreditSpec>>,
+    finding_field: Option<Spanned<String>>,
+    min_severity: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -453,6 +455,8 @@ struct QuestionSpans {
     choices: Option<Range<usize>>,
     concepts: Vec<ConceptSpans>,
     misconceptions: Vec<MisconceptionSpans>,
+    finding_field: Option<Range<usize>>,
+    min_severity: Option<Range<usize>>,
 }
 
 struct ConceptSpans {
@@ -478,6 +482,8 @@ impl QuestionSpans {
             explanation: raw.explanation.span(),
             source: raw.source.span(),
             choices: raw.choices.as_ref().map(Spanned::span),
+            finding_field: raw.finding_field.as_ref().map(Spanned::span),
+            min_severity: raw.min_severity.as_ref().map(Spanned::span),
             concepts: raw
                 .concepts
                 .iter()
@@ -543,6 +549,11 @@ impl QuestionSpans {
                 .misconceptions
                 .get(index)
                 .and_then(|spans| spans.phrases.get(phrase).cloned()),
+            // A missing finding_field is reported at the kind that needs it.
+            SpecField::FindingField => {
+                Some(self.finding_field.clone().unwrap_or(self.kind.clone()))
+            }
+            SpecField::MinSeverity => self.min_severity.clone(),
         };
         found.unwrap_or_else(|| self.table.clone())
     }
@@ -561,6 +572,8 @@ fn question_spec(raw: RawQuestion, kind: QuestionKind) -> QuestionSpec {
         explanation: raw.explanation.into_inner(),
         source: raw.source.into_inner(),
         choices: raw.choices.map(Spanned::into_inner),
+        finding_field: raw.finding_field.map(Spanned::into_inner),
+        min_severity: raw.min_severity.map(Spanned::into_inner),
         concepts: raw
             .concepts
             .into_iter()

@@ -2,12 +2,14 @@
 
 use std::fmt;
 
+use super::finding::{DEFAULT_MIN_SEVERITY, FindingField, FindingKey};
 use super::numbers::{parse_duration, parse_number};
 use super::phrases::{Phrase, normalize_words};
 use super::registry_url::{self, RegistryHost};
 use super::{
     AnswerKey, Concept, Fit, Misconception, Question, QuestionKind, Scoring, Trigger, read_choice,
 };
+use crate::evidence::SEVERITIES;
 
 /// A question as written in a lab file, before validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +17,8 @@ pub struct QuestionSpec {
     pub id: String,
     pub kind: QuestionKind,
     pub prompt: String,
-    /// The correct answer, shown to students after they answer.
+    /// The correct answer, shown to students after they answer. For a `finding` question, a
+    /// description of the answer, shown while the findings are unknown.
     pub answer: String,
     /// Other answers graded as correct, read like `answer`.
     pub accept: Vec<String>,
@@ -27,6 +30,10 @@ pub struct QuestionSpec {
     /// Key concepts of a `text` question; empty for other kinds.
     pub concepts: Vec<ConceptSpec>,
     pub misconceptions: Vec<MisconceptionSpec>,
+    /// The field of a finding that a `finding` question asks for: `name` or `package_name`.
+    pub finding_field: Option<String>,
+    /// The minimum severity of a finding that counts for a `finding` question, such as `HIGH`.
+    pub min_severity: Option<String>,
 }
 
 /// A key concept of a `text` question: its name and the phrases that express it.
@@ -62,6 +69,8 @@ pub enum SpecField {
     Misconception(usize),
     MisconceptionAnswer(usize, usize),
     MisconceptionPhrase(usize, usize),
+    FindingField,
+    MinSeverity,
 }
 
 impl fmt::Display for SpecField {
@@ -85,6 +94,8 @@ impl fmt::Display for SpecField {
             SpecField::MisconceptionPhrase(index, phrase) => {
                 write!(formatter, "misconceptions[{index}].phrases[{phrase}]")
             }
+            SpecField::FindingField => write!(formatter, "finding_field"),
+            SpecField::MinSeverity => write!(formatter, "min_severity"),
         }
     }
 }
@@ -143,9 +154,13 @@ impl Question {
     }
 
     /// Grades the lab's own answers: the answer and every accepted variant must grade as
-    /// correct, and no misconception's answer may.
+    /// correct, and no misconception's answer may. A `finding` question's answer describes
+    /// answers that only the evidence decides, so it is not graded.
     fn check_answer_key(&self, spec: &QuestionSpec) -> Vec<SpecProblem> {
         let mut problems = Vec::new();
+        if self.kind == QuestionKind::Finding {
+            return problems;
+        }
         let keyed = std::iter::once((SpecField::Answer, &spec.answer)).chain(
             spec.accept
                 .iter()
@@ -190,6 +205,7 @@ impl Question {
 }
 
 fn check_fields_fit_kind(spec: &QuestionSpec, problems: &mut Vec<SpecProblem>) {
+    check_finding_fields(spec, problems);
     if spec.kind != QuestionKind::Choice && spec.choices.is_some() {
         problems.push(SpecProblem {
             field: SpecField::Choices,
@@ -234,6 +250,84 @@ fn check_fields_fit_kind(spec: &QuestionSpec, problems: &mut Vec<SpecProblem>) {
     }
 }
 
+/// Reports the keys that belong to `finding` questions on other kinds, and the keys that
+/// `finding` questions cannot use: their answers come from the evidence, so a fixed `accept`
+/// list or misconception answer could contradict it.
+fn check_finding_fields(spec: &QuestionSpec, problems: &mut Vec<SpecProblem>) {
+    if spec.kind != QuestionKind::Finding {
+        let own_keys = [
+            (SpecField::FindingField, spec.finding_field.is_some()),
+            (SpecField::MinSeverity, spec.min_severity.is_some()),
+        ];
+        for (field, present) in own_keys {
+            if present {
+                problems.push(SpecProblem {
+                    field,
+                    message: format!(
+                        "{field} only applies to `finding` questions, and this one is `{}`; remove {field} or set kind = \"finding\"",
+                        spec.kind
+                    ),
+                });
+            }
+        }
+        return;
+    }
+    if !spec.accept.is_empty() {
+        problems.push(SpecProblem {
+            field: SpecField::Accept(0),
+            message: "a `finding` question takes its correct answers from the scan findings, so it has no accept list; remove accept".to_owned(),
+        });
+    }
+    if !spec.misconceptions.is_empty() {
+        problems.push(SpecProblem {
+            field: SpecField::Misconception(0),
+            message: "a `finding` question takes its correct answers from the scan findings, so a fixed wrong answer could be right for some image; remove the misconceptions".to_owned(),
+        });
+    }
+}
+
+fn build_finding_key(spec: &QuestionSpec, problems: &mut Vec<SpecProblem>) -> Option<FindingKey> {
+    require_answer(spec, problems);
+    let known_fields: Vec<&str> = FindingField::ALL.iter().map(|field| field.name()).collect();
+    let field = match spec.finding_field.as_deref() {
+        None => {
+            problems.push(SpecProblem {
+                field: SpecField::FindingField,
+                message: format!(
+                    "a `finding` question needs finding_field, the field of a finding that the answer gives; set it to one of: {}",
+                    known_fields.join(", ")
+                ),
+            });
+            None
+        }
+        Some(name) => {
+            let field = FindingField::from_name(name);
+            if field.is_none() {
+                problems.push(SpecProblem {
+                    field: SpecField::FindingField,
+                    message: format!(
+                        "unknown finding_field {name:?}; use one of: {}",
+                        known_fields.join(", ")
+                    ),
+                });
+            }
+            field
+        }
+    };
+    let min_severity = spec.min_severity.as_deref().unwrap_or(DEFAULT_MIN_SEVERITY);
+    if !SEVERITIES.contains(&min_severity) {
+        problems.push(SpecProblem {
+            field: SpecField::MinSeverity,
+            message: format!(
+                "unknown min_severity {min_severity:?}; use one of ECR's severities in upper case: {}",
+                SEVERITIES.join(", ")
+            ),
+        });
+        return None;
+    }
+    Some(FindingKey::new(field?, min_severity))
+}
+
 fn build_key(spec: &QuestionSpec, problems: &mut Vec<SpecProblem>) -> Option<AnswerKey> {
     let answers = std::iter::once((SpecField::Answer, spec.answer.as_str())).chain(
         spec.accept
@@ -267,6 +361,7 @@ fn build_key(spec: &QuestionSpec, problems: &mut Vec<SpecProblem>) -> Option<Ans
             })
         }
         QuestionKind::Choice => build_choice_key(spec, problems),
+        QuestionKind::Finding => build_finding_key(spec, problems).map(AnswerKey::Finding),
     }
 }
 
@@ -517,6 +612,6 @@ fn misconception_trigger(
         AnswerKey::Choice { choices, .. } => {
             read_all(fields, problems, |text| read_choice(text, choices)).map(Trigger::Choices)
         }
-        AnswerKey::Text { .. } => None,
+        AnswerKey::Text { .. } | AnswerKey::Finding(_) => None,
     }
 }

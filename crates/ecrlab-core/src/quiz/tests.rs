@@ -13,6 +13,8 @@ fn spec(kind: QuestionKind, answer: &str) -> QuestionSpec {
         choices: None,
         concepts: Vec::new(),
         misconceptions: Vec::new(),
+        finding_field: None,
+        min_severity: None,
     }
 }
 
@@ -908,6 +910,7 @@ tags-per-image = 1000
             ("scan-on-push", Verdict::Incorrect),
             ("token-validity", Verdict::Incorrect),
             ("tags-per-image", Verdict::Correct),
+            ("scan-finding", Verdict::Incorrect),
         ]
     );
     assert_eq!(report.correct_count(), 3);

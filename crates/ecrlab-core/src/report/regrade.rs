@@ -1,9 +1,10 @@
 //! Re-grading of submissions from their stored evidence, and the class summary.
 //!
 //! Nothing a submission states about itself is trusted: the steps are graded again from its
-//! journal and repository state, the quiz from its stored answers, and every stored verdict,
-//! hash and signature is compared with what re-grading computes. Each difference becomes a
-//! [`Flag`] with a reason that names the step, event or value involved.
+//! journal and repository state, and the quiz from its stored answers and, for questions about
+//! scan findings, the stored findings. Every stored verdict, hash and signature is compared
+//! with what re-grading computes. Each difference becomes a [`Flag`] with a reason that names
+//! the step, event or value involved.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,7 +16,9 @@ use super::integrity::{
     GENESIS_HASH, InstructorKey, SIGNATURE_ALGORITHM, canonical_json, chain_hashes, value_hash,
 };
 use super::render::{count_of, points};
-use super::{SUBMISSION_FORMAT, Submission, SubmittedAnswer, SubmittedLab, grade_quiz};
+use super::{
+    SUBMISSION_FORMAT, Submission, SubmittedAnswer, SubmittedLab, grade_quiz, questions_for,
+};
 use crate::check::{CheckOptions, check_lab};
 use crate::evidence::Evidence;
 use crate::lab::Lab;
@@ -222,7 +225,7 @@ pub fn regrade(
         .iter()
         .map(|answer| (answer.question_id.clone(), answer.attempts.clone()))
         .collect();
-    let quiz = grade_quiz(&lab.questions, &attempts);
+    let quiz = grade_quiz(&questions_for(lab, &evidence), &attempts);
     flags.extend(quiz_flags(&submission, &quiz));
     let quiz_score = quiz.score;
     let quiz_max_score = quiz.max_score;

@@ -400,6 +400,7 @@ fn source_name(event: &JournalEvent) -> &'static str {
         Source::EcrApi => "ecr-api",
         Source::Registry => "registry",
         Source::Lifecycle => "lifecycle",
+        Source::Scanner => "scanner",
         Source::Other => "other",
     }
 }

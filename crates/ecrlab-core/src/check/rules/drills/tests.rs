@@ -122,6 +122,7 @@ fn image(digest: &str, tags: &[&str]) -> ImageState {
         size_bytes: 1_234,
         manifest_media_type: Some("application/vnd.oci.image.manifest.v1+json".to_owned()),
         pushed_at: Some("2026-03-01T10:00:00.000Z".to_owned()),
+        scan: None,
     }
 }
 
