@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ValueEnum;
+use mock_ecr::scan::ecr_json::{finding_json, severity_counts_json};
 use mock_ecr::scan::source::{ImageFormat, ImageSource, read_image_source};
 use mock_ecr::scan::{Advisories, CvssVersion, Finding, ScanFailure, ScanReport, Severity};
 use serde_json::{Value, json};
@@ -280,46 +281,13 @@ fn findings_json(
     advisories: &Advisories,
     completed_at: OffsetDateTime,
 ) -> Value {
-    let mut counts = serde_json::Map::new();
-    for severity in Severity::ALL {
-        let count = findings
-            .iter()
-            .filter(|finding| finding.severity == severity)
-            .count();
-        if count > 0 {
-            counts.insert(severity.as_str().to_owned(), json!(count));
-        }
-    }
+    let counts = severity_counts_json(findings);
     let findings: Vec<Value> = findings.iter().map(finding_json).collect();
     json!({
         "imageScanCompletedAt": cli_time(completed_at),
         "vulnerabilitySourceUpdatedAt": cli_time(advisories.updated_at()),
         "findingSeverityCounts": counts,
         "findings": findings,
-    })
-}
-
-/// Builds one `ImageScanFinding`. The attributes follow the order of ECR basic scanning:
-/// `package_version`, `package_name`, then the CVSS vector and score.
-fn finding_json(finding: &Finding) -> Value {
-    let mut attributes = vec![
-        json!({"key": "package_version", "value": finding.package_version}),
-        json!({"key": "package_name", "value": finding.package_name}),
-    ];
-    if let Some(cvss) = &finding.cvss {
-        let prefix = match cvss.version {
-            CvssVersion::V2 => "CVSS2",
-            CvssVersion::V3 => "CVSS3",
-        };
-        attributes.push(json!({"key": format!("{prefix}_VECTOR"), "value": cvss.vector}));
-        attributes.push(json!({"key": format!("{prefix}_SCORE"), "value": cvss.score}));
-    }
-    json!({
-        "name": finding.name,
-        "description": finding.description,
-        "uri": finding.uri,
-        "severity": finding.severity.as_str(),
-        "attributes": attributes,
     })
 }
 

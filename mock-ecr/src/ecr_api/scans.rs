@@ -12,7 +12,7 @@ use crate::core::{
     ScanningConfiguration, ScanningRule,
 };
 use crate::error::CoreError;
-use crate::scan::{CvssVersion, Finding, Severity};
+use crate::scan::ecr_json::{finding_json, severity_counts_json};
 use crate::store::db::Scope;
 
 /// The page size of DescribeImageScanFindings without `maxResults` (ECR API Reference,
@@ -102,18 +102,7 @@ pub(super) fn status_json(scan: &ImageScan) -> Value {
 /// `imageScanFindingsSummary`, which DescribeImageScanFindings' `imageScanFindings` extends
 /// with the findings.
 pub(super) fn summary_json(scan: &ImageScan) -> Value {
-    let mut counts = serde_json::Map::new();
-    for severity in Severity::ALL {
-        let count = scan
-            .findings
-            .iter()
-            .filter(|finding| finding.severity == severity)
-            .count();
-        if count > 0 {
-            counts.insert(severity.as_str().to_owned(), json!(count));
-        }
-    }
-    let mut summary = json!({ "findingSeverityCounts": counts });
+    let mut summary = json!({ "findingSeverityCounts": severity_counts_json(&scan.findings) });
     if let Some(completed) = scan.completed_at {
         summary["imageScanCompletedAt"] = json!(epoch_seconds(completed));
     }
@@ -121,30 +110,6 @@ pub(super) fn summary_json(scan: &ImageScan) -> Value {
         summary["vulnerabilitySourceUpdatedAt"] = json!(epoch_seconds(updated));
     }
     summary
-}
-
-/// Returns a finding in the shape of ECR's `ImageScanFinding`, whose attributes carry the
-/// package and the CVSS score (ECR User Guide, "Retrieving the findings for basic scans").
-fn finding_json(finding: &Finding) -> Value {
-    let mut attributes = vec![
-        json!({ "key": "package_version", "value": finding.package_version }),
-        json!({ "key": "package_name", "value": finding.package_name }),
-    ];
-    if let Some(cvss) = &finding.cvss {
-        let prefix = match cvss.version {
-            CvssVersion::V2 => "CVSS2",
-            CvssVersion::V3 => "CVSS3",
-        };
-        attributes.push(json!({ "key": format!("{prefix}_VECTOR"), "value": cvss.vector }));
-        attributes.push(json!({ "key": format!("{prefix}_SCORE"), "value": cvss.score }));
-    }
-    json!({
-        "name": finding.name,
-        "description": finding.description,
-        "uri": finding.uri,
-        "severity": finding.severity.as_str(),
-        "attributes": attributes,
-    })
 }
 
 fn image_id(digest: &str, tag: Option<&str>) -> Value {

@@ -21,6 +21,7 @@
 
 mod advisories;
 mod database;
+pub mod ecr_json;
 mod filesystem;
 mod os_release;
 pub mod source;
