@@ -321,6 +321,13 @@ impl MockEcr {
             stopped,
         ));
         tracing::info!(%endpoint, registry_host = %registry.settings().registry_host, "mock-ecr started");
+        let advisories = registry.advisories();
+        tracing::info!(
+            origin = advisories.origin(),
+            entries = advisories.len(),
+            updated = %advisories.updated_at().date(),
+            "image scans use this advisory data"
+        );
         Ok(Self {
             address,
             endpoint,

@@ -140,6 +140,10 @@ fn log_connection_error(peer: SocketAddr, error: &hyper::Error, timeouts: Timeou
         );
     } else if error.is_incomplete_message() || error.is_canceled() {
         tracing::info!(%peer, %error, "connection closed by the client in the middle of a request");
+    } else if error.is_parse() {
+        // docker tries TLS before plain HTTP, and its TLS handshake reaches this branch on
+        // every login and push, so a request that is not HTTP is logged at debug.
+        tracing::debug!(%peer, %error, "connection closed: the client did not send HTTP");
     } else {
         tracing::info!(%peer, %error, "connection closed with an error");
     }

@@ -777,3 +777,45 @@ async fn deleted_image_loses_scan() {
         "a pushed image is scanned again after a delete"
     );
 }
+
+#[tokio::test]
+async fn scan_warnings_reach_description() {
+    let mock = scanning_mock();
+    create_repository(&mock, "guessed", true).await;
+    // A dpkg database without os-release or debian_version: the release is unknown, so no
+    // advisory can match, and the description says so instead of looking clean.
+    let layer = layer(&[("var/lib/dpkg/status", DPKG_STATUS)]);
+    push_image(&mock, "guessed", "v1", &layer).await;
+
+    let output = wait_for_scan(&mock, "guessed", "v1").await;
+    assert_eq!(output["imageScanStatus"]["status"], "COMPLETE");
+    let description = output["imageScanStatus"]["description"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        description.starts_with("The scan was completed successfully. Warnings: "),
+        "{description}"
+    );
+    assert_eq!(
+        output["imageScanFindings"]["findingSeverityCounts"],
+        json!({})
+    );
+}
+
+#[tokio::test]
+async fn scan_start_follows_push_in_journal() {
+    let mock = scanning_mock();
+    create_repository(&mock, "ordered", true).await;
+    let digest = push_image(&mock, "ordered", "v1", &debian_layer()).await;
+    wait_for_scan(&mock, "ordered", "v1").await;
+
+    let journal = mock.journal().await;
+    let position = |action: &str| {
+        journal
+            .iter()
+            .position(|event| event["action"] == action && event["digest"] == digest.as_str())
+            .unwrap_or_else(|| panic!("no {action} row for {digest}"))
+    };
+    assert!(position("ManifestPut") < position("ImageScanStarted"));
+    assert!(position("ImageScanStarted") < position("ImageScanCompleted"));
+}

@@ -305,7 +305,7 @@ pub enum AnswerError {
     )]
     NoScanEvidence,
     #[error(
-        "no image you pushed has a COMPLETE scan with a finding of severity {severities} yet, so this question cannot be graded; finish the scanning step (`ecrlab check` shows it) and answer again"
+        "no image you pushed has a COMPLETE scan with a finding of severity {severities} yet, so this question cannot be graded; push the sample image in labs/push-to-ecr/scan-image with scan on push on, read its findings and answer again"
     )]
     NoCompletedScan { severities: String },
     #[error(

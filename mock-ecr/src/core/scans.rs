@@ -377,18 +377,7 @@ impl Registry {
     }
 
     fn record_scan_start(&self, trigger: &str, job: &ScanJob) {
-        let caller = scanner_caller(&job.scope);
-        tracing::info!(repository = %job.repository, digest = %job.digest, trigger, "image scan started");
-        self.record(
-            &caller,
-            Event {
-                action: "ImageScanStarted".to_owned(),
-                repository: Some(job.repository.clone()),
-                reference: None,
-                digest: Some(job.digest.clone()),
-                error: None,
-            },
-        );
+        tracing::info!(repository = %job.repository, digest = %job.digest, trigger, "image scan queued");
     }
 
     /// Runs queued scans one at a time, first the scans that an earlier run left
@@ -441,7 +430,20 @@ impl Registry {
     }
 
     /// Scans an image and stores the result.
+    ///
+    /// The journal's `ImageScanStarted` row is written here, not when the scan is queued, so
+    /// it follows the row of the push or StartImageScan call that queued the scan.
     fn run_scan(&self, job: ScanJob) {
+        self.record(
+            &scanner_caller(&job.scope),
+            Event {
+                action: "ImageScanStarted".to_owned(),
+                repository: Some(job.repository.clone()),
+                reference: None,
+                digest: Some(job.digest.clone()),
+                error: None,
+            },
+        );
         let image = self
             .db
             .transaction(|tx| db::image(tx, &job.scope, &job.repository, &job.digest));
@@ -459,7 +461,17 @@ impl Registry {
         let outcome = self.scan_manifest(&image.manifest, &image.media_type);
         let completed_at = unix_millis(self.clock.now());
         let (row, error) = match outcome {
-            Ok(findings) => {
+            Ok((findings, warnings)) => {
+                for warning in &warnings {
+                    tracing::warn!(repository = %job.repository, digest = %job.digest, warning, "image scan warning");
+                }
+                // ECR's description, then what the scanner skipped or guessed: a scan that
+                // matched nothing because it could not tell the release must not look clean.
+                let description = if warnings.is_empty() {
+                    COMPLETE_DESCRIPTION.to_owned()
+                } else {
+                    format!("{COMPLETE_DESCRIPTION} Warnings: {}", warnings.join("; "))
+                };
                 let findings = match serde_json::to_string(&findings) {
                     Ok(text) => text,
                     Err(error) => {
@@ -469,7 +481,7 @@ impl Registry {
                 };
                 let row = ScanRow {
                     status: ScanStatus::Complete.as_str().to_owned(),
-                    description: COMPLETE_DESCRIPTION.to_owned(),
+                    description,
                     started_at: job.started_at,
                     completed_at: Some(completed_at),
                     source_updated_at: Some(unix_millis(self.advisories.updated_at())),
@@ -481,7 +493,7 @@ impl Registry {
                 let (status, description) = match &failure {
                     ScanFailure::UnsupportedImage(reason) => (
                         ScanStatus::UnsupportedImage,
-                        format!("{UNSUPPORTED_DESCRIPTION} {reason}"),
+                        format!("{UNSUPPORTED_DESCRIPTION} Reason: {reason}"),
                     ),
                     ScanFailure::Failed(reason) => {
                         (ScanStatus::Failed, format!("ScanFailed: {reason}"))
@@ -532,12 +544,13 @@ impl Registry {
         );
     }
 
-    /// Reads an image's layers from the blob store and scans them.
+    /// Reads an image's layers from the blob store and scans them. Returns the findings and
+    /// the scanner's warnings about input it skipped or guessed.
     fn scan_manifest(
         &self,
         manifest: &[u8],
         media_type: &str,
-    ) -> Result<Vec<Finding>, ScanFailure> {
+    ) -> Result<(Vec<Finding>, Vec<String>), ScanFailure> {
         if let Some(reason) = unscannable(manifest, media_type) {
             return Err(ScanFailure::UnsupportedImage(reason));
         }
@@ -561,7 +574,7 @@ impl Registry {
             Ok(Layer::new(layer.media_type, BufReader::new(file)))
         });
         let report = scan_layers(opened, &self.advisories)?;
-        Ok(report.findings)
+        Ok((report.findings, report.warnings))
     }
 
     fn open_layer(&self, digest: &Digest) -> Result<File, String> {

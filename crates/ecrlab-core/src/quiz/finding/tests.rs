@@ -222,7 +222,7 @@ fn grading_waits_for_evidence() {
     assert_eq!(only_low.grading_unavailable(), Some(expected));
     assert_eq!(
         only_low.grade("libtinfo6").unwrap_err().to_string(),
-        "no image you pushed has a COMPLETE scan with a finding of severity HIGH or CRITICAL yet, so this question cannot be graded; finish the scanning step (`ecrlab check` shows it) and answer again"
+        "no image you pushed has a COMPLETE scan with a finding of severity HIGH or CRITICAL yet, so this question cannot be graded; push the sample image in labs/push-to-ecr/scan-image with scan on push on, read its findings and answer again"
     );
     assert_eq!(
         question.grade_unanswered().correct_answer,
