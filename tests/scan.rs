@@ -370,6 +370,16 @@ fn platform_picks_image_from_index() {
     let missing = fixtures.scan(&[text(&layout), "--platform", "linux/s390x"]);
     assert_eq!(missing.code, Some(3));
     assert!(missing.stderr.contains("linux/s390x"), "{}", missing.stderr);
+
+    for malformed in ["bogus", "linux/", "linux/arm64/v8/extra"] {
+        let rejected = fixtures.scan(&[text(&layout), "--platform", malformed]);
+        assert_eq!(rejected.code, Some(2), "--platform {malformed}");
+        assert!(
+            rejected.stderr.contains("os/architecture[/variant]"),
+            "--platform {malformed}: {}",
+            rejected.stderr
+        );
+    }
 }
 
 #[test]
@@ -533,5 +543,33 @@ fn hello_image_is_unsupported() {
             .contains("reads the dpkg and apk package databases"),
         "{}",
         scanned.stderr
+    );
+}
+
+#[test]
+fn unknown_release_says_nothing_matches() {
+    let fixtures = Fixtures::new();
+    // A dpkg database with no os-release or debian_version: the scanner assumes Debian but
+    // cannot tell the release.
+    let mut archive = tar::Builder::new(Vec::new());
+    let status = b"Package: libssl3\nStatus: install ok installed\nVersion: 3.0.11-1~deb12u2\n";
+    let mut header = tar::Header::new_gnu();
+    header.set_size(status.len() as u64);
+    header.set_mode(0o644);
+    archive
+        .append_data(&mut header, "var/lib/dpkg/status", &status[..])
+        .unwrap();
+    let mut image = FixtureImage::scan_sample();
+    image.layer = archive.into_inner().unwrap();
+    let layout = fixtures.oci_layout(&[image]);
+
+    let scanned = fixtures.scan(&[text(&layout)]);
+    assert_eq!(scanned.code, Some(0), "{}", scanned.stderr);
+    assert!(
+        scanned
+            .stdout
+            .contains("OS: debian, no release, so no advisory can match\n"),
+        "{}",
+        scanned.stdout
     );
 }

@@ -44,7 +44,7 @@ pub struct ScanArguments {
     advisories: Option<PathBuf>,
     /// The image to scan when the source contains several: os/architecture[/variant], such as
     /// linux/arm64. Without it, the only image, or else the linux/amd64 one.
-    #[arg(long, value_name = "OS/ARCH")]
+    #[arg(long, value_name = "OS/ARCH", value_parser = parse_platform)]
     platform: Option<String>,
     /// Output format: text (a summary and a table of findings) or json (the imageScanFindings
     /// member of ECR's DescribeImageScanFindings output).
@@ -71,6 +71,19 @@ fn parse_severity(text: &str) -> Result<Severity, String> {
             .collect();
         format!("invalid severity {text:?}; use one of {}", names.join(", "))
     })
+}
+
+/// Checks that `--platform` has the form os/architecture[/variant], so a malformed value is
+/// an invalid argument (exit status 2), not an image without that platform.
+fn parse_platform(text: &str) -> Result<String, String> {
+    let parts: Vec<&str> = text.split('/').collect();
+    if (2..=3).contains(&parts.len()) && parts.iter().all(|part| !part.is_empty()) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "invalid platform {text:?}; write os/architecture[/variant], such as linux/amd64 or linux/arm64/v8"
+        ))
+    }
 }
 
 /// A scan that could not produce a report, with the message for standard error.
@@ -164,14 +177,20 @@ fn scan(arguments: &ScanArguments) -> Result<(ImageSource, AdvisoryData, ScanRep
 /// count of findings per severity, and a table of the findings.
 fn render_text(source: &ImageSource, advisories: &Advisories, report: &ScanReport) -> String {
     let os = &report.os;
-    let os_name = os
-        .pretty_name
-        .clone()
-        .unwrap_or_else(|| format!("{} {}", os.id, os.version));
+    let os_name = match (&os.pretty_name, os.version.is_empty()) {
+        (Some(name), _) => name.clone(),
+        (None, true) => os.id.clone(),
+        (None, false) => format!("{} {}", os.id, os.version),
+    };
+    // Without a release, no advisory entry can match (see the scan's warnings).
+    let matched = if os.version.is_empty() {
+        "no release, so no advisory can match".to_owned()
+    } else {
+        format!("matched as {}", os.distribution())
+    };
     let mut text = format!(
-        "Image: {}\nOS: {os_name}, matched as {}\nPackages: {}\n",
+        "Image: {}\nOS: {os_name}, {matched}\nPackages: {}\n",
         describe_source(source),
-        os.distribution(),
         report.packages.len()
     );
     text.push_str(&format!(
