@@ -97,7 +97,7 @@ impl<'a> Pager<'a> {
     fn decode(&self, token: &str) -> Result<usize, ApiError> {
         let rejected = || {
             ApiError::invalid(format!(
-                "Invalid parameter at 'nextToken': '{token}' was not issued for this request; pass the nextToken of the previous page of the same operation with the same repository and filter, or repeat the request without nextToken"
+                "Invalid parameter at 'nextToken': '{token}' was not issued for this request by this run of the mock (tokens do not outlive a restart); pass the nextToken of the previous page of the same operation with the same repository and filter, or repeat the request without nextToken"
             ))
         };
         let bytes = base64::engine::general_purpose::STANDARD
