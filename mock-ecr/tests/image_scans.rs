@@ -783,7 +783,7 @@ async fn scan_warnings_reach_description() {
     let mock = scanning_mock();
     create_repository(&mock, "guessed", true).await;
     // A dpkg database without os-release or debian_version: the release is unknown, so no
-    // advisory can match, and the description says so instead of looking clean.
+    // advisory can match, and the description reports that instead of looking clean.
     let layer = layer(&[("var/lib/dpkg/status", DPKG_STATUS)]);
     push_image(&mock, "guessed", "v1", &layer).await;
 

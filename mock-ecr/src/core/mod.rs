@@ -397,6 +397,19 @@ impl Registry {
     }
 }
 
+/// Returns an image id as ECR's ImageNotFoundException names it, such as
+/// `imageDigest=sha256:..., imageTag=v1`.
+pub fn describe_image_id(digest: Option<&str>, tag: Option<&str>) -> String {
+    let mut parts = Vec::new();
+    if let Some(digest) = digest {
+        parts.push(format!("imageDigest={digest}"));
+    }
+    if let Some(tag) = tag {
+        parts.push(format!("imageTag={tag}"));
+    }
+    parts.join(", ")
+}
+
 /// Returns a 32-byte key from two version 4 UUIDs: 244 bits from the operating system's
 /// random generator.
 fn random_key() -> [u8; 32] {

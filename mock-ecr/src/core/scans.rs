@@ -20,7 +20,7 @@ use super::{Caller, Event, Registry, Source};
 use crate::clock::{from_unix_millis, rfc3339, unix_millis};
 use crate::digest::Digest;
 use crate::error::CoreError;
-use crate::manifest::{Manifest, ManifestKind};
+use crate::manifest::{Descriptor, Manifest, ManifestKind};
 use crate::scan::{Advisories, Finding, Layer, ScanFailure, scan_layers};
 use crate::store::db::{self, RepositoryRow, ScanRow, Scope};
 
@@ -197,8 +197,8 @@ impl ScanQueue {
     }
 
     fn push(&self, job: ScanJob) {
-        // The receiver lives as long as the registry, so sending cannot fail while a request
-        // runs. A job that is not run stays IN_PROGRESS and runs after the next start.
+        // Sending fails only once the scan worker has stopped. The job then stays IN_PROGRESS
+        // in the database and runs after the next start.
         let _ = self.sender.send(job);
     }
 }
@@ -229,7 +229,7 @@ impl Registry {
             .find_image(scope, repository, digest, tag)?
             .ok_or_else(|| image_not_found(scope, repository, digest, tag))?;
         let digest = image.row.digest.clone();
-        if let Some(reason) = unscannable(&image.row.manifest, &image.row.media_type) {
+        if let Err(reason) = scannable_layers(&image.row.manifest, &image.row.media_type) {
             return Err(CoreError::UnsupportedImageType { reason });
         }
         let now = self.clock.now();
@@ -244,7 +244,7 @@ impl Registry {
             }
             start_scan_row(tx, scope, repository, &digest, unix_millis(now))
         })?;
-        self.record_scan_start("StartImageScan", &job);
+        self.log_scan_queued("StartImageScan", &job);
         let scan = ImageScan {
             status: ScanStatus::InProgress,
             description: String::new(),
@@ -372,11 +372,11 @@ impl Registry {
 
     /// Hands the scan of a pushed image to the worker, once the push has committed.
     pub(super) fn queue_scan_on_push(&self, job: ScanJob) {
-        self.record_scan_start("push", &job);
+        self.log_scan_queued("push", &job);
         self.scans.push(job);
     }
 
-    fn record_scan_start(&self, trigger: &str, job: &ScanJob) {
+    fn log_scan_queued(&self, trigger: &str, job: &ScanJob) {
         tracing::info!(repository = %job.repository, digest = %job.digest, trigger, "image scan queued");
     }
 
@@ -475,7 +475,7 @@ impl Registry {
                 let findings = match serde_json::to_string(&findings) {
                     Ok(text) => text,
                     Err(error) => {
-                        tracing::error!(%error, "cannot encode scan findings");
+                        tracing::error!(%error, repository = %job.repository, digest = %job.digest, "cannot encode scan findings; the image stays IN_PROGRESS");
                         return;
                     }
                 };
@@ -551,17 +551,8 @@ impl Registry {
         manifest: &[u8],
         media_type: &str,
     ) -> Result<(Vec<Finding>, Vec<String>), ScanFailure> {
-        if let Some(reason) = unscannable(manifest, media_type) {
-            return Err(ScanFailure::UnsupportedImage(reason));
-        }
-        let manifest = Manifest::parse(manifest, Some(media_type)).map_err(|error| {
-            ScanFailure::Failed(format!("the manifest cannot be read: {error}"))
-        })?;
-        let ManifestKind::Image { layers, .. } = manifest.kind else {
-            return Err(ScanFailure::UnsupportedImage(
-                "the manifest is not an image manifest".to_owned(),
-            ));
-        };
+        let layers =
+            scannable_layers(manifest, media_type).map_err(ScanFailure::UnsupportedImage)?;
         let total = layers.len();
         let opened = layers.into_iter().enumerate().map(move |(index, layer)| {
             let file = self.open_layer(&layer.digest).map_err(|reason| {
@@ -588,21 +579,20 @@ impl Registry {
     }
 }
 
-/// Returns why a manifest is not an image that basic scanning reads, or `None` when it is.
-fn unscannable(manifest: &[u8], media_type: &str) -> Option<String> {
-    let manifest = match Manifest::parse(manifest, Some(media_type)) {
-        Ok(manifest) => manifest,
-        Err(error) => return Some(format!("the manifest cannot be read: {error}")),
-    };
-    match &manifest.kind {
-        ManifestKind::Index { .. } => Some(format!(
+/// Returns the layers of an image manifest that basic scanning reads, or the reason it does
+/// not read the manifest: an index, an artifact, or a manifest that cannot be parsed.
+fn scannable_layers(manifest: &[u8], media_type: &str) -> Result<Vec<Descriptor>, String> {
+    let manifest = Manifest::parse(manifest, Some(media_type))
+        .map_err(|error| format!("the manifest cannot be read: {error}"))?;
+    match manifest.kind {
+        ManifestKind::Index { .. } => Err(format!(
             "{media_type} is an image index; scan the images it lists, each by its own digest"
         )),
-        ManifestKind::Image { config, .. } => {
+        ManifestKind::Image { config, layers } => {
             if IMAGE_CONFIG_TYPES.contains(&config.media_type.as_str()) {
-                None
+                Ok(layers)
             } else {
-                Some(format!(
+                Err(format!(
                     "the config media type {} is not a container image's; artifacts are not scanned",
                     config.media_type
                 ))
@@ -681,15 +671,8 @@ fn image_not_found(
     digest: Option<&str>,
     tag: Option<&str>,
 ) -> CoreError {
-    let mut parts = Vec::new();
-    if let Some(digest) = digest {
-        parts.push(format!("imageDigest={digest}"));
-    }
-    if let Some(tag) = tag {
-        parts.push(format!("imageTag={tag}"));
-    }
     CoreError::ImageNotFound {
-        image: parts.join(", "),
+        image: super::describe_image_id(digest, tag),
         repository: repository.to_owned(),
         registry_id: scope.account.clone(),
     }
@@ -750,7 +733,7 @@ mod tests {
     }
 
     #[test]
-    fn artifacts_and_indexes_are_unscannable() {
+    fn artifacts_and_indexes_not_scanned() {
         let digest = format!("sha256:{}", "a".repeat(64));
         let image = |config_type: &str| {
             format!(
@@ -759,23 +742,23 @@ mod tests {
         };
         let oci = crate::manifest::OCI_MANIFEST;
         assert_eq!(
-            unscannable(
+            scannable_layers(
                 image("application/vnd.oci.image.config.v1+json").as_bytes(),
                 oci
             ),
-            None
+            Ok(Vec::new())
         );
-        let chart = unscannable(
+        let chart = scannable_layers(
             image("application/vnd.cncf.helm.config.v1+json").as_bytes(),
             oci,
         )
-        .expect("a Helm chart is not scanned");
+        .expect_err("a Helm chart is not scanned");
         assert!(chart.contains("helm"), "{chart}");
         let index = format!(
             r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"mediaType":"{oci}","digest":"{digest}","size":2}}]}}"#
         );
-        let reason = unscannable(index.as_bytes(), crate::manifest::OCI_INDEX)
-            .expect("an index is not scanned");
+        let reason = scannable_layers(index.as_bytes(), crate::manifest::OCI_INDEX)
+            .expect_err("an index is not scanned");
         assert!(reason.contains("image index"), "{reason}");
     }
 }

@@ -112,14 +112,7 @@ impl ImageIdentifier {
     }
 
     pub(super) fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(digest) = &self.image_digest {
-            parts.push(format!("imageDigest={digest}"));
-        }
-        if let Some(tag) = &self.image_tag {
-            parts.push(format!("imageTag={tag}"));
-        }
-        parts.join(", ")
+        crate::core::describe_image_id(self.image_digest.as_deref(), self.image_tag.as_deref())
     }
 }
 

@@ -366,8 +366,8 @@ impl Database {
         })
     }
 
-    /// A number that grows after every committed transaction that changed a row. A value read
-    /// from the database before this number was `g` is current for as long as it stays `g`.
+    /// Returns a number that grows after every committed transaction that changed a row. A
+    /// value read from the database while this number was `g` is current while it stays `g`.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
