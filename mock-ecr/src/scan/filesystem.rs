@@ -7,7 +7,7 @@
 //! layer. An entry that is not a directory also hides everything a lower layer had below its
 //! path.
 //!
-//! Only wanted files are kept in memory (see [`is_wanted`]); the rest of every layer is read
+//! Only kept files are kept in memory (see [`is_kept`]); the rest of every layer is read
 //! and discarded.
 
 use std::collections::BTreeMap;
@@ -34,7 +34,7 @@ const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_WHITEOUT: &str = ".wh..wh..opq";
 const MAX_SYMLINK_HOPS: usize = 16;
 
-const WANTED_FILES: [&str; 6] = [
+const KEPT_FILES: [&str; 6] = [
     OS_RELEASE,
     USR_OS_RELEASE,
     ALPINE_RELEASE,
@@ -44,26 +44,26 @@ const WANTED_FILES: [&str; 6] = [
 ];
 
 /// Returns whether the scanner keeps the file at `path` (normalized, relative to the root):
-/// one of `WANTED_FILES` or a file directly inside `var/lib/dpkg/status.d`.
-fn is_wanted(path: &str) -> bool {
-    WANTED_FILES.contains(&path)
+/// one of `KEPT_FILES` or a file directly inside `var/lib/dpkg/status.d`.
+fn is_kept(path: &str) -> bool {
+    KEPT_FILES.contains(&path)
         || path
             .strip_prefix(DPKG_STATUS_DIR)
             .and_then(|rest| rest.strip_prefix('/'))
             .is_some_and(|name| !name.is_empty() && !name.contains('/'))
 }
 
-/// Returns whether a wanted file can lie below `path`, such as `var/lib` or `etc`.
-fn may_contain_wanted(path: &str) -> bool {
+/// Returns whether a kept file can lie below `path`, such as `var/lib` or `etc`.
+fn may_contain_kept(path: &str) -> bool {
     let is_strictly_below = |candidate: &str| {
         candidate.starts_with(path) && candidate.as_bytes().get(path.len()) == Some(&b'/')
     };
-    WANTED_FILES.into_iter().any(is_strictly_below)
+    KEPT_FILES.into_iter().any(is_strictly_below)
         || DPKG_STATUS_DIR == path
         || is_strictly_below(DPKG_STATUS_DIR)
 }
 
-/// The wanted files of the merged image, with symlinks and hard links resolved.
+/// The kept files of the merged image, with symlinks and hard links resolved.
 #[derive(Debug, Default)]
 pub(super) struct Files {
     contents: BTreeMap<String, Vec<u8>>,
@@ -108,7 +108,7 @@ enum Node {
 struct LayerChanges {
     /// Wanted paths the layer adds or replaces.
     added: BTreeMap<String, Node>,
-    /// Paths that may contain wanted files but that the layer sets to a non-directory, such
+    /// Paths that may contain kept files but that the layer sets to a non-directory, such
     /// as a file or symlink. They hide every lower entry below them.
     non_directories: Vec<String>,
     /// Wanted paths that the layer sets to an entry the scanner does not keep, such as a
@@ -120,7 +120,7 @@ struct LayerChanges {
     opaque: Vec<String>,
 }
 
-/// Reads every layer, in order, and returns the wanted files of the merged view.
+/// Reads every layer, in order, and returns the kept files of the merged view.
 pub(super) fn collect_files<'a>(
     layers: impl IntoIterator<Item = Result<Layer<'a>, ScanFailure>>,
 ) -> Result<Files, ScanFailure> {
@@ -199,10 +199,10 @@ fn read_layer(
         }
 
         let entry_type = entry.header().entry_type();
-        if entry_type != EntryType::Directory && may_contain_wanted(&path) {
+        if entry_type != EntryType::Directory && may_contain_kept(&path) {
             changes.non_directories.push(path.clone());
         }
-        if !is_wanted(&path) {
+        if !is_kept(&path) {
             continue;
         }
         let node = match entry_type {
@@ -387,24 +387,24 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn ancestors_of_wanted_paths() {
-        assert!(may_contain_wanted("var"));
-        assert!(may_contain_wanted("var/lib/dpkg"));
-        assert!(may_contain_wanted("var/lib/dpkg/status.d"));
-        assert!(may_contain_wanted("etc"));
-        assert!(!may_contain_wanted("var/lib/dpkg/status"));
-        assert!(!may_contain_wanted("va"));
-        assert!(!may_contain_wanted("usr/bin"));
+    fn ancestors_of_kept_paths() {
+        assert!(may_contain_kept("var"));
+        assert!(may_contain_kept("var/lib/dpkg"));
+        assert!(may_contain_kept("var/lib/dpkg/status.d"));
+        assert!(may_contain_kept("etc"));
+        assert!(!may_contain_kept("var/lib/dpkg/status"));
+        assert!(!may_contain_kept("va"));
+        assert!(!may_contain_kept("usr/bin"));
     }
 
     #[test]
-    fn wanted_paths() {
-        assert!(is_wanted("var/lib/dpkg/status"));
-        assert!(is_wanted("var/lib/dpkg/status.d/libc6"));
-        assert!(!is_wanted("var/lib/dpkg/status.d"));
-        assert!(!is_wanted("var/lib/dpkg/status.d/sub/file"));
-        assert!(!is_wanted("var/lib/dpkg/status-old"));
-        assert!(!is_wanted("usr/bin/ls"));
+    fn kept_paths() {
+        assert!(is_kept("var/lib/dpkg/status"));
+        assert!(is_kept("var/lib/dpkg/status.d/libc6"));
+        assert!(!is_kept("var/lib/dpkg/status.d"));
+        assert!(!is_kept("var/lib/dpkg/status.d/sub/file"));
+        assert!(!is_kept("var/lib/dpkg/status-old"));
+        assert!(!is_kept("usr/bin/ls"));
     }
 
     #[test]
@@ -545,7 +545,7 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn large_unwanted_file_is_skipped() {
+    fn large_other_file_is_skipped() {
         let contents = vec![0u8; MAX_FILE_BYTES as usize + 1];
         let layer = LayerBuilder::new().file("usr/lib/big.so", contents);
         let files = collect(vec![layer]).unwrap();

@@ -539,26 +539,26 @@ impl Reader {
             architecture: "amd64".to_owned(),
             variant: None,
         };
-        let wanted = match requested {
+        let selected = match requested {
             Some(requested) => requested,
             None if candidates.len() == 1 => return Ok(candidates.remove(0)),
             None => &default,
         };
         let mut matching: Vec<Candidate> = candidates
             .into_iter()
-            .filter(|c| c.platform.as_ref().is_some_and(|p| p.matches(wanted)))
+            .filter(|c| c.platform.as_ref().is_some_and(|p| p.matches(selected)))
             .collect();
         match matching.len() {
             1 => Ok(matching.remove(0)),
             0 if requested.is_some() => Err(platform_error(format!(
-                "no image for the platform {wanted}; the index has {platforms}"
+                "no image for the platform {selected}; the index has {platforms}"
             ))),
             0 => Err(platform_error(format!(
                 "the index has images for {platforms} but none for linux/amd64; choose one with the platform argument, such as {}",
                 platforms.split(", ").next().unwrap_or("linux/arm64")
             ))),
             _ => Err(platform_error(format!(
-                "{} images match {wanted} ({}); give one of these platforms with its variant",
+                "{} images match {selected} ({}); give one of these platforms with its variant",
                 matching.len(),
                 describe_platforms(matching.iter().map(|c| c.platform.as_ref()))
             ))),
@@ -625,8 +625,12 @@ impl Reader {
             return Err(self.invalid("manifest.json", "it lists no image"));
         }
         let matching: Vec<usize> = match requested {
-            Some(wanted) => (0..images.len())
-                .filter(|&i| configs[i].platform().is_some_and(|p| p.matches(wanted)))
+            Some(requested_platform) => (0..images.len())
+                .filter(|&i| {
+                    configs[i]
+                        .platform()
+                        .is_some_and(|p| p.matches(requested_platform))
+                })
                 .collect(),
             None if images.len() == 1 => vec![0],
             None => Vec::new(),

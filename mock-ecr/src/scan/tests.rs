@@ -116,7 +116,7 @@ pub(super) fn layer(media_type: &str, bytes: Vec<u8>) -> Result<Layer<'static>, 
     Ok(Layer::new(media_type, Cursor::new(bytes)))
 }
 
-/// Collects the wanted files of uncompressed layers.
+/// Collects the kept files of uncompressed layers.
 pub(super) fn collect(layers: Vec<LayerBuilder>) -> Result<Files, ScanFailure> {
     collect_files(layers.into_iter().map(|builder| layer(TAR, builder.tar())))
 }
