@@ -5,8 +5,8 @@
 //! The image is pushed with docker when `docker info` succeeds, else with podman (as root, vfs
 //! storage driver), else with skopeo from an OCI image layout that the test writes. The AWS
 //! CLIs are those of `ECRLAB_AWS_CLIS`, as in the interop tests. Under `CI=true` a missing AWS
-//! CLI version, or no client to push with, fails the test; elsewhere the test is announced on
-//! standard error as skipped.
+//! CLI version, or no client to push with, fails the test. Elsewhere the test prints on
+//! standard error that it is skipped.
 
 #[allow(dead_code, reason = "this target uses a part of the helpers")]
 #[path = "interop/clients.rs"]
