@@ -5,10 +5,10 @@
 //! [`pushed_images`], so they judge the same images.
 //!
 //! The mock journals a scan's start and end as `ImageScanStarted` and `ImageScanCompleted`
-//! rows of the source `scanner`. A scan on push starts in the request that stores the image,
-//! and a scan started with StartImageScan starts in that call's request. So the request that
-//! caused a scan is journaled next to the scan's start, before or after it depending on the
-//! front end, and [`ScanTrigger`] is read from the nearest such row.
+//! rows of the source `scanner`. The start row is written when the mock's scan worker begins
+//! the scan, shortly after the push or the StartImageScan call that queued it. That request's
+//! own row can land just before or just after the start row, so [`ScanTrigger`] is read from
+//! the nearest such row.
 
 use super::{Evidence, ImageState, JournalEvent, Outcome, RepositoryState, SCAN_COMPLETE, Source};
 

@@ -49,11 +49,11 @@ impl Journal {
             .reference = Some(tag.to_owned());
     }
 
-    /// Journals a push to a repository that scans on push: the scanner's start row comes
-    /// first, because the scan starts in the request that stores the image.
+    /// Journals a push to a repository that scans on push: the push, then the scanner's start
+    /// row, which the mock's scan worker writes when it begins the scan.
     fn push_scanned(&mut self, tag: &str, digest: &str) {
-        self.push(Source::Scanner, SCAN_STARTED, Some(digest));
         self.manifest(tag, digest);
+        self.push(Source::Scanner, SCAN_STARTED, Some(digest));
     }
 
     fn scan_completed(&mut self, digest: &str) {
@@ -140,8 +140,8 @@ fn scanned_and_read_image_passes() {
     assert_eq!(
         finding.evidence,
         [
-            format!("docker/27.3.1 pushed my-app:scan ({VULNERABLE}) at 2026-03-01T10:02:00.000Z"),
-            "the mock started its scan on push at 2026-03-01T10:01:00.000Z: repository my-app has scan on push turned on".to_owned(),
+            format!("docker/27.3.1 pushed my-app:scan ({VULNERABLE}) at 2026-03-01T10:01:00.000Z"),
+            "the mock started its scan on push at 2026-03-01T10:02:00.000Z: repository my-app has scan on push turned on".to_owned(),
             "its scan is COMPLETE since 2026-03-01T10:03:00.000Z, with 2 findings (1 CRITICAL, 1 MEDIUM)".to_owned(),
             "aws-cli/2.17.0 read its findings with DescribeImageScanFindings at 2026-03-01T10:04:00.000Z".to_owned(),
         ]
