@@ -5,6 +5,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc in place of the system allocator: see docs/benchmarks.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A local Amazon ECR: the ECR JSON API and an OCI/Docker Registry v2 on one port.
 #[derive(Parser)]
 #[command(version)]

@@ -180,6 +180,11 @@ struct DemoArguments {
     data: Option<PathBuf>,
 }
 
+/// mimalloc, as in mock-ecr, for the server that `ecrlab serve` and `ecrlab demo` run: see
+/// docs/benchmarks.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let arguments = Arguments::parse();
     init_logging(&arguments);
