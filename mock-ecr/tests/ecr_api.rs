@@ -257,6 +257,67 @@ async fn repository_settings_change() {
     assert_eq!(repository["imageScanningConfiguration"]["scanOnPush"], true);
 }
 
+/// Names and settings of every repository DescribeRepositories lists in the default account.
+async fn listed_repositories(mock: &TestMock) -> Vec<(String, String)> {
+    let described = mock.api("DescribeRepositories", json!({})).await.json();
+    described["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|repository| {
+            (
+                repository["repositoryName"].as_str().unwrap().to_owned(),
+                repository["imageTagMutability"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Listings see every change at once, although the mock keeps the list it returned in memory
+/// while the database is unchanged.
+#[tokio::test]
+async fn repository_listing_follows_changes() {
+    let mock = TestMock::new();
+    mock.create_repository("first", "MUTABLE").await;
+    for listing in 0..3 {
+        assert_eq!(
+            listed_repositories(&mock).await,
+            [("first".to_owned(), "MUTABLE".to_owned())],
+            "listing {listing}"
+        );
+    }
+
+    mock.create_repository("second", "MUTABLE").await;
+    let names: Vec<String> = listed_repositories(&mock)
+        .await
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(names, ["first", "second"], "after a create");
+
+    mock.api(
+        "PutImageTagMutability",
+        json!({ "repositoryName": "first", "imageTagMutability": "IMMUTABLE" }),
+    )
+    .await;
+    assert_eq!(
+        listed_repositories(&mock).await[0],
+        ("first".to_owned(), "IMMUTABLE".to_owned()),
+        "after a setting change"
+    );
+
+    mock.api("DeleteRepository", json!({ "repositoryName": "first" }))
+        .await;
+    assert_eq!(
+        listed_repositories(&mock).await,
+        [("second".to_owned(), "MUTABLE".to_owned())],
+        "after a delete"
+    );
+}
+
 #[tokio::test]
 async fn describe_repositories_pages() {
     let mock = TestMock::new();

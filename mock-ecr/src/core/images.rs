@@ -8,55 +8,9 @@ use crate::error::CoreError;
 use crate::manifest::{Manifest, ManifestKind};
 use crate::store::db::{self, ImageRow, Scope};
 
-/// The maximum number of images in [`ManifestReads`]; reaching it empties the cache.
-const MANIFEST_READS_CAPACITY: usize = 1024;
-
-/// Images that manifest GETs read, by account, region, repository and reference, for one
-/// database generation ([`crate::store::Database::generation`]). Any committed change empties
-/// it, so it never returns an image that the database no longer has under that reference.
-#[derive(Debug, Default)]
-pub(super) struct ManifestReads {
-    state: std::sync::Mutex<ManifestReadsState>,
-}
-
-#[derive(Debug, Default)]
-struct ManifestReadsState {
-    generation: u64,
-    images: std::collections::HashMap<(Scope, String, String), ImageRow>,
-}
-
-impl ManifestReads {
-    fn lock(&self) -> std::sync::MutexGuard<'_, ManifestReadsState> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn get(&self, generation: u64, key: &(Scope, String, String)) -> Option<ImageRow> {
-        let state = self.lock();
-        if state.generation != generation {
-            return None;
-        }
-        state.images.get(key).cloned()
-    }
-
-    /// Keeps `image`, read from the database at `generation`, unless the database has changed
-    /// since.
-    fn insert(&self, generation: u64, key: (Scope, String, String), image: &ImageRow) {
-        let mut state = self.lock();
-        if generation > state.generation {
-            state.generation = generation;
-            state.images.clear();
-        }
-        if generation != state.generation {
-            return;
-        }
-        if state.images.len() >= MANIFEST_READS_CAPACITY {
-            state.images.clear();
-        }
-        state.images.insert(key, image.clone());
-    }
-}
+/// The maximum number of images that manifest GETs keep in memory; reaching it empties the
+/// cache.
+pub(super) const MANIFEST_READS_CAPACITY: usize = 1024;
 
 /// A manifest whose `subject` names another manifest, as ListImageReferrers reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]

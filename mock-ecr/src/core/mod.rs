@@ -10,6 +10,7 @@ mod images;
 mod journal;
 mod lifecycle;
 mod policies;
+mod read_cache;
 mod repositories;
 mod resource_tags;
 mod scans;
@@ -259,8 +260,12 @@ pub struct Registry {
     /// none), or `None` when it must be read again. It spares every request a database query
     /// for due policies.
     lifecycle_due: std::sync::Mutex<Option<i64>>,
-    /// Images that manifest GETs read, while the database is unchanged.
-    manifest_reads: images::ManifestReads,
+    /// Images that manifest GETs read, by scope, repository and reference, while the database
+    /// is unchanged.
+    manifest_reads: read_cache::ReadCache<(Scope, String, String), ImageRow>,
+    /// Every repository of a scope as DescribeRepositories lists them, while the database is
+    /// unchanged.
+    repository_lists: read_cache::ReadCache<Scope, Vec<Repository>>,
     /// Signs registry tokens; kept in the data folder (see [`tokens::load_token_key`]).
     token_key: [u8; 32],
     /// Held by CompleteLayerUpload from its check that the layer is new until the layer is
@@ -288,7 +293,8 @@ impl Registry {
             download_grants: downloads::DownloadGrants::default(),
             page_token_key: random_key(),
             lifecycle_due: std::sync::Mutex::new(None),
-            manifest_reads: images::ManifestReads::default(),
+            manifest_reads: read_cache::ReadCache::new(images::MANIFEST_READS_CAPACITY),
+            repository_lists: read_cache::ReadCache::new(repositories::REPOSITORY_LISTS_CAPACITY),
             advisories: Arc::new(crate::scan::Advisories::bundled().clone()),
             scans: scans::ScanQueue::new(),
             token_key,

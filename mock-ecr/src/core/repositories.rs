@@ -17,6 +17,10 @@ pub const MAX_EXCLUSION_FILTERS: usize = 5;
 /// `ImageTagMutabilityExclusionFilterValue`).
 const MAX_EXCLUSION_FILTER_LENGTH: usize = 128;
 
+/// The number of scopes (account and region) whose repository lists are kept in memory;
+/// reaching it empties the cache.
+pub(super) const REPOSITORY_LISTS_CAPACITY: usize = 64;
+
 const MUTABILITY_VALUES: [&str; 4] = [
     MUTABLE,
     IMMUTABLE,
@@ -65,17 +69,35 @@ impl Registry {
         scope: &Scope,
         names: Option<&[String]>,
     ) -> Result<Vec<Repository>, CoreError> {
-        let rows = self.db.transaction(|tx| match names {
-            None => db::repositories(tx, scope),
-            Some(names) => names
+        let Some(names) = names else {
+            return self.all_repositories(scope);
+        };
+        let rows = self.db.transaction(|tx| {
+            names
                 .iter()
                 .map(|name| self.require_repository(tx, scope, name))
-                .collect(),
+                .collect::<Result<Vec<_>, _>>()
         })?;
         Ok(rows
             .into_iter()
             .map(|row| self.repository_view(scope, row))
             .collect())
+    }
+
+    /// Lists every repository of `scope`, from memory while the database is unchanged.
+    fn all_repositories(&self, scope: &Scope) -> Result<Vec<Repository>, CoreError> {
+        let generation = self.db.generation();
+        if let Some(repositories) = self.repository_lists.get(generation, scope) {
+            return Ok(repositories);
+        }
+        let rows = self.db.transaction(|tx| db::repositories(tx, scope))?;
+        let repositories: Vec<Repository> = rows
+            .into_iter()
+            .map(|row| self.repository_view(scope, row))
+            .collect();
+        self.repository_lists
+            .insert(generation, scope.clone(), &repositories);
+        Ok(repositories)
     }
 
     /// Returns one repository, or RepositoryNotFound.
