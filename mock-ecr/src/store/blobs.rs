@@ -402,3 +402,71 @@ impl BatchWriter {
 fn writer_failed(error: tokio::task::JoinError) -> CoreError {
     CoreError::Storage(format!("the upload writer thread failed: {error}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest as _, Sha256};
+
+    use super::*;
+
+    /// Bytes that differ at every offset within a batch, so a chunk written at the wrong
+    /// place shows.
+    fn pattern(length: usize, seed: u8) -> Vec<u8> {
+        (0..length)
+            .map(|index| (index % 251) as u8 ^ seed.wrapping_mul(31) ^ (index / 4096) as u8)
+            .collect()
+    }
+
+    /// Appends `appends`, each a list of chunk sizes, to one upload, and checks the file and
+    /// the hash after each append.
+    async fn check_appends(appends: &[&[usize]]) {
+        let root = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(root.path()).unwrap();
+        store.start_upload("u").await.unwrap();
+        let mut expected = Vec::new();
+        let mut hasher = Sha256::new();
+        for (number, sizes) in appends.iter().enumerate() {
+            let chunks: Vec<Result<Vec<u8>, std::convert::Infallible>> = sizes
+                .iter()
+                .enumerate()
+                .map(|(index, size)| Ok(pattern(*size, (number * 16 + index) as u8)))
+                .collect();
+            for chunk in chunks.iter().flatten() {
+                expected.extend_from_slice(chunk);
+            }
+            let body = futures_util::stream::iter(chunks);
+            let written = store.append("u", body, &mut hasher).await.unwrap();
+
+            let total: usize = sizes.iter().sum();
+            assert_eq!(written, total as u64, "append {number} of {appends:?}");
+            let file = std::fs::read(store.upload_path("u")).unwrap();
+            assert!(
+                file == expected,
+                "file after append {number} of {appends:?}"
+            );
+            assert_eq!(
+                hasher.clone().finalize(),
+                Sha256::digest(&expected),
+                "hash after append {number} of {appends:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn appends_keep_every_byte() {
+        let batch = WRITE_BATCH_BYTES;
+        let cases: [&[&[usize]]; 7] = [
+            &[&[1]],
+            &[&[batch]],
+            &[&[batch - 1, 1, 1]],
+            &[&[4095, 4097, batch, 3 * batch + 123]],
+            &[&[batch + 1], &[batch - 2, 7]],
+            // Later appends start at offsets off a 4096-byte boundary.
+            &[&[5000], &[2 * batch + 10, 1], &[0, 4096]],
+            &[&[], &[3], &[batch / 2; 5]],
+        ];
+        for appends in cases {
+            check_appends(appends).await;
+        }
+    }
+}
