@@ -108,6 +108,35 @@ async fn malformed_authorization_is_incomplete() {
     }
 }
 
+/// An `X-Amz-Date` with a sign before the year, and a credential scope date cut from it, is
+/// rejected as malformed: the scope date and the date of the signing key would differ.
+#[tokio::test]
+async fn signed_year_in_date_is_incomplete() {
+    let mock = TestMock::new();
+    let mut request = describe(&signer(&mock));
+    let date = request.headers()["x-amz-date"].to_str().unwrap().to_owned();
+    let signed_date = format!("+{date}");
+    request
+        .headers_mut()
+        .insert("x-amz-date", signed_date.parse().unwrap());
+    let request = edit_authorization(
+        request,
+        &format!("/{}/", &date[..8]),
+        &format!("/{}/", &signed_date[..8]),
+    );
+
+    let (status, body) = send(&mock, AccessPolicy::default(), request).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["__type"], "IncompleteSignatureException", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not an ISO 8601 basic time"),
+        "{body}"
+    );
+}
+
 #[tokio::test]
 async fn unknown_access_key_is_unrecognized() {
     let mock = TestMock::new();

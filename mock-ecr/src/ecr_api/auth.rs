@@ -292,13 +292,21 @@ fn signing_time<'h>(
             ));
         }
     }
+    let malformed = || {
+        incomplete(
+            &format!(
+                "X-Amz-Date '{x_amz_date}' is not an ISO 8601 basic time such as 20261204T120000Z."
+            ),
+            header_text,
+        )
+    };
+    // The time crate also accepts a sign or more digits before the year, which would let the
+    // first eight characters differ from the date that the signing key is derived from.
+    if !is_basic_date_time(x_amz_date) {
+        return Err(malformed());
+    }
     let signed_at = PrimitiveDateTime::parse(x_amz_date, X_AMZ_DATE_FORMAT)
-        .map_err(|_| {
-            incomplete(
-                &format!("X-Amz-Date '{x_amz_date}' is not an ISO 8601 basic time such as 20261204T120000Z."),
-                header_text,
-            )
-        })?
+        .map_err(|_| malformed())?
         .assume_utc();
     let header_date = &x_amz_date[..8];
     if authorization.date != header_date {
@@ -308,6 +316,17 @@ fn signing_time<'h>(
         )));
     }
     Ok((x_amz_date, signed_at))
+}
+
+/// Whether `text` has the shape `YYYYMMDDTHHMMSSZ`, digits and the two letters only.
+fn is_basic_date_time(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 16
+        && bytes.iter().enumerate().all(|(index, byte)| match index {
+            8 => *byte == b'T',
+            15 => *byte == b'Z',
+            _ => byte.is_ascii_digit(),
+        })
 }
 
 /// Rejects a signing time more than [`MAX_CLOCK_SKEW`] before or after `now`, with AWS's
@@ -591,6 +610,21 @@ mod tests {
                 "{text}: {}",
                 error.message
             );
+        }
+    }
+
+    #[test]
+    fn date_time_has_basic_shape() {
+        assert!(is_basic_date_time("20261204T120000Z"));
+        for text in [
+            "+20261204T120000Z",
+            "020261204T120000Z",
+            "2026-12-04T12:00:00Z",
+            "20261204T120000",
+            "20261204 120000Z",
+            "2026120aT120000Z",
+        ] {
+            assert!(!is_basic_date_time(text), "{text}");
         }
     }
 
