@@ -5,8 +5,8 @@ use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
 
 /// Values by key for one database generation ([`crate::store::Database::generation`]). Any
-/// committed change starts a new generation and so empties the cache, which therefore never
-/// returns a value that the database no longer has.
+/// committed change starts a new generation, which empties the cache, so it never returns a
+/// value that the database no longer has.
 #[derive(Debug)]
 pub(super) struct ReadCache<K, V> {
     state: Mutex<State<K, V>>,

@@ -17,8 +17,8 @@ pub const MAX_EXCLUSION_FILTERS: usize = 5;
 /// `ImageTagMutabilityExclusionFilterValue`).
 const MAX_EXCLUSION_FILTER_LENGTH: usize = 128;
 
-/// The number of scopes (account and region) whose repository lists are kept in memory;
-/// reaching it empties the cache.
+/// The maximum number of scopes (account and region) whose repository lists are kept in
+/// memory; reaching it empties the cache.
 pub(super) const REPOSITORY_LISTS_CAPACITY: usize = 64;
 
 const MUTABILITY_VALUES: [&str; 4] = [

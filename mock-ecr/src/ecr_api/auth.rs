@@ -318,7 +318,7 @@ fn signing_time<'h>(
     Ok((x_amz_date, signed_at))
 }
 
-/// Whether `text` has the shape `YYYYMMDDTHHMMSSZ`, digits and the two letters only.
+/// Returns whether `text` has the shape `YYYYMMDDTHHMMSSZ`: digits, with `T` and `Z` in place.
 fn is_basic_date_time(text: &str) -> bool {
     let bytes = text.as_bytes();
     bytes.len() == 16
@@ -443,27 +443,29 @@ fn signature_of_canonical(
     .concat();
     string_to_sign.push_str(&hex::encode(Sha256::digest(canonical.as_bytes())));
     SIGNING_KEY.with_borrow_mut(|cached| {
-        let current = cached.as_ref().is_some_and(|cached| {
-            cached.secret == key.secret_access_key
-                && cached.date == authorization.date
-                && cached.region == authorization.region
-        });
-        if !current {
-            let signing_key = v4::generate_signing_key(
-                &key.secret_access_key,
-                SystemTime::from(signed_at),
-                authorization.region,
-                SERVICE,
-            );
-            *cached = Some(SigningKey {
+        let signing_key = match cached {
+            Some(cached)
+                if cached.secret == key.secret_access_key
+                    && cached.date == authorization.date
+                    && cached.region == authorization.region =>
+            {
+                cached
+            }
+            _ => cached.insert(SigningKey {
                 secret: key.secret_access_key.clone(),
                 date: authorization.date.to_owned(),
                 region: authorization.region.to_owned(),
-                key: signing_key.as_ref().to_vec(),
-            });
-        }
-        let signing_key = cached.as_ref().map_or(&[][..], |cached| &cached.key[..]);
-        v4::calculate_signature(signing_key, string_to_sign.as_bytes())
+                key: v4::generate_signing_key(
+                    &key.secret_access_key,
+                    SystemTime::from(signed_at),
+                    authorization.region,
+                    SERVICE,
+                )
+                .as_ref()
+                .to_vec(),
+            }),
+        };
+        v4::calculate_signature(&signing_key.key, string_to_sign.as_bytes())
     })
 }
 
@@ -660,7 +662,7 @@ mod canonical_tests {
     struct Case {
         path_and_query: &'static str,
         headers: Vec<(&'static str, &'static str)>,
-        signed: &'static str,
+        signed: String,
         region: &'static str,
         body: &'static [u8],
     }
@@ -672,8 +674,7 @@ mod canonical_tests {
                 .iter()
                 .map(|(name, _)| *name)
                 .collect::<Vec<_>>()
-                .join(";")
-                .leak();
+                .join(";");
             Self {
                 path_and_query: "/",
                 headers,
@@ -813,7 +814,7 @@ mod canonical_tests {
             let mut headers = host_and_date();
             headers.extend(values.iter().map(|value| ("x-note", *value)));
             Case {
-                signed: "host;x-amz-date;x-note",
+                signed: "host;x-amz-date;x-note".to_owned(),
                 ..Case::sdk(headers, b"{}")
             }
         };
@@ -827,7 +828,7 @@ mod canonical_tests {
                 ..Case::sdk(host_and_date(), b"{}")
             },
             Case {
-                signed: "x-amz-date;host",
+                signed: "x-amz-date;host".to_owned(),
                 ..Case::sdk(host_and_date(), b"{}")
             },
             with_note(&["two  spaces"]),
