@@ -235,14 +235,14 @@ impl Registry {
                 return Err(CoreError::UploadRangeInvalid { start, current });
             }
         }
-        let mut hasher = match state.hasher.take() {
+        let hasher = match state.hasher.take() {
             Some(hasher) => hasher,
             None => self.blobs.rehash_upload(id).await?,
         };
         // On an error the file may hold part of the chunk, so the hash is left unset and is
         // rebuilt from the file by the next request.
-        let written = match self.blobs.append(id, body, &mut hasher).await {
-            Ok(written) => written,
+        let (written, hasher) = match self.blobs.append(id, body, hasher).await {
+            Ok(appended) => appended,
             Err(error @ CoreError::StorageFault { .. }) => {
                 self.drop_partial_chunk(id, current).await;
                 return Err(error);

@@ -4,6 +4,7 @@
 //! is verified, so a blob path only ever contains complete, verified content.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest as _, Sha256};
@@ -18,6 +19,7 @@ use crate::error::CoreError;
 pub struct BlobStore {
     blobs: PathBuf,
     uploads: PathBuf,
+    batches: BatchPool,
 }
 
 impl BlobStore {
@@ -37,7 +39,11 @@ impl BlobStore {
                 })
             })?;
         }
-        Ok(Self { blobs, uploads })
+        Ok(Self {
+            blobs,
+            uploads,
+            batches: BatchPool::default(),
+        })
     }
 
     /// Returns the folder of uploads in progress.
@@ -86,25 +92,27 @@ impl BlobStore {
         }
     }
 
-    /// Appends a stream of chunks to an upload, feeding each chunk to `hasher` as it arrives.
-    /// Returns the number of bytes appended.
+    /// Appends a stream of chunks to an upload and feeds every byte, in order, to `hasher`.
+    /// Returns the number of bytes appended and the hasher.
     ///
-    /// Chunks are gathered into batches of [`WRITE_BATCH_BYTES`], and each batch is written on
-    /// a blocking thread while the next one is received and hashed, so receiving, hashing and
-    /// writing overlap. At most two batches are held in memory. Writes go past the page cache
-    /// where the file system allows it (see [`UploadFile`]).
+    /// Chunks are gathered into batches of [`WRITE_BATCH_BYTES`]. Each full batch is hashed on
+    /// a blocking thread, then written on another, while the next batches are received, so
+    /// receiving, hashing and writing overlap. Hashing is most of a push's work, and this
+    /// takes it off the thread that reads the socket. At most three batches are held in memory.
+    /// Writes go past the page cache where the file system allows it (see [`UploadFile`]).
     pub async fn append<S, B, E>(
         &self,
         id: &str,
         mut body: S,
-        hasher: &mut Sha256,
-    ) -> Result<u64, CoreError>
+        hasher: Sha256,
+    ) -> Result<(u64, Sha256), CoreError>
     where
         S: Stream<Item = Result<B, E>> + Unpin,
         B: AsRef<[u8]>,
         E: std::fmt::Display,
     {
-        let mut writer = BatchWriter::open(self.upload_path(id)).await?;
+        let mut writer =
+            BatchWriter::open(self.upload_path(id), hasher, self.batches.clone()).await?;
         let mut written = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = match chunk {
@@ -119,12 +127,11 @@ impl BlobStore {
                 }
             };
             let bytes = chunk.as_ref();
-            hasher.update(bytes);
             writer.push(bytes).await?;
             written += bytes.len() as u64;
         }
-        writer.finish().await?;
-        Ok(written)
+        let hasher = writer.finish().await?;
+        Ok((written, hasher))
     }
 
     /// Cuts an upload's file back to its first `length` bytes, dropping a rejected chunk.
@@ -207,9 +214,9 @@ impl BlobStore {
     }
 }
 
-/// The number of bytes an upload gathers before it writes them to the file in one write. It is
-/// large enough that the cost of a blocking thread per write is small next to the copy, and
-/// small enough that two batches keep a push of any size within a few MiB of memory.
+/// The number of bytes an upload gathers before it hashes and writes them, each in one step. It
+/// is large enough that the cost of a blocking thread per step is small next to the work, and
+/// small enough that three batches keep a push of any size within a few MiB of memory.
 pub const WRITE_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
 /// Alignment of direct writes: file offset, length and memory address. 4096 covers the logical
@@ -277,8 +284,46 @@ fn open_direct(_path: &Path) -> std::io::Result<std::fs::File> {
     Err(std::io::ErrorKind::Unsupported.into())
 }
 
+/// The number of empty batches kept for the next upload: the most one upload holds at once.
+/// Reusing them spares each request the allocator's work and the page faults of fresh memory,
+/// and keeps a push of many chunks at the memory of a push of one.
+const SPARE_BATCHES: usize = 3;
+
+/// Empty batches shared by the uploads of one store.
+#[derive(Clone, Default)]
+struct BatchPool(Arc<Mutex<Vec<Batch>>>);
+
+impl BatchPool {
+    fn take(&self) -> Batch {
+        self.lock().pop().unwrap_or_else(Batch::new)
+    }
+
+    /// Keeps `batch` for a later upload, unless enough are kept already.
+    fn give(&self, batch: Batch) {
+        let mut spares = self.lock();
+        if spares.len() < SPARE_BATCHES && !batch.storage.is_empty() {
+            spares.push(batch);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Batch>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl std::fmt::Debug for BatchPool {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("BatchPool")
+            .field("spares", &self.lock().len())
+            .finish()
+    }
+}
+
 /// A batch buffer whose bytes sit at memory addresses congruent to their file offsets modulo
-/// [`DIRECT_ALIGNMENT`], so every aligned block of the file is also aligned in memory.
+/// [`DIRECT_ALIGNMENT`], so every aligned block of the file is also aligned in memory. The
+/// default batch has no storage and is never filled.
+#[derive(Default)]
 struct Batch {
     storage: Vec<u8>,
     start: usize,
@@ -329,28 +374,39 @@ impl Batch {
     }
 }
 
-/// Writes batches to an upload's file on a blocking thread, one batch in flight while the
-/// caller fills the next.
+/// Hashes and writes batches on blocking threads: while the caller fills one batch, the batch
+/// before it is hashed and the one before that is written. Hashing and writing each go in
+/// order, one batch at a time, so the hasher sees the bytes in order and the file grows from
+/// its start with no gaps.
 struct BatchWriter {
-    /// The file and a spare batch, when no write is in flight.
-    idle: Option<(UploadFile, Batch)>,
-    in_flight: Option<JoinHandle<WriteOutcome>>,
+    /// The batch the caller fills.
     batch: Batch,
+    /// The hasher, while no batch is being hashed.
+    hasher: Option<Sha256>,
+    hashing: Option<JoinHandle<(Sha256, Batch)>>,
+    /// The file, while no batch is being written.
+    file: Option<UploadFile>,
+    writing: Option<JoinHandle<WriteOutcome>>,
+    /// Where batches come from and go back to once written.
+    pool: BatchPool,
 }
 
 type WriteOutcome = (UploadFile, Batch, std::io::Result<()>);
 
 impl BatchWriter {
-    async fn open(path: PathBuf) -> Result<Self, CoreError> {
+    async fn open(path: PathBuf, hasher: Sha256, pool: BatchPool) -> Result<Self, CoreError> {
         let (file, length) = tokio::task::spawn_blocking(move || UploadFile::open(&path))
             .await
             .map_err(writer_failed)??;
-        let mut batch = Batch::new();
+        let mut batch = pool.take();
         batch.reset(length);
         Ok(Self {
-            idle: Some((file, Batch::new())),
-            in_flight: None,
             batch,
+            hasher: Some(hasher),
+            hashing: None,
+            file: Some(file),
+            writing: None,
+            pool,
         })
     }
 
@@ -358,44 +414,87 @@ impl BatchWriter {
         while !bytes.is_empty() {
             bytes = self.batch.fill(bytes);
             if self.batch.is_full() {
-                self.write_batch().await?;
+                self.hash_batch().await?;
             }
         }
         Ok(())
     }
 
-    /// Waits for the write in flight, then starts writing the current batch.
-    async fn write_batch(&mut self) -> Result<(), CoreError> {
-        self.wait().await?;
-        let Some((mut file, mut spare)) = self.idle.take() else {
+    /// Hands the hashed batch, if any, to the writer, then starts hashing the current batch
+    /// and gives the caller an empty one.
+    async fn hash_batch(&mut self) -> Result<(), CoreError> {
+        self.write_hashed().await?;
+        let mut hasher = self.take_hasher()?;
+        let mut next = self.pool.take();
+        next.reset(self.batch.offset + self.batch.len as u64);
+        let batch = std::mem::replace(&mut self.batch, next);
+        self.hashing = Some(tokio::task::spawn_blocking(move || {
+            hasher.update(batch.bytes());
+            (hasher, batch)
+        }));
+        Ok(())
+    }
+
+    /// Waits for the batch being hashed, if any, and starts writing it.
+    async fn write_hashed(&mut self) -> Result<(), CoreError> {
+        if let Some(task) = self.hashing.take() {
+            let (hasher, batch) = task.await.map_err(writer_failed)?;
+            self.hasher = Some(hasher);
+            self.write(batch).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the write in flight, then starts writing `batch`.
+    async fn write(&mut self, batch: Batch) -> Result<(), CoreError> {
+        self.wait_for_write().await?;
+        let Some(mut file) = self.file.take() else {
             return Err(CoreError::Storage(
                 "the upload writer lost its file after a failed write".to_owned(),
             ));
         };
-        spare.reset(self.batch.offset + self.batch.len as u64);
-        let batch = std::mem::replace(&mut self.batch, spare);
-        self.in_flight = Some(tokio::task::spawn_blocking(move || {
+        self.writing = Some(tokio::task::spawn_blocking(move || {
             let result = file.write_at(batch.bytes(), batch.offset);
             (file, batch, result)
         }));
         Ok(())
     }
 
-    async fn wait(&mut self) -> Result<(), CoreError> {
-        if let Some(task) = self.in_flight.take() {
+    async fn wait_for_write(&mut self) -> Result<(), CoreError> {
+        if let Some(task) = self.writing.take() {
             let (file, batch, result) = task.await.map_err(writer_failed)?;
-            self.idle = Some((file, batch));
+            self.file = Some(file);
+            self.pool.give(batch);
             result?;
         }
         Ok(())
     }
 
-    /// Writes what is left and waits until every byte is in the file.
-    async fn finish(&mut self) -> Result<(), CoreError> {
+    fn take_hasher(&mut self) -> Result<Sha256, CoreError> {
+        self.hasher.take().ok_or_else(|| {
+            CoreError::Storage("the upload writer lost its hasher after a failed hash".to_owned())
+        })
+    }
+
+    /// Hashes and writes what is left, waits until every byte is in the file, and returns the
+    /// hasher. The last batch is hashed on the caller's thread: it is at most one batch, and
+    /// most uploads (configurations, manifests, small layers) fit in it.
+    async fn finish(&mut self) -> Result<Sha256, CoreError> {
+        self.write_hashed().await?;
+        let mut hasher = self.take_hasher()?;
         if self.batch.len > 0 {
-            self.write_batch().await?;
+            hasher.update(self.batch.bytes());
+            let batch = std::mem::take(&mut self.batch);
+            self.write(batch).await?;
         }
-        self.wait().await
+        self.wait_for_write().await?;
+        Ok(hasher)
+    }
+}
+
+impl Drop for BatchWriter {
+    fn drop(&mut self) {
+        self.pool.give(std::mem::take(&mut self.batch));
     }
 }
 
@@ -435,7 +534,8 @@ mod tests {
                 expected.extend_from_slice(chunk);
             }
             let body = futures_util::stream::iter(chunks);
-            let written = store.append("u", body, &mut hasher).await.unwrap();
+            let (written, next) = store.append("u", body, hasher).await.unwrap();
+            hasher = next;
 
             let total: usize = sizes.iter().sum();
             assert_eq!(written, total as u64, "append {number} of {appends:?}");
@@ -468,5 +568,59 @@ mod tests {
         for appends in cases {
             check_appends(appends).await;
         }
+    }
+
+    #[tokio::test]
+    async fn interrupted_append_keeps_the_batches_in_flight() {
+        let root = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(root.path()).unwrap();
+        store.start_upload("u").await.unwrap();
+        // When the body fails, one batch is being written, one hashed and half of one received.
+        let received = pattern(2 * WRITE_BATCH_BYTES + WRITE_BATCH_BYTES / 2, 9);
+        let (head, tail) = received.split_at(WRITE_BATCH_BYTES + 1);
+        let chunks = vec![
+            Ok(head.to_vec()),
+            Ok(tail.to_vec()),
+            Err("client went away"),
+        ];
+
+        let error = store
+            .append("u", futures_util::stream::iter(chunks), Sha256::new())
+            .await
+            .unwrap_err();
+
+        assert!(
+            matches!(error, CoreError::BodyInterrupted { received: count, .. } if count == received.len() as u64),
+            "{error:?}"
+        );
+        assert!(std::fs::read(store.upload_path("u")).unwrap() == received);
+        assert_eq!(
+            store.rehash_upload("u").await.unwrap().finalize(),
+            Sha256::digest(&received)
+        );
+    }
+
+    #[tokio::test]
+    async fn uploads_reuse_a_bounded_set_of_batches() {
+        let root = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(root.path()).unwrap();
+        let body = || {
+            let chunks: Vec<Result<Vec<u8>, std::convert::Infallible>> =
+                vec![Ok(pattern(5 * WRITE_BATCH_BYTES + 17, 3))];
+            futures_util::stream::iter(chunks)
+        };
+        for id in ["a", "b"] {
+            store.start_upload(id).await.unwrap();
+            store.append(id, body(), Sha256::new()).await.unwrap();
+            assert_eq!(
+                store.batches.lock().len(),
+                SPARE_BATCHES,
+                "after upload {id}"
+            );
+        }
+        let kept = store.batches.lock().last().unwrap().storage.as_ptr();
+        let taken = store.batches.take();
+        assert_eq!(taken.storage.as_ptr(), kept, "a kept batch is handed out");
+        assert_eq!(store.batches.lock().len(), SPARE_BATCHES - 1);
     }
 }
