@@ -284,9 +284,9 @@ fn open_direct(_path: &Path) -> std::io::Result<std::fs::File> {
     Err(std::io::ErrorKind::Unsupported.into())
 }
 
-/// The number of empty batches kept for the next upload: the most one upload holds at once.
-/// Reusing them spares each request the allocator's work and the page faults of fresh memory,
-/// and keeps a push of many chunks at the memory of a push of one.
+/// The number of empty batches kept for the next upload, which is the most one upload uses at
+/// once. Reusing them saves each request the allocation and the page faults of fresh memory,
+/// so a push of many chunks needs no more memory than a push of one.
 const SPARE_BATCHES: usize = 3;
 
 /// Empty batches shared by the uploads of one store.
@@ -295,7 +295,7 @@ struct BatchPool(Arc<Mutex<Vec<Batch>>>);
 
 impl BatchPool {
     fn take(&self) -> Batch {
-        self.lock().pop().unwrap_or_else(Batch::new)
+        self.lock().pop().unwrap_or_else(Batch::allocate)
     }
 
     /// Keeps `batch` for a later upload, unless enough are kept already.
@@ -321,9 +321,7 @@ impl std::fmt::Debug for BatchPool {
 }
 
 /// A batch buffer whose bytes sit at memory addresses congruent to their file offsets modulo
-/// [`DIRECT_ALIGNMENT`], so every aligned block of the file is also aligned in memory. The
-/// default batch has no storage and is never filled.
-#[derive(Default)]
+/// [`DIRECT_ALIGNMENT`], so every aligned block of the file is also aligned in memory.
 struct Batch {
     storage: Vec<u8>,
     start: usize,
@@ -334,7 +332,18 @@ struct Batch {
 }
 
 impl Batch {
-    fn new() -> Self {
+    /// Returns a batch without storage: the placeholder for a batch handed to another thread.
+    fn empty() -> Self {
+        Self {
+            storage: Vec::new(),
+            start: 0,
+            len: 0,
+            capacity: 0,
+            offset: 0,
+        }
+    }
+
+    fn allocate() -> Self {
         Self {
             storage: vec![0; WRITE_BATCH_BYTES + DIRECT_ALIGNMENT],
             start: 0,
@@ -484,7 +493,7 @@ impl BatchWriter {
         let mut hasher = self.take_hasher()?;
         if self.batch.len > 0 {
             hasher.update(self.batch.bytes());
-            let batch = std::mem::take(&mut self.batch);
+            let batch = std::mem::replace(&mut self.batch, Batch::empty());
             self.write(batch).await?;
         }
         self.wait_for_write().await?;
@@ -494,7 +503,8 @@ impl BatchWriter {
 
 impl Drop for BatchWriter {
     fn drop(&mut self) {
-        self.pool.give(std::mem::take(&mut self.batch));
+        self.pool
+            .give(std::mem::replace(&mut self.batch, Batch::empty()));
     }
 }
 
@@ -618,9 +628,13 @@ mod tests {
                 "after upload {id}"
             );
         }
-        let kept = store.batches.lock().last().unwrap().storage.as_ptr();
-        let taken = store.batches.take();
-        assert_eq!(taken.storage.as_ptr(), kept, "a kept batch is handed out");
+        let pooled_address = store.batches.lock().last().unwrap().storage.as_ptr();
+        let reused = store.batches.take();
+        assert_eq!(
+            reused.storage.as_ptr(),
+            pooled_address,
+            "a kept batch is handed out"
+        );
         assert_eq!(store.batches.lock().len(), SPARE_BATCHES - 1);
     }
 }
