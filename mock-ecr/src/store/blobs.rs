@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncReadExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::digest::Digest;
@@ -42,7 +43,7 @@ impl BlobStore {
         Ok(Self {
             blobs,
             uploads,
-            batches: BatchPool::default(),
+            batches: BatchPool::new(SHARED_BATCHES),
         })
     }
 
@@ -98,8 +99,10 @@ impl BlobStore {
     /// Chunks are gathered into batches of [`WRITE_BATCH_BYTES`]. Each full batch is hashed on
     /// a blocking thread, then written on another, while the next batches are received, so
     /// receiving, hashing and writing overlap. Hashing is most of a push's work, and this
-    /// takes it off the thread that reads the socket. At most three batches are held in memory.
-    /// Writes go past the page cache where the file system allows it (see [`UploadFile`]).
+    /// moves all but the last batch of it off the thread that reads the socket. An upload
+    /// uses at most three batches, and only its first when the shared batches are all in use
+    /// ([`SHARED_BATCHES`]). Writes go past the page cache where the file system allows it
+    /// (see [`UploadFile`]).
     pub async fn append<S, B, E>(
         &self,
         id: &str,
@@ -215,8 +218,8 @@ impl BlobStore {
 }
 
 /// The number of bytes an upload gathers before it hashes and writes them, each in one step. It
-/// is large enough that the cost of a blocking thread per step is small next to the work, and
-/// small enough that three batches keep a push of any size within a few MiB of memory.
+/// is large enough that the cost of a blocking thread per step is small next to the work. An
+/// upload in progress uses one to three batches (4 to 12 MiB), whatever the blob's size.
 pub const WRITE_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
 /// Alignment of direct writes: file offset, length and memory address. 4096 covers the logical
@@ -289,13 +292,40 @@ fn open_direct(_path: &Path) -> std::io::Result<std::fs::File> {
 /// so a push of many chunks needs no more memory than a push of one.
 const SPARE_BATCHES: usize = 3;
 
-/// Empty batches shared by the uploads of one store.
-#[derive(Clone, Default)]
-struct BatchPool(Arc<Mutex<Vec<Batch>>>);
+/// The number of batches, beyond the first batch of each upload, that all uploads together may
+/// hold (64 MiB). An upload that finds none free hashes and writes each batch itself before it
+/// fills the batch again, so many large uploads at once need about one batch each.
+const SHARED_BATCHES: usize = 16;
+
+/// Batches for the uploads of one store: the empty ones kept for reuse, and the permits for
+/// batches beyond an upload's first.
+#[derive(Clone)]
+struct BatchPool {
+    spares: Arc<Mutex<Vec<Batch>>>,
+    shared: Arc<Semaphore>,
+}
 
 impl BatchPool {
-    fn take(&self) -> Batch {
-        self.lock().pop().unwrap_or_else(Batch::allocate)
+    fn new(shared: usize) -> Self {
+        Self {
+            spares: Arc::default(),
+            shared: Arc::new(Semaphore::new(shared)),
+        }
+    }
+
+    /// Returns an upload's first batch: a kept one, or a new one.
+    fn take_first(&self) -> Batch {
+        self.lock().pop().unwrap_or_else(|| Batch::allocate(None))
+    }
+
+    /// Returns a further batch for an upload: a kept one, or a new one while the shared
+    /// permits last.
+    fn take_extra(&self) -> Option<Batch> {
+        if let Some(batch) = self.lock().pop() {
+            return Some(batch);
+        }
+        let permit = Arc::clone(&self.shared).try_acquire_owned().ok()?;
+        Some(Batch::allocate(Some(permit)))
     }
 
     /// Keeps `batch` for a later upload, unless enough are kept already.
@@ -307,7 +337,7 @@ impl BatchPool {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Batch>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.spares.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -316,6 +346,7 @@ impl std::fmt::Debug for BatchPool {
         formatter
             .debug_struct("BatchPool")
             .field("spares", &self.lock().len())
+            .field("free_shared", &self.shared.available_permits())
             .finish()
     }
 }
@@ -329,6 +360,8 @@ struct Batch {
     capacity: usize,
     /// File offset of the batch's first byte.
     offset: u64,
+    /// The shared permit of a batch beyond an upload's first, returned when the batch is freed.
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Batch {
@@ -340,16 +373,18 @@ impl Batch {
             len: 0,
             capacity: 0,
             offset: 0,
+            _permit: None,
         }
     }
 
-    fn allocate() -> Self {
+    fn allocate(permit: Option<OwnedSemaphorePermit>) -> Self {
         Self {
             storage: vec![0; WRITE_BATCH_BYTES + DIRECT_ALIGNMENT],
             start: 0,
             len: 0,
             capacity: 0,
             offset: 0,
+            _permit: permit,
         }
     }
 
@@ -385,7 +420,7 @@ impl Batch {
 
 /// Hashes and writes batches on blocking threads: while the caller fills one batch, the batch
 /// before it is hashed and the one before that is written. Hashing and writing each go in
-/// order, one batch at a time, so the hasher sees the bytes in order and the file grows from
+/// order, one batch at a time, so the hasher receives the bytes in order and the file grows from
 /// its start with no gaps.
 struct BatchWriter {
     /// The batch the caller fills.
@@ -396,7 +431,7 @@ struct BatchWriter {
     /// The file, while no batch is being written.
     file: Option<UploadFile>,
     writing: Option<JoinHandle<WriteOutcome>>,
-    /// Where batches come from and go back to once written.
+    /// The pool that batches come from and return to once written.
     pool: BatchPool,
 }
 
@@ -407,7 +442,7 @@ impl BatchWriter {
         let (file, length) = tokio::task::spawn_blocking(move || UploadFile::open(&path))
             .await
             .map_err(writer_failed)??;
-        let mut batch = pool.take();
+        let mut batch = pool.take_first();
         batch.reset(length);
         Ok(Self {
             batch,
@@ -433,8 +468,10 @@ impl BatchWriter {
     /// and gives the caller an empty one.
     async fn hash_batch(&mut self) -> Result<(), CoreError> {
         self.write_hashed().await?;
+        let Some(mut next) = self.pool.take_extra() else {
+            return self.write_in_place().await;
+        };
         let mut hasher = self.take_hasher()?;
-        let mut next = self.pool.take();
         next.reset(self.batch.offset + self.batch.len as u64);
         let batch = std::mem::replace(&mut self.batch, next);
         self.hashing = Some(tokio::task::spawn_blocking(move || {
@@ -454,19 +491,40 @@ impl BatchWriter {
         Ok(())
     }
 
+    /// Hashes the full batch on this thread, writes it and waits for the write, then empties it
+    /// for the next bytes. Uploads go on this way while every shared batch is in use.
+    async fn write_in_place(&mut self) -> Result<(), CoreError> {
+        let mut hasher = self.take_hasher()?;
+        hasher.update(self.batch.bytes());
+        self.hasher = Some(hasher);
+        self.wait_for_write().await?;
+        let file = self.take_file()?;
+        let batch = std::mem::replace(&mut self.batch, Batch::empty());
+        let (file, mut batch, result) =
+            tokio::task::spawn_blocking(move || write_batch(file, batch))
+                .await
+                .map_err(writer_failed)?;
+        self.file = Some(file);
+        result?;
+        batch.reset(batch.offset + batch.len as u64);
+        self.batch = batch;
+        Ok(())
+    }
+
     /// Waits for the write in flight, then starts writing `batch`.
     async fn write(&mut self, batch: Batch) -> Result<(), CoreError> {
         self.wait_for_write().await?;
-        let Some(mut file) = self.file.take() else {
-            return Err(CoreError::Storage(
-                "the upload writer lost its file after a failed write".to_owned(),
-            ));
-        };
+        let file = self.take_file()?;
         self.writing = Some(tokio::task::spawn_blocking(move || {
-            let result = file.write_at(batch.bytes(), batch.offset);
-            (file, batch, result)
+            write_batch(file, batch)
         }));
         Ok(())
+    }
+
+    fn take_file(&mut self) -> Result<UploadFile, CoreError> {
+        self.file.take().ok_or_else(|| {
+            CoreError::Storage("the upload writer lost its file after a failed write".to_owned())
+        })
     }
 
     async fn wait_for_write(&mut self) -> Result<(), CoreError> {
@@ -487,7 +545,7 @@ impl BatchWriter {
 
     /// Hashes and writes what is left, waits until every byte is in the file, and returns the
     /// hasher. The last batch is hashed on the caller's thread: it is at most one batch, and
-    /// most uploads (configurations, manifests, small layers) fit in it.
+    /// many uploads (image configurations, small layers) fit in it.
     async fn finish(&mut self) -> Result<Sha256, CoreError> {
         self.write_hashed().await?;
         let mut hasher = self.take_hasher()?;
@@ -508,6 +566,11 @@ impl Drop for BatchWriter {
     }
 }
 
+fn write_batch(mut file: UploadFile, batch: Batch) -> WriteOutcome {
+    let result = file.write_at(batch.bytes(), batch.offset);
+    (file, batch, result)
+}
+
 fn writer_failed(error: tokio::task::JoinError) -> CoreError {
     CoreError::Storage(format!("the upload writer thread failed: {error}"))
 }
@@ -526,11 +589,12 @@ mod tests {
             .collect()
     }
 
-    /// Appends `appends`, each a list of chunk sizes, to one upload, and checks the file and
-    /// the hash after each append.
-    async fn check_appends(appends: &[&[usize]]) {
+    /// Appends `appends`, each a list of chunk sizes, to one upload of a store with `shared`
+    /// shared batches, and checks the file and the hash after each append.
+    async fn check_appends(appends: &[&[usize]], shared: usize) {
         let root = tempfile::tempdir().unwrap();
-        let store = BlobStore::open(root.path()).unwrap();
+        let mut store = BlobStore::open(root.path()).unwrap();
+        store.batches = BatchPool::new(shared);
         store.start_upload("u").await.unwrap();
         let mut expected = Vec::new();
         let mut hasher = Sha256::new();
@@ -575,8 +639,77 @@ mod tests {
             &[&[5000], &[2 * batch + 10, 1], &[0, 4096]],
             &[&[], &[3], &[batch / 2; 5]],
         ];
-        for appends in cases {
-            check_appends(appends).await;
+        // With no shared batch every upload hashes and writes in place, and with one it
+        // switches between the two ways.
+        for shared in [SHARED_BATCHES, 0, 1] {
+            for appends in cases {
+                check_appends(appends, shared).await;
+            }
+        }
+    }
+
+    #[test]
+    fn extra_batches_stop_at_the_shared_limit() {
+        let pool = BatchPool::new(2);
+        let first = pool.take_extra().expect("first shared batch");
+        let second = pool.take_extra().expect("second shared batch");
+        assert!(pool.take_extra().is_none(), "a third batch past the limit");
+
+        drop(first);
+        let third = pool.take_extra();
+        assert!(third.is_some(), "a freed batch's permit is reused");
+
+        pool.give(second);
+        assert!(pool.take_extra().is_some(), "a kept batch needs no permit");
+    }
+
+    #[tokio::test]
+    async fn stalled_uploads_stay_within_shared_batches() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = BlobStore::open(root.path()).unwrap();
+        store.batches = BatchPool::new(2);
+        let sizes = [3 * WRITE_BATCH_BYTES + 1, WRITE_BATCH_BYTES / 3];
+        let mut senders = Vec::new();
+        let mut uploads = Vec::new();
+        for number in 0..5u8 {
+            let id = format!("u{number}");
+            store.start_upload(&id).await.unwrap();
+            let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+            let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
+                let chunk: Result<Vec<u8>, std::convert::Infallible> = Ok(receiver.recv().await?);
+                Some((chunk, receiver))
+            });
+            sender.send(pattern(sizes[0], number)).unwrap();
+            senders.push(sender);
+            let store = store.clone();
+            uploads.push(tokio::spawn(async move {
+                store.append(&id, Box::pin(body), Sha256::new()).await
+            }));
+        }
+
+        // Five uploads of three full batches each would hold ten batches beyond their first.
+        let mut waited = 0;
+        while store.batches.shared.available_permits() > 0 && waited < 500 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            waited += 1;
+        }
+        assert_eq!(store.batches.shared.available_permits(), 0);
+
+        for (number, sender) in senders.into_iter().enumerate() {
+            sender.send(pattern(sizes[1], number as u8 + 100)).unwrap();
+        }
+        for (number, upload) in uploads.into_iter().enumerate() {
+            let (written, hasher) = upload.await.unwrap().unwrap();
+            let mut expected = pattern(sizes[0], number as u8);
+            expected.extend(pattern(sizes[1], number as u8 + 100));
+            assert_eq!(written, expected.len() as u64, "upload u{number}");
+            assert_eq!(
+                hasher.finalize(),
+                Sha256::digest(&expected),
+                "upload u{number}"
+            );
+            let file = std::fs::read(store.upload_path(&format!("u{number}"))).unwrap();
+            assert!(file == expected, "file of upload u{number}");
         }
     }
 
@@ -629,7 +762,7 @@ mod tests {
             );
         }
         let pooled_address = store.batches.lock().last().unwrap().storage.as_ptr();
-        let reused = store.batches.take();
+        let reused = store.batches.take_first();
         assert_eq!(
             reused.storage.as_ptr(),
             pooled_address,
