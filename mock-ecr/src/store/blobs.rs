@@ -313,23 +313,25 @@ impl BatchPool {
         }
     }
 
-    /// Returns an upload's first batch: a kept one, or a new one.
+    /// Returns an upload's first batch, a kept one or a new one. It needs no permit.
     fn take_first(&self) -> Batch {
-        self.lock().pop().unwrap_or_else(|| Batch::allocate(None))
+        self.lock().pop().unwrap_or_else(Batch::allocate)
     }
 
-    /// Returns a further batch for an upload: a kept one, or a new one while the shared
-    /// permits last.
+    /// Returns a further batch for an upload, a kept one or a new one, with one of the shared
+    /// permits, or `None` when all permits are taken. Every batch beyond an upload's first
+    /// holds a permit, so those batches never number more than [`SHARED_BATCHES`].
     fn take_extra(&self) -> Option<Batch> {
-        if let Some(batch) = self.lock().pop() {
-            return Some(batch);
-        }
         let permit = Arc::clone(&self.shared).try_acquire_owned().ok()?;
-        Some(Batch::allocate(Some(permit)))
+        let mut batch = self.lock().pop().unwrap_or_else(Batch::allocate);
+        batch.permit = Some(permit);
+        Some(batch)
     }
 
-    /// Keeps `batch` for a later upload, unless enough are kept already.
-    fn give(&self, batch: Batch) {
+    /// Keeps `batch` for a later upload, unless enough are kept already. A kept batch returns
+    /// its permit at once, so idle batches do not count against the uploads in progress.
+    fn give(&self, mut batch: Batch) {
+        batch.permit = None;
         let mut spares = self.lock();
         if spares.len() < SPARE_BATCHES && !batch.storage.is_empty() {
             spares.push(batch);
@@ -360,8 +362,9 @@ struct Batch {
     capacity: usize,
     /// File offset of the batch's first byte.
     offset: u64,
-    /// The shared permit of a batch beyond an upload's first, returned when the batch is freed.
-    _permit: Option<OwnedSemaphorePermit>,
+    /// The shared permit of a batch beyond an upload's first, returned when the batch is kept
+    /// or freed.
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Batch {
@@ -373,18 +376,18 @@ impl Batch {
             len: 0,
             capacity: 0,
             offset: 0,
-            _permit: None,
+            permit: None,
         }
     }
 
-    fn allocate(permit: Option<OwnedSemaphorePermit>) -> Self {
+    fn allocate() -> Self {
         Self {
             storage: vec![0; WRITE_BATCH_BYTES + DIRECT_ALIGNMENT],
             start: 0,
             len: 0,
             capacity: 0,
             offset: 0,
-            _permit: permit,
+            permit: None,
         }
     }
 
@@ -655,12 +658,27 @@ mod tests {
         let second = pool.take_extra().expect("second shared batch");
         assert!(pool.take_extra().is_none(), "a third batch past the limit");
 
-        drop(first);
-        let third = pool.take_extra();
-        assert!(third.is_some(), "a freed batch's permit is reused");
+        let address = first.storage.as_ptr();
+        pool.give(first);
+        let third = pool
+            .take_extra()
+            .expect("the permit of a kept batch is free again");
+        assert_eq!(third.storage.as_ptr(), address, "the kept batch is reused");
+        assert!(
+            pool.take_extra().is_none(),
+            "a batch past the limit after reuse"
+        );
 
-        pool.give(second);
-        assert!(pool.take_extra().is_some(), "a kept batch needs no permit");
+        // A kept first batch, which never had a permit, is no way around the limit.
+        pool.give(pool.take_first());
+        assert_eq!(pool.lock().len(), 1);
+        assert!(pool.take_extra().is_none(), "a kept batch past the limit");
+
+        drop(second);
+        assert!(
+            pool.take_extra().is_some(),
+            "a freed batch's permit is reused"
+        );
     }
 
     #[tokio::test]
