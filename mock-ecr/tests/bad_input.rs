@@ -1211,6 +1211,34 @@ async fn stalled_upload_times_out_and_resumes() {
 }
 
 #[tokio::test]
+async fn dropped_chunk_status_counts_every_byte() {
+    let harness = Harness::start(|config| config.accept_any_signature = true).await;
+    let auth = harness.login("app").await;
+    let location = harness.start_upload(&auth, "app").await;
+
+    // The client announces 64 MiB, sends a little over 20 MiB and closes the connection.
+    // Batches of those bytes may still be hashed and written when the status request comes.
+    let sent = 20 * 1024 * 1024 + 3;
+    let head = format!(
+        "PATCH {location} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {auth}\r\nContent-Length: {}\r\n\r\n",
+        64 * 1024 * 1024
+    );
+    let mut dropped = TcpStream::connect(harness.mock.address()).await.unwrap();
+    dropped.write_all(head.as_bytes()).await.unwrap();
+    dropped.write_all(&vec![7u8; sent]).await.unwrap();
+    drop(dropped);
+
+    let authorization = [("Authorization", auth.as_str())];
+    let status = harness
+        .registry("GET", &location, &authorization, b"")
+        .await;
+    assert_eq!(status.status, 204, "{}", status.text());
+    let expected = format!("0-{}", sent - 1);
+    assert_eq!(status.header("range"), Some(expected.as_str()));
+    harness.mock.shutdown().await;
+}
+
+#[tokio::test]
 async fn stalled_streamed_chunk_keeps_bytes() {
     let harness = Harness::start(|config| {
         config.accept_any_signature = true;

@@ -179,14 +179,15 @@ impl Registry {
             .clone()
     }
 
-    /// Returns how many bytes an upload has received.
+    /// Returns how many bytes an upload has received. It waits for a request that is still
+    /// appending, so a client that dropped a chunk midway reads every byte that arrived.
     pub async fn upload_size(
         &self,
         scope: &Scope,
         repository: &str,
         id: &str,
     ) -> Result<u64, CoreError> {
-        self.require_upload(scope, repository, id)?;
+        let _locked = self.lock_upload(scope, repository, id).await?;
         self.blobs
             .upload_size(id)
             .await?
