@@ -494,22 +494,21 @@ impl BatchWriter {
         Ok(())
     }
 
-    /// Hashes the full batch on this thread, writes it and waits for the write, then empties it
-    /// for the next bytes. Uploads go on this way while every shared batch is in use.
-    // NOTE: the hash runs on a runtime worker, about 3 ms per batch with SHA extensions, so
-    // other requests on that worker wait. With 100 concurrent uploads, a `GET /v2/` took up to
-    // 225 ms (median 0.6 ms).
+    /// Hashes and writes the full batch on one blocking thread and waits for both, then
+    /// empties the batch for the next bytes. Uploads go on this way while every shared batch
+    /// is in use.
     async fn write_in_place(&mut self) -> Result<(), CoreError> {
-        let mut hasher = self.take_hasher()?;
-        hasher.update(self.batch.bytes());
-        self.hasher = Some(hasher);
         self.wait_for_write().await?;
+        let mut hasher = self.take_hasher()?;
         let file = self.take_file()?;
         let batch = std::mem::replace(&mut self.batch, Batch::empty());
-        let (file, mut batch, result) =
-            tokio::task::spawn_blocking(move || write_batch(file, batch))
-                .await
-                .map_err(writer_failed)?;
+        let (hasher, (file, mut batch, result)) = tokio::task::spawn_blocking(move || {
+            hasher.update(batch.bytes());
+            (hasher, write_batch(file, batch))
+        })
+        .await
+        .map_err(writer_failed)?;
+        self.hasher = Some(hasher);
         self.file = Some(file);
         result?;
         batch.reset(batch.offset + batch.len as u64);
