@@ -23,10 +23,14 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::FileExt as _;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The block size of the `copy` transfer.
 const COPY_BLOCK_BYTES: usize = 64 * 1024;
+
+/// How long one read or write on the connection may block. A server that stalls longer fails
+/// the push instead of hanging the benchmark.
+const IO_TIMEOUT: Duration = Duration::from_secs(60);
 
 const USAGE: &str =
     "usage: push ADDRESS REPOSITORY FILE DIGEST CHUNK_BYTES TRANSFER [AUTHORIZATION]
@@ -34,7 +38,20 @@ TRANSFER is copy (64 KiB reads and writes) or sendfile
 CHUNK_BYTES 0 pushes the file with one PUT, any other size with PATCH requests of that size";
 
 fn main() -> ExitCode {
-    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let mut arguments = Vec::new();
+    for (position, argument) in std::env::args_os().skip(1).enumerate() {
+        match argument.into_string() {
+            Ok(argument) => arguments.push(argument),
+            Err(argument) => {
+                eprintln!(
+                    "push: argument {} ({}) is not valid UTF-8; give paths and values in UTF-8",
+                    position + 1,
+                    argument.to_string_lossy()
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
     let (settings, authorization) = match arguments.split_first_chunk::<6>() {
         Some((settings, [])) => (settings, None),
         Some((settings, [authorization])) => (settings, Some(authorization.as_str())),
@@ -44,6 +61,10 @@ fn main() -> ExitCode {
         }
     };
     let [address, repository, file, digest, chunk, transfer] = settings;
+    if address.contains("://") {
+        eprintln!("push: ADDRESS '{address}' is invalid; give HOST:PORT, without a scheme");
+        return ExitCode::from(2);
+    }
     let Ok(chunk) = chunk.parse::<u64>() else {
         eprintln!("push: CHUNK_BYTES '{chunk}' is invalid; give a size in bytes, or 0 for one PUT");
         return ExitCode::from(2);
@@ -94,10 +115,15 @@ impl Push<'_> {
     /// Pushes `path` and returns the seconds from the `POST` to the final response.
     fn run(&self, path: &str, chunk: u64) -> Result<f64, String> {
         let file = File::open(path).map_err(|error| format!("cannot open {path}: {error}"))?;
-        let size = file
+        let metadata = file
             .metadata()
-            .map_err(|error| format!("cannot read the size of {path}: {error}"))?
-            .len();
+            .map_err(|error| format!("cannot read the size of {path}: {error}"))?;
+        if !metadata.is_file() {
+            return Err(format!(
+                "{path} is not a regular file; give the path of the blob's file"
+            ));
+        }
+        let size = metadata.len();
         let mut connection = Connection::open(self.address, self.transfer)?;
 
         let started = Instant::now();
@@ -209,10 +235,15 @@ impl Connection {
         Ok(connection)
     }
 
+    /// Returns the open connection, or connects. Small request heads and bodies go out at
+    /// once (`TCP_NODELAY`, as curl sets it), instead of waiting for the server's delayed ACK.
     fn stream(&mut self) -> Result<&mut TcpStream, String> {
         if self.stream.is_none() {
-            let stream = TcpStream::connect(&self.address)
-                .map_err(|error| format!("cannot connect to {}: {error}", self.address))?;
+            let failed = |error| format!("cannot connect to {}: {error}", self.address);
+            let stream = TcpStream::connect(&self.address).map_err(failed)?;
+            stream.set_nodelay(true).map_err(failed)?;
+            stream.set_read_timeout(Some(IO_TIMEOUT)).map_err(failed)?;
+            stream.set_write_timeout(Some(IO_TIMEOUT)).map_err(failed)?;
             self.pending.clear();
             self.stream = Some(stream);
         }
@@ -233,7 +264,9 @@ impl Connection {
                 BodyTransfer::Copy => copy_file(stream, file, offset, length),
                 BodyTransfer::Sendfile => send_file(stream, file, offset, length),
             };
-            sent.map_err(|error| format!("{request}: cannot send the body: {error}"))?;
+            if let Err(error) = sent {
+                return Err(self.body_failed(&request, &error));
+            }
         }
         let response = self.read_response(&request)?;
         if response.close {
@@ -242,10 +275,24 @@ impl Connection {
         Ok(response)
     }
 
+    /// Describes a body that could not be sent. A server that rejects a request before
+    /// reading its body has often sent its response already, and that response says why.
+    fn body_failed(&mut self, request: &str, error: &std::io::Error) -> String {
+        let message = match self.read_response(request) {
+            Ok(response) => format!(
+                "{request}: cannot send the body ({error}); the server responded {} first: {}",
+                response.status, response.body
+            ),
+            Err(_) => format!("{request}: cannot send the body: {error}"),
+        };
+        self.stream = None;
+        message
+    }
+
     fn read_response(&mut self, request: &str) -> Result<Response, String> {
         let mut buffer = [0u8; 16 * 1024];
         loop {
-            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut headers = [httparse::EMPTY_HEADER; 64];
             let mut parsed = httparse::Response::new(&mut headers);
             let status = parsed
                 .parse(&self.pending)
@@ -312,8 +359,9 @@ impl Response {
                 }
                 "transfer-encoding" => {
                     return Err(format!(
-                        "{request}: the response uses Transfer-Encoding '{value}'; this client \
-                         reads only responses with a Content-Length"
+                        "{request}: the response (status {}) uses Transfer-Encoding '{value}'; \
+                         this client reads only responses with a Content-Length",
+                        response.status
                     ));
                 }
                 "connection" => response.close = value.eq_ignore_ascii_case("close"),
