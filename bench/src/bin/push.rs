@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 /// The block size of the `copy` transfer.
 const COPY_BLOCK_BYTES: usize = 64 * 1024;
 
-/// How long one read or write on the connection may block. A server that stalls longer fails
-/// the push instead of hanging the benchmark.
+/// The time limit of one read or write on the connection, so a server that stalls fails the
+/// push instead of hanging the benchmark.
 const IO_TIMEOUT: Duration = Duration::from_secs(60);
 
 const USAGE: &str =
@@ -235,8 +235,9 @@ impl Connection {
         Ok(connection)
     }
 
-    /// Returns the open connection, or connects. Small request heads and bodies go out at
-    /// once (`TCP_NODELAY`, as curl sets it), instead of waiting for the server's delayed ACK.
+    /// Connects, unless a connection is open, and returns the connection. Small request heads
+    /// and bodies go out at once (`TCP_NODELAY`, as curl sets it), instead of waiting for the
+    /// server's delayed ACK.
     fn stream(&mut self) -> Result<&mut TcpStream, String> {
         if self.stream.is_none() {
             let failed = |error| format!("cannot connect to {}: {error}", self.address);
@@ -276,7 +277,8 @@ impl Connection {
     }
 
     /// Describes a body that could not be sent. A server that rejects a request before
-    /// reading its body has often sent its response already, and that response says why.
+    /// reading its body has often sent its response already, and that response gives the
+    /// reason.
     fn body_failed(&mut self, request: &str, error: &std::io::Error) -> String {
         let message = match self.read_response(request) {
             Ok(response) => format!(
