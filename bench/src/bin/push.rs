@@ -114,10 +114,10 @@ struct Push<'a> {
 impl Push<'_> {
     /// Pushes `path` and returns the seconds from the `POST` to the final response.
     fn run(&self, path: &str, chunk: u64) -> Result<f64, String> {
-        let file = File::open(path).map_err(|error| format!("cannot open {path}: {error}"))?;
+        let file = File::open(path).map_err(|error| format!("failed to open {path}: {error}"))?;
         let metadata = file
             .metadata()
-            .map_err(|error| format!("cannot read the size of {path}: {error}"))?;
+            .map_err(|error| format!("failed to read the size of {path}: {error}"))?;
         if !metadata.is_file() {
             return Err(format!(
                 "{path} is not a regular file; give the path of the blob's file"
@@ -127,18 +127,12 @@ impl Push<'_> {
         let mut connection = Connection::open(self.address, self.transfer)?;
 
         let started = Instant::now();
-        let path = format!("/v2/{}/blobs/uploads/", self.repository);
+        let uploads = format!("/v2/{}/blobs/uploads/", self.repository);
         let mut location = connection
-            .send(&self.head("POST", &path, 0, &[]), None)?
+            .send(&self.head("POST", &uploads, 0, &[]), None)?
             .location(202)?;
-        if chunk == 0 {
-            let url = with_query(&location, &format!("digest={}", self.digest));
-            let head = self.head("PUT", &url, size, &[]);
-            connection
-                .send(&head, Some((&file, 0, size)))?
-                .expect(201)?;
-        } else {
-            let mut start = 0;
+        let mut start = 0;
+        if chunk > 0 {
             while start < size {
                 let length = chunk.min(size - start);
                 let range = format!("Content-Range: {}-{}", start, start + length - 1);
@@ -148,11 +142,13 @@ impl Push<'_> {
                     .location(202)?;
                 start += length;
             }
-            let url = with_query(&location, &format!("digest={}", self.digest));
-            connection
-                .send(&self.head("PUT", &url, 0, &[]), None)?
-                .expect(201)?;
         }
+        // The closing PUT carries what no PATCH sent: the whole file in a monolithic push.
+        let url = with_query(&location, &format!("digest={}", self.digest));
+        let length = size - start;
+        let head = self.head("PUT", &url, length, &[]);
+        let body = (length > 0).then_some((&file, start, length));
+        connection.send(&head, body)?.expect(201)?;
         Ok(started.elapsed().as_secs_f64())
     }
 
@@ -197,8 +193,8 @@ fn send_file(stream: &TcpStream, file: &File, offset: u64, length: u64) -> std::
     let mut position = offset;
     let end = offset + length;
     while position < end {
-        let want = usize::try_from(end - position).unwrap_or(usize::MAX);
-        if rustix::fs::sendfile(stream, file, Some(&mut position), want)? == 0 {
+        let count = usize::try_from(end - position).unwrap_or(usize::MAX);
+        if rustix::fs::sendfile(stream, file, Some(&mut position), count)? == 0 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 format!("the file ends at byte {position}, before byte {end}"),
@@ -240,7 +236,7 @@ impl Connection {
     /// server's delayed ACK.
     fn stream(&mut self) -> Result<&mut TcpStream, String> {
         if self.stream.is_none() {
-            let failed = |error| format!("cannot connect to {}: {error}", self.address);
+            let failed = |error| format!("failed to connect to {}: {error}", self.address);
             let stream = TcpStream::connect(&self.address).map_err(failed)?;
             stream.set_nodelay(true).map_err(failed)?;
             stream.set_read_timeout(Some(IO_TIMEOUT)).map_err(failed)?;
@@ -259,7 +255,7 @@ impl Connection {
         let stream = self.stream()?;
         stream
             .write_all(head.as_bytes())
-            .map_err(|error| format!("{request}: cannot send the request: {error}"))?;
+            .map_err(|error| format!("{request}: failed to send the request: {error}"))?;
         if let Some((file, offset, length)) = body {
             let sent = match transfer {
                 BodyTransfer::Copy => copy_file(stream, file, offset, length),
@@ -282,10 +278,10 @@ impl Connection {
     fn body_failed(&mut self, request: &str, error: &std::io::Error) -> String {
         let message = match self.read_response(request) {
             Ok(response) => format!(
-                "{request}: cannot send the body ({error}); the server responded {} first: {}",
+                "{request}: failed to send the body ({error}); the server responded {} first: {}",
                 response.status, response.body
             ),
-            Err(_) => format!("{request}: cannot send the body: {error}"),
+            Err(_) => format!("{request}: failed to send the body: {error}"),
         };
         self.stream = None;
         message
@@ -318,7 +314,7 @@ impl Connection {
         let stream = self.stream()?;
         let count = stream
             .read(buffer)
-            .map_err(|error| format!("{request}: cannot read the response: {error}"))?;
+            .map_err(|error| format!("{request}: failed to read the response: {error}"))?;
         if count == 0 {
             return Err(format!(
                 "{request}: the server closed the connection mid-response"
