@@ -383,11 +383,7 @@ impl Batch {
     fn allocate() -> Self {
         Self {
             storage: vec![0; WRITE_BATCH_BYTES + DIRECT_ALIGNMENT],
-            start: 0,
-            len: 0,
-            capacity: 0,
-            offset: 0,
-            permit: None,
+            ..Self::empty()
         }
     }
 
